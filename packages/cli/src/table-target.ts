@@ -1,0 +1,75 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DEFAULT_LOCAL_PORT, DEFAULT_LOCAL_TABLE } from "@ger/local/settings";
+
+export class UsageError extends Error {}
+
+export interface TableTarget {
+  readonly description: string;
+  readonly tableName: string;
+  readonly client: DynamoDBDocumentClient;
+}
+
+export interface TargetOptions {
+  readonly endpoint?: string;
+  readonly table?: string;
+}
+
+const LOCAL_CREDENTIALS = {
+  region: "us-east-1",
+  credentials: { accessKeyId: "local", secretAccessKey: "local" },
+};
+
+const discoverLocalStack = async (
+  port: string,
+): Promise<{ tableName: string; dynamodbEndpoint: string }> => {
+  const url = `http://127.0.0.1:${port}/healthz`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const health = (await response.json()) as { tableName?: string; dynamodbEndpoint?: string };
+    if (health.tableName && health.dynamodbEndpoint) {
+      return { tableName: health.tableName, dynamodbEndpoint: health.dynamodbEndpoint };
+    }
+  } catch {
+    // Reported below with what to do.
+  }
+  throw new Error(
+    `no local stack answered at ${url}: start one with 'npm start' (same PORT), ` +
+      "or set TABLE_NAME (and AWS credentials) to read a deployed table",
+  );
+};
+
+/**
+ * Where the state lives, in order: an explicit DynamoDB endpoint; a deployed table named by
+ * --table or TABLE_NAME (default AWS credential chain); else the local stack on PORT.
+ */
+export const resolveTableTarget = async (
+  options: TargetOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<TableTarget> => {
+  const endpoint = options.endpoint ?? env.DYNAMODB_ENDPOINT;
+  const table = options.table ?? env.TABLE_NAME;
+  if (endpoint) {
+    const tableName = table ?? DEFAULT_LOCAL_TABLE;
+    const client = new DynamoDBClient({ endpoint, ...LOCAL_CREDENTIALS });
+    return {
+      description: `${tableName} at ${endpoint}`,
+      tableName,
+      client: DynamoDBDocumentClient.from(client),
+    };
+  }
+  if (table) {
+    return {
+      description: `${table} in AWS`,
+      tableName: table,
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    };
+  }
+  const local = await discoverLocalStack(env.PORT ?? String(DEFAULT_LOCAL_PORT));
+  const client = new DynamoDBClient({ endpoint: local.dynamodbEndpoint, ...LOCAL_CREDENTIALS });
+  return {
+    description: `local stack (${local.tableName} at ${local.dynamodbEndpoint})`,
+    tableName: local.tableName,
+    client: DynamoDBDocumentClient.from(client),
+  };
+};

@@ -1,0 +1,171 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  paginateQuery,
+  paginateScan,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { JobEvent } from "../../jobs/job-event";
+import {
+  applyJobEvent,
+  type JobEventOutcome,
+  type JobRecord,
+  recordFieldsFor,
+} from "../../jobs/job-record";
+import { isFinished, type JobStatus } from "../../jobs/job-status";
+import {
+  PROJECT_ACTIVITY_REFRESH_SECONDS,
+  PROJECT_ACTIVITY_WINDOW_SECONDS,
+  type ProjectActivity,
+} from "../../jobs/project-activity";
+import type { DemandStore } from "../../ports/demand-store";
+import {
+  ACTIVE_PROJECTS_PARTITION,
+  ItemKind,
+  jobKey,
+  jobsByStatusPartition,
+  jobsByStatusSort,
+  projectKey,
+} from "./keys";
+import { TABLE_KEYS } from "./table";
+import { buildUpdate } from "./update-expression";
+
+const STORAGE_ATTRIBUTES = new Set(["pk", "sk", "kind", "gsi1pk", "gsi1sk"]);
+
+const toJobRecord = (item: Record<string, unknown>): JobRecord =>
+  Object.fromEntries(
+    Object.entries(item).filter(([key]) => !STORAGE_ATTRIBUTES.has(key)),
+  ) as unknown as JobRecord;
+
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** DemandStore on DynamoDB: the state rule becomes one conditional UpdateItem per event. */
+export class DynamoDemandStore implements DemandStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async recordJobEvent(event: JobEvent, receivedAt: Date): Promise<JobEventOutcome> {
+    const fields = recordFieldsFor(event, receivedAt);
+    const indexed = !isFinished(event.status);
+    const update = buildUpdate(
+      {
+        ...fields,
+        kind: ItemKind.Job,
+        gsi1pk: indexed ? jobsByStatusPartition(event.status) : undefined,
+        gsi1sk: indexed
+          ? jobsByStatusSort(event.createdAt ?? fields.updatedAt, event.jobId)
+          : undefined,
+      },
+      indexed ? [] : ["gsi1pk", "gsi1sk"],
+    );
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(event.jobId),
+          ...update,
+          // Only a forward move writes: duplicates and late events fail the condition atomically.
+          ConditionExpression: "attribute_not_exists(#pk) OR #statusRank < :statusRank",
+          ExpressionAttributeNames: {
+            ...update.ExpressionAttributeNames,
+            "#pk": TABLE_KEYS.partitionKey,
+          },
+          ReturnValues: "ALL_OLD",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      const previous = result.Attributes ? toJobRecord(result.Attributes) : undefined;
+      return applyJobEvent(previous, event, receivedAt);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException && error.Item) {
+        return { kind: "unchanged", currentStatus: unmarshall(error.Item).status as JobStatus };
+      }
+      throw error;
+    }
+  }
+
+  async noteProjectActivity(projectId: number, at: Date): Promise<void> {
+    const lastJobEventAt = at.toISOString();
+    const update = buildUpdate(
+      {
+        kind: ItemKind.Project,
+        projectId,
+        lastJobEventAt,
+        gsi1pk: ACTIVE_PROJECTS_PARTITION,
+        gsi1sk: lastJobEventAt,
+        expiresAt: epochSeconds(at) + PROJECT_ACTIVITY_WINDOW_SECONDS,
+      },
+      [],
+      {
+        ":refreshBefore": new Date(
+          at.getTime() - PROJECT_ACTIVITY_REFRESH_SECONDS * 1000,
+        ).toISOString(),
+      },
+    );
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: projectKey(projectId),
+          ...update,
+          ConditionExpression: "attribute_not_exists(#pk) OR #lastJobEventAt < :refreshBefore",
+          ExpressionAttributeNames: {
+            ...update.ExpressionAttributeNames,
+            "#pk": TABLE_KEYS.partitionKey,
+          },
+        }),
+      );
+    } catch (error) {
+      // Refreshed less than a minute ago: nothing to do.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async listJobs(now: Date): Promise<JobRecord[]> {
+    const jobs: JobRecord[] = [];
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        // TTL deletes lazily (up to days later), so expired items are filtered out here.
+        FilterExpression: "#kind = :job AND #expiresAt > :now",
+        ExpressionAttributeNames: { "#kind": "kind", "#expiresAt": TABLE_KEYS.ttlAttribute },
+        ExpressionAttributeValues: { ":job": ItemKind.Job, ":now": epochSeconds(now) },
+      },
+    );
+    for await (const page of pages) jobs.push(...(page.Items ?? []).map(toJobRecord));
+    return jobs;
+  }
+
+  async listActiveProjects(since: Date): Promise<ProjectActivity[]> {
+    const projects: ProjectActivity[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1.name,
+        KeyConditionExpression: "#pk = :projects AND #sk >= :since",
+        ExpressionAttributeNames: {
+          "#pk": TABLE_KEYS.gsi1.partitionKey,
+          "#sk": TABLE_KEYS.gsi1.sortKey,
+        },
+        ExpressionAttributeValues: {
+          ":projects": ACTIVE_PROJECTS_PARTITION,
+          ":since": since.toISOString(),
+        },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        projects.push({
+          projectId: item.projectId as number,
+          lastJobEventAt: item.lastJobEventAt as string,
+        });
+      }
+    }
+    return projects;
+  }
+}

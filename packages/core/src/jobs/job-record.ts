@@ -1,0 +1,53 @@
+import type { JobEvent } from "./job-event";
+import { isFinished, type JobStatus, statusRank } from "./job-status";
+
+/** How long a job is remembered after its last event: finished jobs briefly, others until surely stale. */
+export const JOB_RETENTION_SECONDS = {
+  finished: 7 * 24 * 3600,
+  unfinished: 30 * 24 * 3600,
+} as const;
+
+/** The stored state of one job: the merge of every event that moved it forward. */
+export interface JobRecord extends JobEvent {
+  readonly statusRank: number;
+  /** When the event that set the current status was received (ISO 8601). */
+  readonly updatedAt: string;
+  /** Epoch seconds after which the record may be deleted (DynamoDB TTL). */
+  readonly expiresAt: number;
+}
+
+export type JobEventOutcome =
+  | { readonly kind: "recorded"; readonly record: JobRecord; readonly previousStatus?: JobStatus }
+  /** A duplicate, or an event that arrived after a later one: nothing changes. */
+  | { readonly kind: "unchanged"; readonly currentStatus: JobStatus };
+
+export const expiryFor = (status: JobStatus, receivedAt: Date): number =>
+  Math.floor(receivedAt.getTime() / 1000) +
+  (isFinished(status) ? JOB_RETENTION_SECONDS.finished : JOB_RETENTION_SECONDS.unfinished);
+
+/** The fields an event writes. Fields the event lacks are absent, so earlier values survive the merge. */
+export const recordFieldsFor = (event: JobEvent, receivedAt: Date): JobRecord => ({
+  ...event,
+  statusRank: statusRank(event.status),
+  updatedAt: receivedAt.toISOString(),
+  expiresAt: expiryFor(event.status, receivedAt),
+});
+
+/**
+ * The one state rule: an event applies only if it moves the job forward. Duplicates and late
+ * arrivals change nothing, so any order of delivery ends in the state of the in-order stream.
+ */
+export const applyJobEvent = (
+  existing: JobRecord | undefined,
+  event: JobEvent,
+  receivedAt: Date,
+): JobEventOutcome => {
+  if (existing && existing.statusRank >= statusRank(event.status)) {
+    return { kind: "unchanged", currentStatus: existing.status };
+  }
+  return {
+    kind: "recorded",
+    record: { ...existing, ...recordFieldsFor(event, receivedAt) },
+    ...(existing && { previousStatus: existing.status }),
+  };
+};

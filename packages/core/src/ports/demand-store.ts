@@ -1,0 +1,15 @@
+import type { JobEvent } from "../jobs/job-event";
+import type { JobEventOutcome, JobRecord } from "../jobs/job-record";
+import type { ProjectActivity } from "../jobs/project-activity";
+
+/** Where demand lives: jobs by state, and the projects that sent them. */
+export interface DemandStore {
+  /** Applies one event atomically under the state rule (see applyJobEvent). */
+  recordJobEvent(event: JobEvent, receivedAt: Date): Promise<JobEventOutcome>;
+  /** Notes that a project sent a job event; cheap to call on every event. */
+  noteProjectActivity(projectId: number, at: Date): Promise<void>;
+  /** Every job not yet expired, in no particular order. */
+  listJobs(now: Date): Promise<JobRecord[]>;
+  /** Projects with a job event at or after `since`. */
+  listActiveProjects(since: Date): Promise<ProjectActivity[]>;
+}

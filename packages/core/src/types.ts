@@ -1,0 +1,14 @@
+export type { JobEvent } from "./jobs/job-event";
+export type { JobHookParseResult } from "./jobs/job-hook";
+export type { JobEventOutcome, JobRecord } from "./jobs/job-record";
+export type { JobStatus } from "./jobs/job-status";
+export type { ProjectActivity } from "./jobs/project-activity";
+export type { MetricPoint } from "./metrics";
+export type { Clock } from "./ports/clock";
+export type { DemandStore } from "./ports/demand-store";
+export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
+export type { ControlPlaneStatus, JobView } from "./status/control-plane-status";
+export type { AuthFailure } from "./webhook/authenticate";
+export type { WebhookCredentials } from "./webhook/credentials";
+export type { WebhookDependencies, WebhookRequest } from "./webhook/receive-job-webhook";
+export type { WebhookOutcome, WebhookResponse } from "./webhook/webhook-outcome";

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { ConfigurationError } from "../errors";
+
+/** What authenticates GitLab: the hook's secret token and, optionally, its signing key. */
+export interface WebhookCredentials {
+  readonly token: string;
+  /** Standard Webhooks key, `whsec_<base64>`; when set, every request must be signed with it. */
+  readonly signingKey?: string;
+}
+
+const credentialsSchema = z.object({
+  token: z.string().min(1, "token must not be empty"),
+  signingKey: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "signingKey must look like whsec_<base64>")
+    .optional(),
+});
+
+/**
+ * Reads the webhook secret: either the bare token, or JSON `{"token": "…", "signingKey": "whsec_…"}`.
+ * The message never echoes the value.
+ */
+export const parseWebhookCredentials = (raw: string): WebhookCredentials => {
+  const trimmed = raw.trim();
+  if (!trimmed.startsWith("{")) {
+    if (trimmed.length === 0) throw new ConfigurationError("the webhook secret is empty");
+    return { token: trimmed };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(trimmed);
+  } catch (cause) {
+    throw new ConfigurationError("the webhook secret starts with '{' but is not valid JSON", {
+      cause,
+    });
+  }
+  const parsed = credentialsSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.message).join("; ");
+    throw new ConfigurationError(`the webhook secret is malformed: ${fields}`);
+  }
+  return parsed.data;
+};

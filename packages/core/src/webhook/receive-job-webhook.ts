@@ -1,0 +1,101 @@
+import { parseJobHook } from "../jobs/job-hook";
+import type { Clock } from "../ports/clock";
+import type { DemandStore } from "../ports/demand-store";
+import type { WebhookCredentialsSource } from "../ports/webhook-credentials-source";
+import { type AuthFailure, authenticate } from "./authenticate";
+import type { WebhookOutcome } from "./webhook-outcome";
+
+/** A webhook request as any transport delivers it: header names lower-case, body as received. */
+export interface WebhookRequest {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+export interface WebhookDependencies {
+  readonly credentials: WebhookCredentialsSource;
+  readonly demand: DemandStore;
+  readonly clock: Clock;
+}
+
+/** GitLab allows 25 MB; a Job Hook is a few KiB, so anything near this cap is not one. */
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+
+const JOB_HOOK_EVENT = "Job Hook";
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+
+const authenticateWithRotation = async (
+  source: WebhookCredentialsSource,
+  request: WebhookRequest,
+): Promise<AuthFailure | undefined> => {
+  const failure = authenticate(await source.current(), request.headers, request.body);
+  if (failure !== "invalid_token" && failure !== "invalid_signature") return failure;
+  // A mismatch may mean the secret was rotated since we cached it: look once more.
+  const fresh = await source.refreshed();
+  return fresh ? authenticate(fresh, request.headers, request.body) : failure;
+};
+
+const parseJson = (body: string): { ok: true; value: unknown } | { ok: false; message: string } => {
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch (error) {
+    return { ok: false, message: `body is not valid JSON: ${(error as Error).message}` };
+  }
+};
+
+/** Authenticates one GitLab webhook and records the job event it carries. */
+export const receiveJobWebhook = async (
+  request: WebhookRequest,
+  deps: WebhookDependencies,
+): Promise<WebhookOutcome> => {
+  const receivedAt = deps.clock.now();
+  if (Buffer.byteLength(request.body, "utf8") > MAX_WEBHOOK_BODY_BYTES) {
+    const message = `body exceeds ${MAX_WEBHOOK_BODY_BYTES} bytes`;
+    return { kind: "rejected", reason: "payload_too_large", message };
+  }
+  const authFailure = await authenticateWithRotation(deps.credentials, request);
+  if (authFailure) return { kind: "unauthorized", reason: authFailure };
+
+  const eventName = request.headers["x-gitlab-event"];
+  if (!eventName) {
+    return {
+      kind: "rejected",
+      reason: "missing_event_header",
+      message: "X-Gitlab-Event header is required",
+    };
+  }
+  if (eventName !== JOB_HOOK_EVENT)
+    return { kind: "ignored", reason: "not_a_job_event", detail: eventName };
+
+  const contentType = request.headers["content-type"] ?? "";
+  if (!JSON_MEDIA_TYPE.test(contentType)) {
+    const message = `content type must be application/json, got '${contentType || "none"}'`;
+    return { kind: "rejected", reason: "unsupported_media_type", message };
+  }
+  const json = parseJson(request.body);
+  if (!json.ok) return { kind: "rejected", reason: "malformed_json", message: json.message };
+
+  const hook = parseJobHook(json.value);
+  if (hook.kind === "invalid") {
+    const message = "not a valid Job Hook payload";
+    return { kind: "rejected", reason: "invalid_job_hook", message, issues: hook.issues };
+  }
+  if (hook.kind === "unknown_status") {
+    return {
+      kind: "ignored",
+      reason: "unknown_status",
+      detail: `job ${hook.jobId}: '${hook.status}'`,
+    };
+  }
+  const { event } = hook;
+  const [outcome] = await Promise.all([
+    deps.demand.recordJobEvent(event, receivedAt),
+    deps.demand.noteProjectActivity(event.projectId, receivedAt),
+  ]);
+  return outcome.kind === "recorded"
+    ? {
+        kind: "recorded",
+        event,
+        ...(outcome.previousStatus && { previousStatus: outcome.previousStatus }),
+      }
+    : { kind: "unchanged", event, currentStatus: outcome.currentStatus };
+};

@@ -1,0 +1,2 @@
+export type { Observability } from "./shared/observability";
+export { createObservability, publishMetrics } from "./shared/observability";

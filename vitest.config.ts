@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    globalSetup: ["test/setup/dynamodb-local.ts"],
+    // DynamoDB Local answers slower than DynamoDB; generous but bounded.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    unstubEnvs: true,
+  },
+});
