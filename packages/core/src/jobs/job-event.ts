@@ -20,3 +20,27 @@ export interface JobEvent {
   readonly allowFailure?: boolean;
   readonly failureReason?: string;
 }
+
+/** The fields a Job Hook may lack; a forward event removes the ones it lacks (see applyJobEvent). */
+export const OPTIONAL_JOB_EVENT_FIELDS = [
+  "name",
+  "stage",
+  "ref",
+  "pipelineId",
+  "projectPath",
+  "createdAt",
+  "startedAt",
+  "finishedAt",
+  "queuedDurationSeconds",
+  "durationSeconds",
+  "retriesCount",
+  "runnerId",
+  "allowFailure",
+  "failureReason",
+] as const satisfies readonly (keyof JobEvent)[];
+
+// Fails to compile when JobEvent gains an optional field that the list above lacks.
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+type Unlisted = Exclude<OptionalKeys<JobEvent>, (typeof OPTIONAL_JOB_EVENT_FIELDS)[number]>;
+const everyOptionalFieldListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyOptionalFieldListed;

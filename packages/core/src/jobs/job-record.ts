@@ -25,7 +25,7 @@ export const expiryFor = (status: JobStatus, receivedAt: Date): number =>
   Math.floor(receivedAt.getTime() / 1000) +
   (isFinished(status) ? JOB_RETENTION_SECONDS.finished : JOB_RETENTION_SECONDS.unfinished);
 
-/** The fields an event writes. Fields the event lacks are absent, so earlier values survive the merge. */
+/** The fields an event writes: the whole job as GitLab saw it when it sent the hook. */
 export const recordFieldsFor = (event: JobEvent, receivedAt: Date): JobRecord => ({
   ...event,
   statusRank: statusRank(event.status),
@@ -34,8 +34,10 @@ export const recordFieldsFor = (event: JobEvent, receivedAt: Date): JobRecord =>
 });
 
 /**
- * The one state rule: an event applies only if it moves the job forward. Duplicates and late
- * arrivals change nothing, so any order of delivery ends in the state of the in-order stream.
+ * The one state rule: an event applies only if it moves the job forward, and then it replaces the
+ * job's fields, because GitLab sends the whole job in every hook. Duplicates and late arrivals
+ * change nothing, so any order of delivery ends in the state of the in-order stream: the
+ * highest-ranked event's.
  */
 export const applyJobEvent = (
   existing: JobRecord | undefined,
@@ -47,7 +49,7 @@ export const applyJobEvent = (
   }
   return {
     kind: "recorded",
-    record: { ...existing, ...recordFieldsFor(event, receivedAt) },
+    record: recordFieldsFor(event, receivedAt),
     ...(existing && { previousStatus: existing.status }),
   };
 };

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { JobEvent } from "../../jobs/job-event";
+import { type JobEvent, OPTIONAL_JOB_EVENT_FIELDS } from "../../jobs/job-event";
 import {
   applyJobEvent,
   type JobEventOutcome,
@@ -40,7 +40,11 @@ const toJobRecord = (item: Record<string, unknown>): JobRecord =>
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-/** DemandStore on DynamoDB: the state rule becomes one conditional UpdateItem per event. */
+/**
+ * DemandStore on DynamoDB: the state rule becomes one conditional UpdateItem per event. An update
+ * (not a put) leaves attributes the scaler adds to a job alone; the event's own fields it lacks
+ * are removed, as applyJobEvent does.
+ */
 export class DynamoDemandStore implements DemandStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -59,7 +63,10 @@ export class DynamoDemandStore implements DemandStore {
           ? jobsByStatusSort(event.createdAt ?? fields.updatedAt, event.jobId)
           : undefined,
       },
-      indexed ? [] : ["gsi1pk", "gsi1sk"],
+      [
+        ...OPTIONAL_JOB_EVENT_FIELDS.filter((field) => event[field] === undefined),
+        ...(indexed ? [] : ["gsi1pk", "gsi1sk"]),
+      ],
     );
     try {
       const result = await this.client.send(

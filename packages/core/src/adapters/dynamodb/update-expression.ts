@@ -7,8 +7,7 @@ type Update = Pick<
 
 /**
  * Builds `SET a = :a, … REMOVE b, …` with every attribute name aliased, so no field can collide
- * with DynamoDB's reserved words (`status`, `name`, …). Undefined values are skipped, which keeps
- * what an earlier event stored.
+ * with DynamoDB's reserved words (`status`, `name`, …). Undefined values are not set.
  */
 export const buildUpdate = (
   set: Readonly<Record<string, unknown>>,
