@@ -27,7 +27,9 @@ export const TEST_TOKEN = "test-webhook-token-0123456789";
 export const TEST_SIGNING_KEY = `whsec_${Buffer.from("a-32-byte-signing-key-for-tests!").toString("base64")}`;
 
 /** The headers GitLab sends with a Job Hook (lower-case, as API Gateway delivers them). */
-export const gitlabHeaders = (overrides: Record<string, string | undefined> = {}): Record<string, string> => {
+export const gitlabHeaders = (
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string> => {
   const headers: Record<string, string | undefined> = {
     "content-type": "application/json",
     "user-agent": "GitLab/17.6.0",
@@ -39,7 +41,10 @@ export const gitlabHeaders = (overrides: Record<string, string | undefined> = {}
     "idempotency-key": crypto.randomUUID(),
     ...overrides,
   };
-  return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
 };
 
 /** Standard Webhooks signature headers over `body`, as newer GitLab sends them. */

@@ -23,7 +23,11 @@ const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOS
  * The hooks GitLab sends for one job along a path. Each is a snapshot of the whole job at that
  * moment, as GitLab's data builder makes it: later hooks carry what earlier ones knew.
  */
-export const hooksAlong = (jobId: number, projectId: number, path: readonly JobStatus[]): JobEvent[] => {
+export const hooksAlong = (
+  jobId: number,
+  projectId: number,
+  path: readonly JobStatus[],
+): JobEvent[] => {
   const startedAt = path.indexOf("running");
   return path.map((status, step) => ({
     jobId,
@@ -34,7 +38,8 @@ export const hooksAlong = (jobId: number, projectId: number, path: readonly JobS
     pipelineId: projectId * 10,
     createdAt: at(0),
     ...(startedAt >= 0 && step >= startedAt && { startedAt: at(startedAt), runnerId: 7 }),
-    ...(step === path.length - 1 && ["success", "failed", "canceled"].includes(status) && { finishedAt: at(step) }),
+    ...(step === path.length - 1 &&
+      ["success", "failed", "canceled"].includes(status) && { finishedAt: at(step) }),
     ...(status === "failed" && { failureReason: "script_failure" }),
   }));
 };
@@ -51,7 +56,11 @@ export const deliveryArbitrary = (maxJobs = 4): fc.Arbitrary<Delivery> =>
   fc
     .uniqueArray(fc.integer({ min: 1, max: 2 ** 40 }), { minLength: 1, maxLength: maxJobs })
     .chain((jobIds) =>
-      fc.tuple(...jobIds.map((jobId) => fc.constantFrom(...LIFECYCLES).map((path) => hooksAlong(jobId, 5, path)))),
+      fc.tuple(
+        ...jobIds.map((jobId) =>
+          fc.constantFrom(...LIFECYCLES).map((path) => hooksAlong(jobId, 5, path)),
+        ),
+      ),
     )
     .chain((perJob) => {
       const inOrder = perJob.flat();

@@ -1,6 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { authenticate, ConfigurationError, parseWebhookCredentials, tokensMatch } from "../src/index";
-import { gitlabHeaders, signatureHeaders, TEST_SIGNING_KEY, TEST_TOKEN } from "../../../test/support/gitlab";
+import {
+  gitlabHeaders,
+  signatureHeaders,
+  TEST_SIGNING_KEY,
+  TEST_TOKEN,
+} from "../../../test/support/gitlab";
+import {
+  authenticate,
+  ConfigurationError,
+  parseWebhookCredentials,
+  tokensMatch,
+} from "../src/index";
 
 const body = JSON.stringify({ object_kind: "build", build_id: 1 });
 const tokenOnly = { token: TEST_TOKEN };
@@ -24,11 +34,15 @@ describe("authenticate", () => {
   });
 
   it("refuses a missing token", () => {
-    expect(authenticate(tokenOnly, gitlabHeaders({ "x-gitlab-token": undefined }), body)).toBe("missing_token");
+    expect(authenticate(tokenOnly, gitlabHeaders({ "x-gitlab-token": undefined }), body)).toBe(
+      "missing_token",
+    );
   });
 
   it("refuses a wrong token", () => {
-    expect(authenticate(tokenOnly, gitlabHeaders({ "x-gitlab-token": "nope" }), body)).toBe("invalid_token");
+    expect(authenticate(tokenOnly, gitlabHeaders({ "x-gitlab-token": "nope" }), body)).toBe(
+      "invalid_token",
+    );
   });
 
   describe("with a signing key", () => {
@@ -69,7 +83,10 @@ describe("authenticate", () => {
     });
 
     it("accepts a timestamp four minutes old", () => {
-      const headers = { ...gitlabHeaders(), ...signatureHeaders(body, { at: new Date(Date.now() - 240_000) }) };
+      const headers = {
+        ...gitlabHeaders(),
+        ...signatureHeaders(body, { at: new Date(Date.now() - 240_000) }),
+      };
 
       expect(authenticate(signed, headers, body)).toBeUndefined();
     });

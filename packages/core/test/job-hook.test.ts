@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { JOB_STATUSES, parseJobHook } from "../src/index";
 import { docsJobHook, jobHook, minimalJobHook } from "../../../test/support/gitlab";
+import { JOB_STATUSES, parseJobHook } from "../src/index";
 
 describe("parseJobHook", () => {
   it("maps GitLab's documented Job Hook to a job event", () => {
@@ -48,7 +48,10 @@ describe("parseJobHook", () => {
 
     const result = parseJobHook(jobHook(nulls));
 
-    expect(result).toEqual({ kind: "job", event: { jobId: 1977, projectId: 380, status: "created" } });
+    expect(result).toEqual({
+      kind: "job",
+      event: { jobId: 1977, projectId: 380, status: "created" },
+    });
   });
 
   it("parses GitLab's 'UTC' timestamps when the ISO fields are absent", () => {
@@ -74,7 +77,9 @@ describe("parseJobHook", () => {
   it("keeps ids above 2^31 exact", () => {
     const big = 3_987_654_321;
 
-    const result = parseJobHook(jobHook({ build_id: big, project_id: big + 1, pipeline_id: big + 2 }));
+    const result = parseJobHook(
+      jobHook({ build_id: big, project_id: big + 1, pipeline_id: big + 2 }),
+    );
 
     expect(result.kind === "job" && result.event).toMatchObject({
       jobId: big,
@@ -84,7 +89,9 @@ describe("parseJobHook", () => {
   });
 
   it("treats a retried job as the new job it is", () => {
-    const result = parseJobHook(jobHook({ build_id: 1978, retries_count: 3, build_status: "pending" }));
+    const result = parseJobHook(
+      jobHook({ build_id: 1978, retries_count: 3, build_status: "pending" }),
+    );
 
     expect(result.kind === "job" && result.event).toMatchObject({ jobId: 1978, retriesCount: 3 });
   });

@@ -1,11 +1,16 @@
 import type { JobRecord } from "@ger/core/types";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyJobEvent, InMemoryDemandStore, JOB_RETENTION_SECONDS } from "../src/index";
 import { deliveryArbitrary, hooksAlong } from "../../../test/support/lifecycles";
+import { applyJobEvent, InMemoryDemandStore, JOB_RETENTION_SECONDS } from "../src/index";
 
 const receivedAt = new Date("2026-01-01T12:30:00Z");
-const [created, pending, running, success] = hooksAlong(1, 5, ["created", "pending", "running", "success"]);
+const [created, pending, running, success] = hooksAlong(1, 5, [
+  "created",
+  "pending",
+  "running",
+  "success",
+]);
 
 const apply = (events: readonly NonNullable<typeof created>[]) => {
   let record: JobRecord | undefined;
@@ -27,7 +32,11 @@ describe("applyJobEvent", () => {
   it("moves a job forward and says where it came from", () => {
     const outcome = applyJobEvent(apply([pending!]), running!, receivedAt);
 
-    expect(outcome).toMatchObject({ kind: "recorded", previousStatus: "pending", record: { status: "running" } });
+    expect(outcome).toMatchObject({
+      kind: "recorded",
+      previousStatus: "pending",
+      record: { status: "running" },
+    });
   });
 
   it("changes nothing on a duplicate", () => {
@@ -68,7 +77,9 @@ describe("applyJobEvent", () => {
         for (const event of delivered) await actual.recordJobEvent(event, receivedAt);
 
         const byId = (jobs: JobRecord[]) => jobs.sort((a, b) => a.jobId - b.jobId);
-        expect(byId(await actual.listJobs(receivedAt))).toEqual(byId(await expected.listJobs(receivedAt)));
+        expect(byId(await actual.listJobs(receivedAt))).toEqual(
+          byId(await expected.listJobs(receivedAt)),
+        );
       }),
       { numRuns: 500 },
     );

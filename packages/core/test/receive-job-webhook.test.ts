@@ -1,5 +1,6 @@
 import type { WebhookCredentials, WebhookCredentialsSource, WebhookRequest } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
+import { gitlabHeaders, jobHook, TEST_TOKEN } from "../../../test/support/gitlab";
 import {
   InMemoryDemandStore,
   MAX_WEBHOOK_BODY_BYTES,
@@ -7,18 +8,23 @@ import {
   StaticWebhookCredentials,
   toWebhookResponse,
 } from "../src/index";
-import { gitlabHeaders, jobHook, TEST_TOKEN } from "../../../test/support/gitlab";
 
 const now = new Date("2026-06-01T10:00:00Z");
 const clock = { now: () => now };
 
-const setup = (credentials: WebhookCredentialsSource = new StaticWebhookCredentials({ token: TEST_TOKEN })) => {
+const setup = (
+  credentials: WebhookCredentialsSource = new StaticWebhookCredentials({ token: TEST_TOKEN }),
+) => {
   const demand = new InMemoryDemandStore();
-  const receive = (request: WebhookRequest) => receiveJobWebhook(request, { demand, credentials, clock });
+  const receive = (request: WebhookRequest) =>
+    receiveJobWebhook(request, { demand, credentials, clock });
   return { demand, receive };
 };
 
-const request = (body: unknown, headers: Record<string, string | undefined> = {}): WebhookRequest => ({
+const request = (
+  body: unknown,
+  headers: Record<string, string | undefined> = {},
+): WebhookRequest => ({
   headers: gitlabHeaders(headers),
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
@@ -72,7 +78,9 @@ describe("receiveJobWebhook", () => {
   it("ignores other GitLab events with a 2xx so the hook stays enabled", async () => {
     const { demand, receive } = setup();
 
-    const outcome = await receive(request({ object_kind: "push" }, { "x-gitlab-event": "Push Hook" }));
+    const outcome = await receive(
+      request({ object_kind: "push" }, { "x-gitlab-event": "Push Hook" }),
+    );
 
     expect(toWebhookResponse(outcome)).toEqual({
       statusCode: 200,
@@ -111,7 +119,9 @@ describe("receiveJobWebhook", () => {
   it("authenticates before it looks at the event", async () => {
     const { receive } = setup();
 
-    const outcome = await receive(request({}, { "x-gitlab-event": "Push Hook", "x-gitlab-token": "wrong" }));
+    const outcome = await receive(
+      request({}, { "x-gitlab-event": "Push Hook", "x-gitlab-token": "wrong" }),
+    );
 
     expect(outcome.kind).toBe("unauthorized");
   });
@@ -128,20 +138,35 @@ describe("receiveJobWebhook", () => {
 
   it.each([
     ["a body over the cap", "x".repeat(MAX_WEBHOOK_BODY_BYTES + 1), {}, 413, "payload_too_large"],
-    ["a form body", "a=1", { "content-type": "application/x-www-form-urlencoded" }, 415, "unsupported_media_type"],
+    [
+      "a form body",
+      "a=1",
+      { "content-type": "application/x-www-form-urlencoded" },
+      415,
+      "unsupported_media_type",
+    ],
     ["no content type", "{}", { "content-type": undefined }, 415, "unsupported_media_type"],
-    ["malformed JSON", "{\"object_kind\":", {}, 400, "malformed_json"],
+    ["malformed JSON", '{"object_kind":', {}, 400, "malformed_json"],
     ["no event header", "{}", { "x-gitlab-event": undefined }, 400, "missing_event_header"],
-    ["a Job Hook without build_id", JSON.stringify(jobHook({ build_id: undefined })), {}, 422, "invalid_job_hook"],
-  ])("refuses %s with a clear JSON error and stores nothing", async (_, body, headers, statusCode, error) => {
-    const { demand, receive } = setup();
+    [
+      "a Job Hook without build_id",
+      JSON.stringify(jobHook({ build_id: undefined })),
+      {},
+      422,
+      "invalid_job_hook",
+    ],
+  ])(
+    "refuses %s with a clear JSON error and stores nothing",
+    async (_, body, headers, statusCode, error) => {
+      const { demand, receive } = setup();
 
-    const response = toWebhookResponse(await receive(request(body, headers)));
+      const response = toWebhookResponse(await receive(request(body, headers)));
 
-    expect(response.statusCode).toBe(statusCode);
-    expect(response.body).toMatchObject({ error, message: expect.any(String) });
-    expect(await demand.listJobs(now)).toEqual([]);
-  });
+      expect(response.statusCode).toBe(statusCode);
+      expect(response.body).toMatchObject({ error, message: expect.any(String) });
+      expect(await demand.listJobs(now)).toEqual([]);
+    },
+  );
 
   it("names the missing field of an invalid Job Hook", async () => {
     const { receive } = setup();
@@ -154,7 +179,9 @@ describe("receiveJobWebhook", () => {
   it("accepts application/json with a charset", async () => {
     const { receive } = setup();
 
-    const outcome = await receive(request(jobHook(), { "content-type": "application/json; charset=utf-8" }));
+    const outcome = await receive(
+      request(jobHook(), { "content-type": "application/json; charset=utf-8" }),
+    );
 
     expect(outcome.kind).toBe("recorded");
   });

@@ -23,9 +23,14 @@ const secretValue = (value: string) => ({
 const setup = () => {
   let now = new Date("2026-06-01T10:00:00Z");
   const clock = { now: () => now };
-  const provider = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ region: "us-east-1" }) });
+  const provider = new SecretsProvider({
+    awsSdkV3Client: new SecretsManagerClient({ region: "us-east-1" }),
+  });
   const credentials = new SecretsManagerWebhookCredentials(provider, SECRET_ID, clock);
-  return { credentials, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
+  return {
+    credentials,
+    advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)),
+  };
 };
 
 describe("SecretsManagerWebhookCredentials", () => {
@@ -39,7 +44,9 @@ describe("SecretsManagerWebhookCredentials", () => {
     const second = await credentials.current();
 
     expect(second).toEqual({ token: "token-1" });
-    expect(secretsManager.commandCalls(GetSecretValueCommand, { SecretId: SECRET_ID })).toHaveLength(1);
+    expect(
+      secretsManager.commandCalls(GetSecretValueCommand, { SecretId: SECRET_ID }),
+    ).toHaveLength(1);
   });
 
   it("picks up a rotated secret on refresh, but at most once a minute", async () => {
@@ -65,7 +72,8 @@ describe("SecretsManagerWebhookCredentials", () => {
   it("explains a secret that has no value yet", async () => {
     secretsManager.on(GetSecretValueCommand).rejects(
       new ResourceNotFoundException({
-        message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+        message:
+          "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
         $metadata: { httpStatusCode: 400 },
       }),
     );

@@ -12,10 +12,14 @@ describe("parseGitlabTimestamp", () => {
     expect(parseGitlabTimestamp(input)).toBe(expected);
   });
 
-  it.each(["", "yesterday", "2023-01-10", "2023-13-45T99:00:00Z", "1675000000", "2023-01-10 13:50:02 CET"])(
-    "refuses %j",
-    (input) => {
-      expect(parseGitlabTimestamp(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    "",
+    "yesterday",
+    "2023-01-10",
+    "2023-13-45T99:00:00Z",
+    "1675000000",
+    "2023-01-10 13:50:02 CET",
+  ])("refuses %j", (input) => {
+    expect(parseGitlabTimestamp(input)).toBeUndefined();
+  });
 });

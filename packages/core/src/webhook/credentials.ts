@@ -36,7 +36,9 @@ export const parseWebhookCredentials = (raw: string): WebhookCredentials => {
   }
   const parsed = credentialsSchema.safeParse(json);
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    const fields = parsed.error.issues
+      .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
+      .join("; ");
     throw new ConfigurationError(`the webhook secret is malformed: ${fields}`);
   }
   return parsed.data;

@@ -1,0 +1,189 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import type { DemandStore } from "@ger/core/types";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
+import { deliveryArbitrary, hooksAlong } from "../../../test/support/lifecycles";
+import {
+  DynamoDemandStore,
+  InMemoryDemandStore,
+  PROJECT_ACTIVITY_WINDOW_SECONDS,
+} from "../src/index";
+
+const t0 = new Date("2026-06-01T10:00:00Z");
+const later = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+const [created, pending, running, success] = hooksAlong(3_500_000_001, 9, [
+  "created",
+  "pending",
+  "running",
+  "success",
+]);
+
+let table: TestTable;
+beforeAll(async () => {
+  table = await createTestTable();
+});
+afterAll(() => table.drop());
+
+/** Both stores must behave the same: the simulator trusts the in-memory one. */
+const stores: [string, () => DemandStore][] = [
+  ["in memory", () => new InMemoryDemandStore()],
+  ["DynamoDB Local", () => new DynamoDemandStore(table.documentClient, table.tableName)],
+];
+
+const byId = <T extends { jobId: number }>(jobs: T[]) => jobs.sort((a, b) => a.jobId - b.jobId);
+
+describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
+  // Job ids are unique per test so that the DynamoDB store can share one table.
+  let nextJobId = 1;
+  const lifecycle = (path: Parameters<typeof hooksAlong>[2]) => hooksAlong(nextJobId++, 9, path);
+
+  it("records a new job and reports it", async () => {
+    const store = makeStore();
+    const [event] = lifecycle(["pending"]);
+
+    const outcome = await store.recordJobEvent(event!, t0);
+
+    expect(outcome).toMatchObject({
+      kind: "recorded",
+      record: { jobId: event!.jobId, status: "pending" },
+    });
+    expect(outcome).not.toHaveProperty("previousStatus");
+    expect(await store.listJobs(t0)).toContainEqual(
+      expect.objectContaining({ jobId: event!.jobId, status: "pending" }),
+    );
+  });
+
+  it("moves a job forward and reports the previous status", async () => {
+    const store = makeStore();
+    const [first, second] = lifecycle(["pending", "running"]);
+    await store.recordJobEvent(first!, t0);
+
+    const outcome = await store.recordJobEvent(second!, later(5));
+
+    expect(outcome).toMatchObject({
+      kind: "recorded",
+      previousStatus: "pending",
+      record: { status: "running" },
+    });
+  });
+
+  it("leaves a job unchanged on a duplicate or a late event", async () => {
+    const store = makeStore();
+    const [first, second] = lifecycle(["pending", "running"]);
+    await store.recordJobEvent(second!, t0);
+    const before = await store.listJobs(t0);
+
+    const duplicate = await store.recordJobEvent(second!, later(1));
+    const late = await store.recordJobEvent(first!, later(2));
+
+    expect(duplicate).toEqual({ kind: "unchanged", currentStatus: "running" });
+    expect(late).toEqual({ kind: "unchanged", currentStatus: "running" });
+    expect(await store.listJobs(later(3))).toEqual(before);
+  });
+
+  it("replaces the fields of an older snapshot", async () => {
+    const store = makeStore();
+    const [first, second] = lifecycle(["created", "pending"]);
+    await store.recordJobEvent({ ...first!, failureReason: "unknown_failure" }, t0);
+
+    await store.recordJobEvent(second!, later(1));
+
+    const job = (await store.listJobs(later(1))).find(
+      (candidate) => candidate.jobId === second!.jobId,
+    );
+    expect(job).not.toHaveProperty("failureReason");
+  });
+
+  it("hides jobs whose retention has passed", async () => {
+    const store = makeStore();
+    const [done] = lifecycle(["success"]);
+    await store.recordJobEvent(done!, t0);
+
+    const jobs = await store.listJobs(later(8 * 24 * 3600));
+
+    expect(jobs.map((job) => job.jobId)).not.toContain(done!.jobId);
+  });
+
+  it("remembers active projects, rewriting each at most once a minute", async () => {
+    const store = makeStore();
+    const projectId = 1_000 + nextJobId++;
+
+    await store.noteProjectActivity(projectId, t0);
+    await store.noteProjectActivity(projectId, later(30));
+    const afterBurst = await store.listActiveProjects(t0);
+    await store.noteProjectActivity(projectId, later(61));
+    const afterMinute = await store.listActiveProjects(t0);
+
+    expect(afterBurst).toContainEqual({ projectId, lastJobEventAt: t0.toISOString() });
+    expect(afterMinute).toContainEqual({ projectId, lastJobEventAt: later(61).toISOString() });
+    expect(await store.listActiveProjects(later(62))).not.toContainEqual(
+      expect.objectContaining({ projectId }),
+    );
+  });
+});
+
+describe("DynamoDemandStore", () => {
+  it("ends in the in-order state under shuffled, duplicated and concurrent delivery", async () => {
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(deliveryArbitrary(3), async ({ inOrder, delivered }) => {
+        round += 1;
+        // A fresh id space per round keeps rounds apart in the shared table.
+        const shift = (event: (typeof inOrder)[number]) => ({
+          ...event,
+          jobId: event.jobId * 1000 + round,
+        });
+        const expected = new InMemoryDemandStore();
+        for (const event of inOrder) await expected.recordJobEvent(shift(event), t0);
+        const store = new DynamoDemandStore(table.documentClient, table.tableName);
+
+        await Promise.all(delivered.map((event) => store.recordJobEvent(shift(event), t0)));
+
+        const ids = new Set(inOrder.map((event) => shift(event).jobId));
+        const stored = (await store.listJobs(t0)).filter((job) => ids.has(job.jobId));
+        expect(byId(stored)).toEqual(byId(await expected.listJobs(t0)));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("indexes unfinished jobs by status and drops finished ones from the index", async () => {
+    const store = new DynamoDemandStore(table.documentClient, table.tableName);
+    await store.recordJobEvent(created!, t0);
+    await store.recordJobEvent(pending!, later(1));
+    const whilePending = await itemOf(created!.jobId);
+    await store.recordJobEvent(running!, later(2));
+    await store.recordJobEvent(success!, later(3));
+    const whenDone = await itemOf(created!.jobId);
+
+    expect(whilePending).toMatchObject({
+      kind: "job",
+      gsi1pk: "JOBS#pending",
+      gsi1sk: `${created!.createdAt}#0000003500000001`,
+    });
+    expect(whenDone).not.toHaveProperty("gsi1pk");
+    expect(whenDone).toMatchObject({
+      status: "success",
+      expiresAt: Math.floor(later(3).getTime() / 1000) + 7 * 86400,
+    });
+  });
+
+  it("lets a project's activity expire after the window", async () => {
+    const store = new DynamoDemandStore(table.documentClient, table.tableName);
+
+    await store.noteProjectActivity(424242, t0);
+
+    expect(await itemOf(424242, "PROJECT")).toMatchObject({
+      expiresAt: Math.floor(t0.getTime() / 1000) + PROJECT_ACTIVITY_WINDOW_SECONDS,
+    });
+  });
+});
+
+const itemOf = async (id: number, kind: "JOB" | "PROJECT" = "JOB") => {
+  const key = { pk: `${kind}#${id}`, sk: kind };
+  const { Item } = await table.documentClient.send(
+    new GetCommand({ TableName: table.tableName, Key: key }),
+  );
+  return Item;
+};
