@@ -1,0 +1,58 @@
+import { DynamoDemandStore, readControlPlaneStatus } from "@ger/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestTable, dynamodbEndpoint, type TestTable } from "../../../test/support/dynamodb";
+import { hooksAlong } from "../../../test/support/lifecycles";
+import { formatStatus } from "../src/format-status";
+import { resolveTableTarget } from "../src/table-target";
+
+let table: TestTable;
+beforeAll(async () => {
+  table = await createTestTable();
+});
+afterAll(() => table.drop());
+
+const clock = { now: () => new Date("2026-01-01T13:00:00Z") };
+
+describe("resolveTableTarget", () => {
+  it("reads the table named with --table at the endpoint given with --endpoint", async () => {
+    const [pending] = hooksAlong(6001, 44, ["pending"]);
+    await new DynamoDemandStore(table.documentClient, table.tableName).recordJobEvent(
+      pending!,
+      clock.now(),
+    );
+
+    const target = await resolveTableTarget(
+      { endpoint: dynamodbEndpoint(), table: table.tableName },
+      {},
+    );
+    const status = await readControlPlaneStatus(
+      new DynamoDemandStore(target.client, target.tableName),
+      clock,
+    );
+    target.client.destroy();
+
+    expect(status.jobs).toEqual([
+      expect.objectContaining({ id: 6001, projectId: 44, status: "pending" }),
+    ]);
+    expect(status.jobsByStatus).toEqual({ pending: 1 });
+    expect(formatStatus(status, target.description)).toContain(
+      `Source:   ${table.tableName} at ${dynamodbEndpoint()}`,
+    );
+  });
+
+  it("targets a deployed table when TABLE_NAME is set", async () => {
+    const target = await resolveTableTarget({}, { TABLE_NAME: "autoscaler-prod-Table" });
+    target.client.destroy();
+
+    expect(target).toMatchObject({
+      tableName: "autoscaler-prod-Table",
+      description: "autoscaler-prod-Table in AWS",
+    });
+  });
+
+  it("says how to start a local stack when none answers on PORT", async () => {
+    await expect(resolveTableTarget({}, { PORT: "1" })).rejects.toThrow(
+      "start one with 'npm start'",
+    );
+  });
+});

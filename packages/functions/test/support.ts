@@ -1,0 +1,65 @@
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { vi } from "vitest";
+
+/** An HTTP API (payload 2.0) event as API Gateway delivers a GitLab webhook. */
+export const apiEvent = (
+  body: string,
+  headers: Record<string, string>,
+  base64 = false,
+): APIGatewayProxyEventV2 => ({
+  version: "2.0",
+  routeKey: "POST /webhook",
+  rawPath: "/webhook",
+  rawQueryString: "",
+  headers,
+  requestContext: {
+    accountId: "123456789012",
+    apiId: "abc123",
+    domainName: "abc123.execute-api.us-east-1.amazonaws.com",
+    domainPrefix: "abc123",
+    http: {
+      method: "POST",
+      path: "/webhook",
+      protocol: "HTTP/1.1",
+      sourceIp: "203.0.113.7",
+      userAgent: "GitLab/17.6.0",
+    },
+    requestId: "req-1",
+    routeKey: "POST /webhook",
+    stage: "$default",
+    time: "01/Jun/2026:10:00:00 +0000",
+    timeEpoch: 1_780_308_000_000,
+  },
+  body: base64 ? Buffer.from(body).toString("base64") : body,
+  isBase64Encoded: base64,
+});
+
+export const lambdaContext = (): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: "webhook",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:webhook",
+  memoryLimitInMB: "256",
+  awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e812345678",
+  logGroupName: "/aws/lambda/webhook",
+  logStreamName: "2026/06/01/[$LATEST]abc",
+  getRemainingTimeInMillis: () => 10_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+/** Everything the function writes (Powertools logs to stdout and stderr, EMF), one string per write. */
+export const captureOutput = () => {
+  const lines: string[] = [];
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }),
+  );
+  const restore = () => {
+    for (const spy of spies) spy.mockRestore();
+  };
+  return { lines, restore };
+};

@@ -1,0 +1,111 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docsJobHook, jobHook } from "../../../test/support/gitlab";
+import { DEFAULT_LOCAL_WEBHOOK_SECRET, freePort } from "../src/index";
+
+const run = promisify(execFile);
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+let stack: ChildProcess;
+let port: number;
+let log = "";
+
+/** `npm start` as a user runs it, on a free port; resolves once it prints that it is up. */
+beforeAll(async () => {
+  port = await freePort();
+  stack = spawn("npx", ["tsx", "packages/local/src/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), WEBHOOK_SECRET: undefined },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  stack.stdout?.on("data", (chunk) => (log += chunk));
+  stack.stderr?.on("data", (chunk) => (log += chunk));
+  const deadline = Date.now() + 60_000;
+  while (!log.includes("Local control plane is up")) {
+    if (stack.exitCode !== null || Date.now() > deadline)
+      throw new Error(`local stack did not start:\n${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+afterAll(async () => {
+  stack.kill("SIGTERM");
+  if (stack.exitCode === null) await once(stack, "exit");
+});
+
+const webhook = (body: unknown, headers: Record<string, string>) =>
+  fetch(`http://127.0.0.1:${port}/webhook`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+
+const cli = (...args: string[]) =>
+  run("npx", ["tsx", "packages/cli/src/main.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port) },
+  });
+
+describe("npm start + npm run cli (the README's walk-through)", () => {
+  it("prints the webhook URL and the default secret", () => {
+    expect(log).toContain(`http://127.0.0.1:${port}/webhook`);
+    expect(log).toContain(DEFAULT_LOCAL_WEBHOOK_SECRET);
+  });
+
+  it("accepts the fixture with the right token and shows the job in status --json", async () => {
+    const response = await webhook(docsJobHook(), {
+      "x-gitlab-event": "Job Hook",
+      "x-gitlab-token": DEFAULT_LOCAL_WEBHOOK_SECRET,
+    });
+
+    expect(response.status).toBe(200);
+    const { stdout } = await cli("status", "--json");
+    const status = JSON.parse(stdout);
+    expect(status.jobs).toContainEqual(
+      expect.objectContaining({ id: 1977, projectId: 380, status: "created" }),
+    );
+    expect(status.activeProjects).toContainEqual(expect.objectContaining({ id: 380 }));
+  });
+
+  it("answers a wrong token with 401 and records nothing", async () => {
+    const response = await webhook(jobHook({ build_id: 5001 }), {
+      "x-gitlab-event": "Job Hook",
+      "x-gitlab-token": "x",
+    });
+
+    expect(response.status).toBe(401);
+    const { stdout } = await cli("status", "--json");
+    expect(JSON.parse(stdout).jobs.map((job: { id: number }) => job.id)).not.toContain(5001);
+  });
+
+  it("answers a push event 2xx and ignores it", async () => {
+    const response = await webhook(
+      { object_kind: "push" },
+      {
+        "x-gitlab-event": "Push Hook",
+        "x-gitlab-token": DEFAULT_LOCAL_WEBHOOK_SECRET,
+      },
+    );
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ignored" });
+  });
+
+  it("serves /healthz and a JSON 404 elsewhere", async () => {
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    const missing = await fetch(`http://127.0.0.1:${port}/nope`);
+
+    expect(await health.json()).toMatchObject({ status: "ok" });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: "not_found" });
+  });
+
+  it("prints a human-readable status without --json", async () => {
+    const { stdout } = await cli("status");
+
+    expect(stdout).toMatch(/Jobs:\s+\d+/);
+    expect(stdout).toMatch(/1977\s+380\s+created/);
+  });
+});
