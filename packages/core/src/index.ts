@@ -4,6 +4,7 @@ export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
 export { StaticWebhookCredentials } from "./adapters/memory/static-credentials";
 export { SecretsManagerWebhookCredentials } from "./adapters/secrets-manager/webhook-credentials";
+export { parseEnvironment } from "./config/environment";
 export { AutoscalerError, ConfigurationError } from "./errors";
 export { parseJobHook } from "./jobs/job-hook";
 export { applyJobEvent, JOB_RETENTION_SECONDS } from "./jobs/job-record";

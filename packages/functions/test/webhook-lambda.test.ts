@@ -63,6 +63,8 @@ describe("webhook Lambda entry point", () => {
     vi.stubEnv("TABLE_NAME", undefined);
     vi.stubEnv("WEBHOOK_SECRET_ID", undefined);
 
-    await expect(import("../src/webhook/lambda")).rejects.toThrow("TABLE_NAME, WEBHOOK_SECRET_ID");
+    await expect(import("../src/webhook/lambda")).rejects.toThrow(
+      "the webhook function is misconfigured: TABLE_NAME: is required; WEBHOOK_SECRET_ID: is required",
+    );
   });
 });

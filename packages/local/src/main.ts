@@ -11,7 +11,14 @@ import { loadLocalSettings } from "./settings";
 import { ensureTable } from "./table-setup";
 
 // Composition root for `npm start`: the AWS edges swapped for local ones, the handlers unchanged.
-const settings = loadLocalSettings(process.env);
+const settings = (() => {
+  try {
+    return loadLocalSettings(process.env);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exit(2);
+  }
+})();
 // EMF lines are for CloudWatch; on a terminal they only bury the logs.
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 

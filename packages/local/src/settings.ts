@@ -1,29 +1,31 @@
-import { z } from "zod";
+import { parseEnvironment } from "@ger/core";
+import * as v from "valibot";
 
 /** The documented default, so that a first `npm start` and the README's curl agree. */
 export const DEFAULT_LOCAL_WEBHOOK_SECRET = "local-webhook-secret";
 export const DEFAULT_LOCAL_PORT = 8080;
 export const DEFAULT_LOCAL_TABLE = "gitlab-runner-autoscaler-local";
 
-const localEnvironment = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(DEFAULT_LOCAL_PORT),
-  HOST: z.string().default("127.0.0.1"),
-  WEBHOOK_SECRET: z.string().min(1).default(DEFAULT_LOCAL_WEBHOOK_SECRET),
-  WEBHOOK_SIGNING_KEY: z.string().startsWith("whsec_").optional(),
-  TABLE_NAME: z.string().min(3).default(DEFAULT_LOCAL_TABLE),
-  DYNAMODB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  DYNAMODB_DATA_DIR: z.string().min(1).optional(),
+const port = v.pipe(
+  v.string(),
+  v.transform(Number),
+  v.number("must be a port number"),
+  v.integer("must be a port number"),
+  v.minValue(1),
+  v.maxValue(65535),
+);
+
+const localEnvironment = v.object({
+  PORT: v.optional(port, String(DEFAULT_LOCAL_PORT)),
+  HOST: v.optional(v.string(), "127.0.0.1"),
+  WEBHOOK_SECRET: v.optional(v.pipe(v.string(), v.minLength(1)), DEFAULT_LOCAL_WEBHOOK_SECRET),
+  WEBHOOK_SIGNING_KEY: v.optional(v.pipe(v.string(), v.startsWith("whsec_", "must start with whsec_"))),
+  TABLE_NAME: v.optional(v.pipe(v.string(), v.minLength(3)), DEFAULT_LOCAL_TABLE),
+  DYNAMODB_PORT: v.optional(port),
+  DYNAMODB_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 
-export type LocalSettings = z.infer<typeof localEnvironment>;
+export type LocalSettings = v.InferOutput<typeof localEnvironment>;
 
-export const loadLocalSettings = (env: NodeJS.ProcessEnv): LocalSettings => {
-  const parsed = localEnvironment.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join(".")}: ${issue.message}`,
-    );
-    throw new Error(`invalid local stack settings: ${problems.join("; ")}`);
-  }
-  return parsed.data;
-};
+export const loadLocalSettings = (env: NodeJS.ProcessEnv): LocalSettings =>
+  parseEnvironment(localEnvironment, env, "the local stack");

@@ -1,45 +1,49 @@
-import { z } from "zod";
+import * as v from "valibot";
 import type { JobEvent } from "./job-event";
 import { JOB_STATUSES, type JobStatus } from "./job-status";
 import { parseGitlabTimestamp } from "./timestamps";
 
 // JSON numbers above 2^53 lose digits silently; GitLab ids are far below, so refuse rather than guess.
-const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const text = z.string().nullish();
-const timestamp = z
-  .string()
-  .nullish()
-  .refine((value) => value == null || parseGitlabTimestamp(value) !== undefined, {
-    message: "not a GitLab timestamp (ISO 8601 or 'YYYY-MM-DD hh:mm:ss UTC')",
-  });
+const id = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+const text = v.nullish(v.string());
+const timestamp = v.nullish(
+  v.pipe(
+    v.string(),
+    v.check(
+      (value) => parseGitlabTimestamp(value) !== undefined,
+      "not a GitLab timestamp (ISO 8601 or 'YYYY-MM-DD hh:mm:ss UTC')",
+    ),
+  ),
+);
+const duration = v.nullish(v.pipe(v.number(), v.minValue(0)));
 
 // Only object_kind, build_id, build_status and project_id are always present: older GitLab omits the rest.
-const jobHookSchema = z.object({
-  object_kind: z.literal("build"),
+const jobHookSchema = v.object({
+  object_kind: v.literal("build"),
   build_id: id,
-  build_status: z.string().min(1),
+  build_status: v.pipe(v.string(), v.minLength(1)),
   project_id: id,
   build_name: text,
   build_stage: text,
   ref: text,
-  pipeline_id: id.nullish(),
+  pipeline_id: v.nullish(id),
   project_name: text,
-  project: z.object({ path_with_namespace: text }).nullish(),
+  project: v.nullish(v.object({ path_with_namespace: text })),
   build_created_at: timestamp,
   build_started_at: timestamp,
   build_finished_at: timestamp,
   build_created_at_iso: timestamp,
   build_started_at_iso: timestamp,
   build_finished_at_iso: timestamp,
-  build_queued_duration: z.number().nonnegative().nullish(),
-  build_duration: z.number().nonnegative().nullish(),
-  retries_count: z.number().int().nonnegative().nullish(),
-  build_allow_failure: z.boolean().nullish(),
+  build_queued_duration: duration,
+  build_duration: duration,
+  retries_count: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  build_allow_failure: v.nullish(v.boolean()),
   build_failure_reason: text,
-  runner: z.object({ id: id.nullish() }).nullish(),
+  runner: v.nullish(v.object({ id: v.nullish(id) })),
 });
 
-type JobHook = z.infer<typeof jobHookSchema>;
+type JobHook = v.InferOutput<typeof jobHookSchema>;
 
 export type JobHookParseResult =
   | { readonly kind: "job"; readonly event: JobEvent }
@@ -81,14 +85,13 @@ const toJobEvent = (hook: JobHook, status: JobStatus): JobEvent =>
     failureReason: hook.build_failure_reason ?? undefined,
   });
 
-const describeIssue = (issue: z.core.$ZodIssue): string =>
-  `${issue.path.length > 0 ? issue.path.join(".") : "(body)"}: ${issue.message}`;
+const describeIssue = (issue: v.BaseIssue<unknown>): string => `${v.getDotPath(issue) ?? "(body)"}: ${issue.message}`;
 
 /** Validates a parsed Job Hook body and maps it to a JobEvent. Never throws. */
 export const parseJobHook = (payload: unknown): JobHookParseResult => {
-  const parsed = jobHookSchema.safeParse(payload);
-  if (!parsed.success) return { kind: "invalid", issues: parsed.error.issues.map(describeIssue) };
-  const hook = parsed.data;
+  const parsed = v.safeParse(jobHookSchema, payload);
+  if (!parsed.success) return { kind: "invalid", issues: parsed.issues.map(describeIssue) };
+  const hook = parsed.output;
   if (!isJobStatus(hook.build_status)) {
     return { kind: "unknown_status", jobId: hook.build_id, status: hook.build_status };
   }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as v from "valibot";
 import { ConfigurationError } from "../errors";
 
 /** What authenticates GitLab: the hook's secret token and, optionally, its signing key. */
@@ -8,12 +8,11 @@ export interface WebhookCredentials {
   readonly signingKey?: string;
 }
 
-const credentialsSchema = z.object({
-  token: z.string().min(1, "token must not be empty"),
-  signingKey: z
-    .string()
-    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "signingKey must look like whsec_<base64>")
-    .optional(),
+const credentialsSchema = v.object({
+  token: v.pipe(v.string(), v.minLength(1, "token must not be empty")),
+  signingKey: v.optional(
+    v.pipe(v.string(), v.regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "signingKey must look like whsec_<base64>")),
+  ),
 });
 
 /**
@@ -34,12 +33,10 @@ export const parseWebhookCredentials = (raw: string): WebhookCredentials => {
       cause,
     });
   }
-  const parsed = credentialsSchema.safeParse(json);
+  const parsed = v.safeParse(credentialsSchema, json);
   if (!parsed.success) {
-    const fields = parsed.error.issues
-      .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
-      .join("; ");
-    throw new ConfigurationError(`the webhook secret is malformed: ${fields}`);
+    const fields = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "secret"}: ${issue.message}`);
+    throw new ConfigurationError(`the webhook secret is malformed: ${fields.join("; ")}`);
   }
-  return parsed.data;
+  return parsed.output;
 };

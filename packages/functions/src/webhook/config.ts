@@ -1,18 +1,12 @@
-import { z } from "zod";
+import { parseEnvironment } from "@ger/core";
+import * as v from "valibot";
 
-const webhookEnvironment = z.object({
-  TABLE_NAME: z.string().min(1),
-  WEBHOOK_SECRET_ID: z.string().min(1),
-});
+const required = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
-export type WebhookConfig = z.infer<typeof webhookEnvironment>;
+const webhookEnvironment = v.object({ TABLE_NAME: required, WEBHOOK_SECRET_ID: required }, "is required");
+
+export type WebhookConfig = v.InferOutput<typeof webhookEnvironment>;
 
 /** Read once at cold start; a missing variable fails the init with its name. */
-export const loadWebhookConfig = (env: NodeJS.ProcessEnv): WebhookConfig => {
-  const parsed = webhookEnvironment.safeParse(env);
-  if (!parsed.success) {
-    const missing = parsed.error.issues.map((issue) => issue.path.join(".")).join(", ");
-    throw new Error(`webhook function misconfigured, check environment variables: ${missing}`);
-  }
-  return parsed.data;
-};
+export const loadWebhookConfig = (env: NodeJS.ProcessEnv): WebhookConfig =>
+  parseEnvironment(webhookEnvironment, env, "the webhook function");
