@@ -18,7 +18,11 @@ export interface BundleReport {
 }
 
 /** Bundles a function as SST does (ESM, minified, AWS SDK included) and times a cold import of it. */
-export const measureBundle = async (entry: string, env: Record<string, string>, coldStarts = 7): Promise<BundleReport> => {
+export const measureBundle = async (
+  entry: string,
+  env: Record<string, string>,
+  coldStarts = 7,
+): Promise<BundleReport> => {
   const outdir = await mkdtemp(join(tmpdir(), "bench-bundle-"));
   const outfile = join(outdir, "index.mjs");
   await build({
@@ -30,7 +34,9 @@ export const measureBundle = async (entry: string, env: Record<string, string>, 
     platform: "node",
     target: "node22",
     // CommonJS dependencies call require(); SST adds the same shim.
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    banner: {
+      js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+    },
     logLevel: "error",
   });
   const code = await readFile(outfile);

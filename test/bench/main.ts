@@ -3,7 +3,12 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { DynamoDemandStore, StaticWebhookCredentials, systemClock } from "@ger/core";
 import { createObservability } from "@ger/functions";
 import { createWebhookHandler } from "@ger/functions/webhook";
-import { ensureTable, LOCAL_AWS_SETTINGS, localLambdaContext, startDynamoDbLocal } from "@ger/local";
+import {
+  ensureTable,
+  LOCAL_AWS_SETTINGS,
+  localLambdaContext,
+  startDynamoDbLocal,
+} from "@ger/local";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { gitlabHeaders, jobHook, TEST_TOKEN } from "../support/gitlab";
 import { measureBundle } from "./bundle";
@@ -32,7 +37,9 @@ const muteStdout = () => {
 };
 
 const webhookEvent = (jobId: number): APIGatewayProxyEventV2 => {
-  const body = JSON.stringify(jobHook({ build_id: jobId, build_status: "pending", project_id: 1 + (jobId % 50) }));
+  const body = JSON.stringify(
+    jobHook({ build_id: jobId, build_status: "pending", project_id: 1 + (jobId % 50) }),
+  );
   return {
     version: "2.0",
     routeKey: "POST /webhook",
@@ -63,13 +70,21 @@ try {
   let nextJobId = 1_000_000_000;
   const invoke = async () => {
     const result = await handler(webhookEvent(nextJobId++), context);
-    if (result.statusCode !== 200) throw new Error(`webhook answered ${result.statusCode}: ${result.body}`);
+    if (result.statusCode !== 200)
+      throw new Error(`webhook answered ${result.statusCode}: ${result.body}`);
   };
   const barePut = (index: number) =>
     documents.send(
       new PutCommand({
         TableName: TABLE,
-        Item: { pk: `BARE#${index}`, sk: "JOB", kind: "bare", status: "pending", statusRank: 40, jobId: index },
+        Item: {
+          pk: `BARE#${index}`,
+          sk: "JOB",
+          kind: "bare",
+          status: "pending",
+          statusRank: 40,
+          jobId: index,
+        },
         ConditionExpression: "attribute_not_exists(pk)",
       }),
     );

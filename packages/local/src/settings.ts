@@ -19,7 +19,9 @@ const localEnvironment = v.object({
   PORT: v.optional(port, String(DEFAULT_LOCAL_PORT)),
   HOST: v.optional(v.string(), "127.0.0.1"),
   WEBHOOK_SECRET: v.optional(v.pipe(v.string(), v.minLength(1)), DEFAULT_LOCAL_WEBHOOK_SECRET),
-  WEBHOOK_SIGNING_KEY: v.optional(v.pipe(v.string(), v.startsWith("whsec_", "must start with whsec_"))),
+  WEBHOOK_SIGNING_KEY: v.optional(
+    v.pipe(v.string(), v.startsWith("whsec_", "must start with whsec_")),
+  ),
   TABLE_NAME: v.optional(v.pipe(v.string(), v.minLength(3)), DEFAULT_LOCAL_TABLE),
   DYNAMODB_PORT: v.optional(port),
   DYNAMODB_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1))),

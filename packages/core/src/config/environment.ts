@@ -9,6 +9,8 @@ export const parseEnvironment = <TSchema extends v.GenericSchema>(
 ): v.InferOutput<TSchema> => {
   const parsed = v.safeParse(schema, env);
   if (parsed.success) return parsed.output;
-  const problems = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "(environment)"}: ${issue.message}`);
+  const problems = parsed.issues.map(
+    (issue) => `${v.getDotPath(issue) ?? "(environment)"}: ${issue.message}`,
+  );
   throw new ConfigurationError(`${component} is misconfigured: ${problems.join("; ")}`);
 };

@@ -85,7 +85,8 @@ const toJobEvent = (hook: JobHook, status: JobStatus): JobEvent =>
     failureReason: hook.build_failure_reason ?? undefined,
   });
 
-const describeIssue = (issue: v.BaseIssue<unknown>): string => `${v.getDotPath(issue) ?? "(body)"}: ${issue.message}`;
+const describeIssue = (issue: v.BaseIssue<unknown>): string =>
+  `${v.getDotPath(issue) ?? "(body)"}: ${issue.message}`;
 
 /** Validates a parsed Job Hook body and maps it to a JobEvent. Never throws. */
 export const parseJobHook = (payload: unknown): JobHookParseResult => {

@@ -11,7 +11,10 @@ export interface WebhookCredentials {
 const credentialsSchema = v.object({
   token: v.pipe(v.string(), v.minLength(1, "token must not be empty")),
   signingKey: v.optional(
-    v.pipe(v.string(), v.regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "signingKey must look like whsec_<base64>")),
+    v.pipe(
+      v.string(),
+      v.regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "signingKey must look like whsec_<base64>"),
+    ),
   ),
 });
 
@@ -35,7 +38,9 @@ export const parseWebhookCredentials = (raw: string): WebhookCredentials => {
   }
   const parsed = v.safeParse(credentialsSchema, json);
   if (!parsed.success) {
-    const fields = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "secret"}: ${issue.message}`);
+    const fields = parsed.issues.map(
+      (issue) => `${v.getDotPath(issue) ?? "secret"}: ${issue.message}`,
+    );
     throw new ConfigurationError(`the webhook secret is malformed: ${fields.join("; ")}`);
   }
   return parsed.output;

@@ -3,7 +3,10 @@ import * as v from "valibot";
 
 const required = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
-const webhookEnvironment = v.object({ TABLE_NAME: required, WEBHOOK_SECRET_ID: required }, "is required");
+const webhookEnvironment = v.object(
+  { TABLE_NAME: required, WEBHOOK_SECRET_ID: required },
+  "is required",
+);
 
 export type WebhookConfig = v.InferOutput<typeof webhookEnvironment>;
 
