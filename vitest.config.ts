@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/setup/dynamodb-local.ts"],
+    reporters: ["default", "./test/setup/summary-reporter.ts"],
     // DynamoDB Local answers slower than DynamoDB; generous but bounded.
     testTimeout: 30_000,
     hookTimeout: 60_000,
