@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deliveryArbitrary, hooksAlong } from "../../../test/support/lifecycles";
 import { applyJobEvent, InMemoryDemandStore, JOB_RETENTION_SECONDS } from "../src/index";
+import { RecentlyNotedProjects } from "../src/jobs/project-activity";
 
 const receivedAt = new Date("2026-01-01T12:30:00Z");
 const [created, pending, running, success] = hooksAlong(1, 5, [
@@ -83,5 +84,33 @@ describe("applyJobEvent", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("RecentlyNotedProjects", () => {
+  it("is fresh for a minute after a project is remembered", () => {
+    const recent = new RecentlyNotedProjects();
+    const t0 = new Date("2026-01-01T00:00:00Z");
+
+    recent.remember(7, t0);
+
+    expect(recent.isFresh(7, new Date(t0.getTime() + 59_000))).toBe(true);
+    expect(recent.isFresh(7, new Date(t0.getTime() + 60_000))).toBe(false);
+    expect(recent.isFresh(8, t0)).toBe(false);
+  });
+
+  it("forgets everything rather than grow past its bound", () => {
+    const recent = new RecentlyNotedProjects(2);
+    const t0 = new Date("2026-01-01T00:00:00Z");
+
+    recent.remember(1, t0);
+    recent.remember(2, t0);
+    recent.remember(3, t0);
+
+    expect([recent.isFresh(1, t0), recent.isFresh(2, t0), recent.isFresh(3, t0)]).toEqual([
+      false,
+      false,
+      true,
+    ]);
   });
 });

@@ -18,6 +18,7 @@ import {
   PROJECT_ACTIVITY_REFRESH_SECONDS,
   PROJECT_ACTIVITY_WINDOW_SECONDS,
   type ProjectActivity,
+  RecentlyNotedProjects,
 } from "../../jobs/project-activity";
 import type { DemandStore } from "../../ports/demand-store";
 import {
@@ -46,6 +47,8 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * are removed, as applyJobEvent does.
  */
 export class DynamoDemandStore implements DemandStore {
+  private readonly recentlyNoted = new RecentlyNotedProjects();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -95,6 +98,7 @@ export class DynamoDemandStore implements DemandStore {
   }
 
   async noteProjectActivity(projectId: number, at: Date): Promise<void> {
+    if (this.recentlyNoted.isFresh(projectId, at)) return;
     const lastJobEventAt = at.toISOString();
     const update = buildUpdate(
       {
@@ -126,9 +130,10 @@ export class DynamoDemandStore implements DemandStore {
         }),
       );
     } catch (error) {
-      // Refreshed less than a minute ago: nothing to do.
+      // Another process refreshed it less than a minute ago: nothing to do.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+    this.recentlyNoted.remember(projectId, at);
   }
 
   async listJobs(now: Date): Promise<JobRecord[]> {
