@@ -4,19 +4,11 @@ import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 
-export interface JobView {
-  readonly id: number;
-  readonly projectId: number;
-  readonly status: JobStatus;
-  readonly name?: string;
-  readonly stage?: string;
-  readonly ref?: string;
-  readonly pipelineId?: number;
-  readonly createdAt?: string;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly updatedAt: string;
-}
+/** A job as operators see it: what GitLab said, without storage bookkeeping. */
+export type JobView = { readonly id: number } & Omit<
+  JobRecord,
+  "jobId" | "statusRank" | "expiresAt"
+>;
 
 /** What the control plane sees, for operators (`cli status`). */
 export interface ControlPlaneStatus {
@@ -28,25 +20,12 @@ export interface ControlPlaneStatus {
 
 const toJobView = ({
   jobId,
-  projectId,
-  status,
-  name,
-  stage,
-  ref,
-  pipelineId,
-  ...times
+  statusRank: _rank,
+  expiresAt: _expiry,
+  ...job
 }: JobRecord): JobView => ({
   id: jobId,
-  projectId,
-  status,
-  name,
-  stage,
-  ref,
-  pipelineId,
-  createdAt: times.createdAt,
-  startedAt: times.startedAt,
-  finishedAt: times.finishedAt,
-  updatedAt: times.updatedAt,
+  ...job,
 });
 
 export const readControlPlaneStatus = async (
