@@ -4,6 +4,14 @@ export type { JobEventOutcome, JobRecord } from "./jobs/job-record";
 export type { JobStatus } from "./jobs/job-status";
 export type { ProjectActivity } from "./jobs/project-activity";
 export type { MetricPoint } from "./metrics";
+export type {
+  AutoscalerConfig,
+  AutoscalerConfigInput,
+  PoolConfig,
+  PoolPolicy,
+} from "./pools/autoscaler-config";
+export type { PoolSupply, ScalingInput } from "./pools/scaling-policy";
+export type { PoolSettings } from "./pools/schedule";
 export type { Clock } from "./ports/clock";
 export type { DemandStore } from "./ports/demand-store";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";

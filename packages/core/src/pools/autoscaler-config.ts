@@ -1,0 +1,174 @@
+import { Cron } from "croner";
+import * as v from "valibot";
+import { ConfigurationError } from "../errors";
+import { parseDurationSeconds } from "./duration";
+
+// Setting names follow GitLab's autoscaler (idle_count, idle_time, max_instances, policy.periods,
+// timezone) wherever the meaning is the same, so the file reads like a runner config.toml.
+
+const isCron = (pattern: string) => {
+  try {
+    new Cron(pattern);
+    return pattern.trim().split(/\s+/).length === 5;
+  } catch {
+    return false;
+  }
+};
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const count = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0));
+const id = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+const durationMessage = "must be seconds or a duration like '90s', '20m', '1h30m'";
+const duration = v.pipe(
+  v.union([v.number(), v.string()], durationMessage),
+  v.transform(parseDurationSeconds),
+  v.number(durationMessage),
+);
+const name = v.pipe(
+  v.string(),
+  v.regex(
+    /^[a-z][a-z0-9-]{0,30}$/,
+    "must start with a letter and hold only a-z, 0-9 and '-', 31 characters at most",
+  ),
+);
+const tag = v.pipe(v.string(), v.minLength(1), v.maxLength(255));
+const cron = v.pipe(v.string(), v.check(isCron, "is not a five-field cron expression"));
+
+const policySchema = v.strictObject({
+  periods: v.pipe(v.array(cron), v.minLength(1, "needs at least one cron expression")),
+  timezone: v.optional(v.pipe(v.string(), v.check(isTimeZone, "is not an IANA time zone")), "UTC"),
+  idle_count: v.optional(count),
+  idle_time: v.optional(duration),
+  max_instances: v.optional(count),
+});
+
+const runnerFields = v.object({
+  executor: v.optional(v.picklist(["docker", "shell"]), "docker"),
+  image: v.optional(v.pipe(v.string(), v.minLength(1)), "alpine:latest"),
+  maximum_timeout: v.optional(duration, 3600),
+  access_level: v.optional(v.picklist(["not_protected", "ref_protected"]), "not_protected"),
+});
+
+// Where GitLab creates the runners, with the parameters of POST /user/runners.
+const runnerScope = v.variant("runner_type", [
+  v.object({ runner_type: v.literal("instance_type") }),
+  v.object({ runner_type: v.literal("group_type"), group_id: id }),
+  v.object({ runner_type: v.literal("project_type"), project_id: id }),
+]);
+
+const amiSchema = v.pipe(
+  v.strictObject({
+    id: v.optional(v.pipe(v.string(), v.regex(/^ami-[0-9a-f]{8,17}$/, "is not an AMI id"))),
+    ssm_parameter: v.optional(
+      v.pipe(v.string(), v.startsWith("/", "must be an SSM parameter path")),
+    ),
+  }),
+  v.check(
+    (ami) => (ami.id === undefined) !== (ami.ssm_parameter === undefined),
+    "give exactly one of id and ssm_parameter",
+  ),
+);
+
+const instanceSchema = v.strictObject({
+  types: v.pipe(
+    v.array(v.pipe(v.string(), v.regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "is not an EC2 instance type"))),
+    v.minLength(1, "needs at least one instance type"),
+  ),
+  subnets: v.pipe(
+    v.array(v.pipe(v.string(), v.regex(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet id"))),
+    v.minLength(1, "needs at least one subnet"),
+  ),
+  ami: amiSchema,
+  market: v.optional(
+    v.picklist(["spot", "on-demand", "spot-then-on-demand"]),
+    "spot-then-on-demand",
+  ),
+  disk_size_gb: v.optional(v.pipe(count, v.minValue(8), v.maxValue(16384)), 30),
+  security_group_ids: v.optional(
+    v.array(v.pipe(v.string(), v.regex(/^sg-[0-9a-f]{8,17}$/, "is not a security group id"))),
+    [],
+  ),
+});
+
+const cacheSchema = v.strictObject({
+  bucket: v.pipe(
+    v.string(),
+    v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "is not an S3 bucket name"),
+  ),
+  region: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "is not an AWS region")),
+  ),
+  shared: v.optional(v.boolean(), false),
+});
+
+const poolSchema = v.pipe(
+  v.strictObject({
+    name,
+    tags: v.optional(
+      v.pipe(
+        v.array(tag),
+        v.check((tags) => new Set(tags).size === tags.length, "has duplicates"),
+      ),
+      [],
+    ),
+    run_untagged: v.optional(v.boolean(), false),
+    runner: v.intersect([runnerScope, runnerFields]),
+    instance: instanceSchema,
+    max_instances: count,
+    idle_count: v.optional(count, 0),
+    idle_time: v.optional(duration, 300),
+    boot_timeout: v.optional(duration, 600),
+    policy: v.optional(v.array(policySchema), []),
+    cache: v.optional(cacheSchema),
+  }),
+  v.check(
+    (pool) => pool.run_untagged || pool.tags.length > 0,
+    "a pool without tags must set run_untagged: true, or no job can reach it",
+  ),
+  v.check(
+    (pool) => pool.idle_count <= pool.max_instances,
+    "idle_count cannot exceed max_instances",
+  ),
+);
+
+const configSchema = v.strictObject({
+  /** Names this deployment in instance tags and GitLab runner descriptions; unique per AWS account and GitLab. */
+  deployment: name,
+  gitlab_url: v.pipe(v.string(), v.url("is not a URL")),
+  /** The cap across every pool. */
+  max_instances: count,
+  pools: v.pipe(
+    v.array(poolSchema),
+    v.minLength(1, "needs at least one pool"),
+    v.check(
+      (pools) => new Set(pools.map((pool) => pool.name)).size === pools.length,
+      "pool names must be unique",
+    ),
+  ),
+});
+
+export type AutoscalerConfigInput = v.InferInput<typeof configSchema>;
+export type AutoscalerConfig = v.InferOutput<typeof configSchema>;
+export type PoolConfig = AutoscalerConfig["pools"][number];
+export type PoolPolicy = PoolConfig["policy"][number];
+
+/** For the config file: types and editor completion; validation happens when it is loaded. */
+export const defineConfig = (config: AutoscalerConfigInput): AutoscalerConfigInput => config;
+
+/** Validates a config; the error names every bad field by its path (e.g. `pools.0.idle_time`). */
+export const parseAutoscalerConfig = (input: unknown): AutoscalerConfig => {
+  const parsed = v.safeParse(configSchema, input);
+  if (parsed.success) return parsed.output;
+  const problems = parsed.issues.map(
+    (issue) => `${v.getDotPath(issue) ?? "(config)"}: ${issue.message}`,
+  );
+  throw new ConfigurationError(`invalid autoscaler config:\n  ${problems.join("\n  ")}`);
+};

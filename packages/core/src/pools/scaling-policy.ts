@@ -1,0 +1,41 @@
+import type { PoolSettings } from "./schedule";
+
+/** A pool's runners by lifecycle phase, as the scaler counts them. */
+export interface PoolSupply {
+  /** Capacity reserved, GitLab runner or instance on its way (reserved, registered, launching). */
+  readonly creating: number;
+  /** Instance launched, runner not yet seen by GitLab. */
+  readonly booting: number;
+  /** Runner polling GitLab for a job. */
+  readonly idle: number;
+  /** Runner running its one job: it will never take another. */
+  readonly busy: number;
+  /** Being stopped (finished, interrupted, reaped): takes no job. */
+  readonly draining: number;
+}
+
+export interface ScalingInput {
+  readonly settings: PoolSettings;
+  /** Pending jobs routed to this pool. */
+  readonly pending: number;
+  readonly supply: PoolSupply;
+  /** Capacity slots the ledger says are in use, in this pool and across all pools. */
+  readonly poolSlotsInUse: number;
+  readonly globalSlotsInUse: number;
+  readonly globalMaxInstances: number;
+}
+
+/**
+ * How many runners to start now. Demand is counted per pool, not per job: an ephemeral runner takes
+ * whichever matching job GitLab hands it, so every runner that can still take a job (creating,
+ * booting, idle) covers one pending job or one warm slot (idle_count). Never negative, never past
+ * the pool's or the global cap; the ledger enforces the caps again atomically when slots are taken.
+ */
+export const runnersToStart = (input: ScalingInput): number => {
+  const { settings, pending, supply } = input;
+  const available = supply.creating + supply.booting + supply.idle;
+  const wanted = pending + settings.idleCount - available;
+  const poolRoom = settings.maxInstances - input.poolSlotsInUse;
+  const globalRoom = input.globalMaxInstances - input.globalSlotsInUse;
+  return Math.max(0, Math.min(wanted, poolRoom, globalRoom));
+};
