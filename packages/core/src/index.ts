@@ -1,7 +1,9 @@
 export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
+export { DynamoRunnerStore } from "./adapters/dynamodb/runner-store";
 export { SCALER_WAKE_FILTER_PATTERN, wakesScaler } from "./adapters/dynamodb/scaler-wake";
 export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
+export { InMemoryRunnerStore } from "./adapters/memory/runner-store";
 export { StaticWebhookCredentials } from "./adapters/memory/static-credentials";
 export { SecretsManagerWebhookCredentials } from "./adapters/secrets-manager/webhook-credentials";
 export { parseEnvironment } from "./config/environment";
@@ -17,6 +19,7 @@ export { poolCanRun, routeJob } from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
+export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { readControlPlaneStatus } from "./status/control-plane-status";
 export { authenticate, tokensMatch } from "./webhook/authenticate";
 export { parseWebhookCredentials } from "./webhook/credentials";

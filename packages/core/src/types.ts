@@ -14,7 +14,15 @@ export type { PoolSupply, ScalingInput } from "./pools/scaling-policy";
 export type { PoolSettings } from "./pools/schedule";
 export type { Clock } from "./ports/clock";
 export type { DemandStore } from "./ports/demand-store";
+export type {
+  CapacityCaps,
+  LedgerView,
+  ReserveOutcome,
+  RunnerChanges,
+  RunnerStore,
+} from "./ports/runner-store";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
+export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
 export type { ControlPlaneStatus, JobView } from "./status/control-plane-status";
 export type { AuthFailure } from "./webhook/authenticate";
 export type { WebhookCredentials } from "./webhook/credentials";

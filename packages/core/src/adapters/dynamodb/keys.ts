@@ -1,6 +1,11 @@
 import type { JobStatus } from "../../jobs/job-status";
 
-export const ItemKind = { Job: "job", Project: "project" } as const;
+export const ItemKind = {
+  Job: "job",
+  Project: "project",
+  Runner: "runner",
+  Ledger: "ledger",
+} as const;
 
 export const jobKey = (jobId: number) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
 export const projectKey = (projectId: number) => ({ pk: `PROJECT#${projectId}`, sk: "PROJECT" });
@@ -11,3 +16,11 @@ export const jobsByStatusSort = (since: string, jobId: number) =>
   `${since}#${String(jobId).padStart(16, "0")}`;
 
 export const ACTIVE_PROJECTS_PARTITION = "PROJECTS";
+
+export const runnerKey = (name: string) => ({ pk: `RUNNER#${name}`, sk: "RUNNER" });
+export const LIVE_RUNNERS_PARTITION = "RUNNERS";
+
+/** One counter per pool and one for the fleet, all listed under one index partition. */
+export const poolLedgerKey = (pool: string) => ({ pk: `LEDGER#pool#${pool}`, sk: "LEDGER" });
+export const GLOBAL_LEDGER_KEY = { pk: "LEDGER#global", sk: "LEDGER" } as const;
+export const LEDGER_PARTITION = "LEDGER";

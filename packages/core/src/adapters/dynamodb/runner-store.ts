@@ -1,0 +1,237 @@
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  paginateQuery,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type {
+  CapacityCaps,
+  LedgerView,
+  ReserveOutcome,
+  RunnerChanges,
+  RunnerStore,
+} from "../../ports/runner-store";
+import type { RunnerRecord, RunnerState } from "../../runners/runner-record";
+import {
+  GLOBAL_LEDGER_KEY,
+  ItemKind,
+  LEDGER_PARTITION,
+  LIVE_RUNNERS_PARTITION,
+  poolLedgerKey,
+  runnerKey,
+} from "./keys";
+import { TABLE_KEYS } from "./table";
+import { retryOnConflict } from "./transaction-retry";
+import { buildUpdate } from "./update-expression";
+
+/** Records of retired runners stay a week for operators, then expire. */
+const GONE_RETENTION_SECONDS = 7 * 24 * 3600;
+const STORAGE_ATTRIBUTES = new Set(["pk", "sk", "kind", "gsi1pk", "gsi1sk", "expiresAt"]);
+
+const toRunnerRecord = (item: Record<string, unknown>): RunnerRecord =>
+  Object.fromEntries(
+    Object.entries(item).filter(([key]) => !STORAGE_ATTRIBUTES.has(key)),
+  ) as unknown as RunnerRecord;
+
+const stateIn = (from: readonly RunnerState[]) => ({
+  condition: `#state IN (${from.map((_, index) => `:from${index}`).join(", ")})`,
+  values: Object.fromEntries(from.map((state, index) => [`:from${index}`, state])),
+});
+
+/**
+ * RunnerStore on DynamoDB. The ledger is two counters (pool, fleet) changed in the same
+ * transaction as the runner record, with the cap in the condition: concurrent scalers race on the
+ * counters, and DynamoDB lets exactly as many win as there is room.
+ */
+export class DynamoRunnerStore implements RunnerStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async reserve(runner: RunnerRecord, caps: CapacityCaps): Promise<ReserveOutcome> {
+    if (caps.poolMaxInstances <= 0) return "pool_full";
+    if (caps.globalMaxInstances <= 0) return "global_full";
+    const take = (key: { pk: string; sk: string }, max: number, sortKey: string) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression:
+          "SET #kind = :ledger, #gsi1pk = :ledgers, #gsi1sk = :sortKey ADD #inUse :one",
+        ConditionExpression: "attribute_not_exists(#inUse) OR #inUse < :max",
+        ExpressionAttributeNames: {
+          "#kind": "kind",
+          "#gsi1pk": "gsi1pk",
+          "#gsi1sk": "gsi1sk",
+          "#inUse": "inUse",
+        },
+        ExpressionAttributeValues: {
+          ":ledger": ItemKind.Ledger,
+          ":ledgers": LEDGER_PARTITION,
+          ":sortKey": sortKey,
+          ":one": 1,
+          ":max": max,
+        },
+      },
+    });
+    try {
+      await retryOnConflict(() =>
+        this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: {
+                    ...runnerKey(runner.name),
+                    ...runner,
+                    state: "reserved",
+                    kind: ItemKind.Runner,
+                    gsi1pk: LIVE_RUNNERS_PARTITION,
+                    gsi1sk: runner.name,
+                  },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
+              },
+              take(poolLedgerKey(runner.pool), caps.poolMaxInstances, `pool#${runner.pool}`),
+              take(GLOBAL_LEDGER_KEY, caps.globalMaxInstances, "global"),
+            ],
+          }),
+        ),
+      );
+      return "reserved";
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [record, pool, global] = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      if (pool === "ConditionalCheckFailed") return "pool_full";
+      if (global === "ConditionalCheckFailed") return "global_full";
+      if (record === "ConditionalCheckFailed")
+        throw new Error(`runner ${runner.name} exists already`, { cause: error });
+      throw error;
+    }
+  }
+
+  async transition(
+    name: string,
+    from: readonly RunnerState[],
+    changes: RunnerChanges,
+    at: Date,
+  ): Promise<RunnerRecord | undefined> {
+    if (changes.state === "gone") throw new Error("use release() to retire a runner");
+    const guard = stateIn(from);
+    const update = buildUpdate({ ...changes, updatedAt: at.toISOString() }, [], guard.values);
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runnerKey(name),
+          ...update,
+          ConditionExpression: guard.condition,
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, "#state": "state" },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return result.Attributes ? toRunnerRecord(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async release(name: string, from: readonly RunnerState[], at: Date): Promise<boolean> {
+    const runner = await this.get(name);
+    if (!runner || runner.state === "gone" || !from.includes(runner.state)) return false;
+    const guard = stateIn(from);
+    const giveBack = (key: { pk: string; sk: string }) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: "ADD #inUse :minusOne",
+        ExpressionAttributeNames: { "#inUse": "inUse" },
+        ExpressionAttributeValues: { ":minusOne": -1 },
+      },
+    });
+    try {
+      await retryOnConflict(() =>
+        this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: runnerKey(name),
+                  UpdateExpression:
+                    "SET #state = :gone, #updatedAt = :at, #expiresAt = :expiresAt REMOVE #gsi1pk, #gsi1sk",
+                  ConditionExpression: guard.condition,
+                  ExpressionAttributeNames: {
+                    "#state": "state",
+                    "#updatedAt": "updatedAt",
+                    "#expiresAt": TABLE_KEYS.ttlAttribute,
+                    "#gsi1pk": "gsi1pk",
+                    "#gsi1sk": "gsi1sk",
+                  },
+                  ExpressionAttributeValues: {
+                    ...guard.values,
+                    ":gone": "gone",
+                    ":at": at.toISOString(),
+                    ":expiresAt": Math.floor(at.getTime() / 1000) + GONE_RETENTION_SECONDS,
+                  },
+                },
+              },
+              giveBack(poolLedgerKey(runner.pool)),
+              giveBack(GLOBAL_LEDGER_KEY),
+            ],
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      // Someone else moved or released it between the read and the write.
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
+  async get(name: string): Promise<RunnerRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: runnerKey(name), ConsistentRead: true }),
+    );
+    return Item ? toRunnerRecord(Item) : undefined;
+  }
+
+  async listLive(): Promise<RunnerRecord[]> {
+    return (await this.queryIndex(LIVE_RUNNERS_PARTITION)).map(toRunnerRecord);
+  }
+
+  async ledger(): Promise<LedgerView> {
+    const byPool: Record<string, number> = {};
+    let global = 0;
+    for (const item of await this.queryIndex(LEDGER_PARTITION)) {
+      const sortKey = String(item.gsi1sk);
+      if (sortKey === "global") global = Number(item.inUse ?? 0);
+      else byPool[sortKey.replace(/^pool#/, "")] = Number(item.inUse ?? 0);
+    }
+    return { global, byPool };
+  }
+
+  private async queryIndex(partition: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1.name,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": TABLE_KEYS.gsi1.partitionKey },
+        ExpressionAttributeValues: { ":pk": partition },
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
+  }
+}

@@ -1,0 +1,56 @@
+import type { PoolSupply } from "../pools/scaling-policy";
+
+/**
+ * A runner's life, one record per runner, each step written before the next is taken so that a
+ * crash anywhere leaves a record the reaper can finish or roll back:
+ * reserved (slot taken) → registered (GitLab runner created, token stored) → launching (fleet
+ * request sent) → booting (instance id known) → idle (polling GitLab) → busy (running its job) →
+ * finished (job done, instance powering off) → gone (instance, GitLab runner, token, slot released).
+ */
+export const RUNNER_STATES = [
+  "reserved",
+  "registered",
+  "launching",
+  "booting",
+  "idle",
+  "busy",
+  "finished",
+  "gone",
+] as const;
+
+export type RunnerState = (typeof RUNNER_STATES)[number];
+
+export type Market = "spot" | "on-demand";
+
+export interface RunnerRecord {
+  /** Unique in the deployment; also the EC2 client token, the token's parameter name and the GitLab description. */
+  readonly name: string;
+  readonly pool: string;
+  readonly state: RunnerState;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly gitlabRunnerId?: number;
+  readonly instanceId?: string;
+  readonly instanceType?: string;
+  readonly market?: Market;
+  readonly jobId?: number;
+  /** Why the last step failed, for operators. */
+  readonly lastError?: string;
+}
+
+const PHASE: Readonly<Record<Exclude<RunnerState, "gone">, keyof PoolSupply>> = {
+  reserved: "creating",
+  registered: "creating",
+  launching: "creating",
+  booting: "booting",
+  idle: "idle",
+  busy: "busy",
+  finished: "draining",
+};
+
+/** Counts a pool's live runners by the phases the scaling policy reasons about. */
+export const supplyOf = (runners: readonly Pick<RunnerRecord, "state">[]): PoolSupply => {
+  const supply = { creating: 0, booting: 0, idle: 0, busy: 0, draining: 0 };
+  for (const { state } of runners) if (state !== "gone") supply[PHASE[state]] += 1;
+  return supply;
+};

@@ -1,0 +1,139 @@
+import { randomUUID } from "node:crypto";
+import type { RunnerRecord, RunnerStore } from "@ger/core/types";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
+import { DynamoRunnerStore, InMemoryRunnerStore } from "../src/index";
+
+const t0 = new Date("2026-06-01T10:00:00Z");
+const caps = { poolMaxInstances: 3, globalMaxInstances: 5 };
+
+const newRunner = (pool: string, name = `${pool}-${randomUUID().slice(0, 12)}`): RunnerRecord => ({
+  name,
+  pool,
+  state: "reserved",
+  createdAt: t0.toISOString(),
+  updatedAt: t0.toISOString(),
+});
+
+// Each test gets tables of its own so that ledgers start at zero.
+const tables: TestTable[] = [];
+const freshDynamoStore = async () => {
+  const table = await createTestTable();
+  tables.push(table);
+  return new DynamoRunnerStore(table.documentClient, table.tableName);
+};
+afterAll(async () => {
+  await Promise.all(tables.map((table) => table.drop()));
+});
+
+const stores: [string, () => Promise<RunnerStore>][] = [
+  ["in memory", async () => new InMemoryRunnerStore()],
+  ["DynamoDB Local", freshDynamoStore],
+];
+
+describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
+  let store: RunnerStore;
+  beforeAll(async () => {
+    store = await makeStore();
+  });
+
+  it("reserves up to the pool's cap, then refuses", async () => {
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await store.reserve(newRunner("small"), caps));
+
+    expect(outcomes).toEqual(["reserved", "reserved", "reserved", "pool_full"]);
+    expect(await store.ledger()).toEqual({ global: 3, byPool: { small: 3 } });
+  });
+
+  it("refuses past the global cap even when the pool has room", async () => {
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await store.reserve(newRunner("large"), caps));
+
+    expect(outcomes).toEqual(["reserved", "reserved", "global_full"]);
+    expect((await store.listLive()).length).toBe(5);
+  });
+
+  it("moves a runner only from the states it is expected in", async () => {
+    const [runner] = await store.listLive();
+
+    const registered = await store.transition(
+      runner!.name,
+      ["reserved"],
+      { state: "registered", gitlabRunnerId: 9 },
+      t0,
+    );
+    const again = await store.transition(runner!.name, ["reserved"], { state: "registered" }, t0);
+
+    expect(registered).toMatchObject({
+      name: runner!.name,
+      state: "registered",
+      gitlabRunnerId: 9,
+    });
+    expect(again).toBeUndefined();
+    expect(await store.get(runner!.name)).toMatchObject({ state: "registered", gitlabRunnerId: 9 });
+  });
+
+  it("releases a runner once and gives its slot back", async () => {
+    const [runner] = (await store.listLive()).filter((candidate) => candidate.pool === "small");
+
+    const first = await store.release(runner!.name, ["reserved", "registered"], t0);
+    const second = await store.release(runner!.name, ["reserved", "registered", "gone"], t0);
+
+    expect([first, second]).toEqual([true, false]);
+    expect(await store.get(runner!.name)).toMatchObject({ state: "gone" });
+    expect(await store.ledger()).toEqual({ global: 4, byPool: { small: 2, large: 2 } });
+    expect(await store.reserve(newRunner("small"), caps)).toBe("reserved");
+  });
+
+  it("refuses to retire a runner through transition", async () => {
+    const [runner] = await store.listLive();
+
+    await expect(
+      store.transition(runner!.name, ["reserved"], { state: "gone" }, t0),
+    ).rejects.toThrow("release");
+  });
+
+  it("treats a pool capped at zero as full", async () => {
+    expect(
+      await store.reserve(newRunner("off"), { poolMaxInstances: 0, globalMaxInstances: 99 }),
+    ).toBe("pool_full");
+  });
+});
+
+describe("DynamoRunnerStore under concurrent scalers", () => {
+  it("never lets 12 racing scalers pass a cap, and slots always equal live records", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          poolMax: fc.integer({ min: 1, max: 15 }),
+          globalMax: fc.integer({ min: 1, max: 20 }),
+        }),
+        async ({ poolMax, globalMax }) => {
+          const store = await freshDynamoStore();
+          const scalerCaps = { poolMaxInstances: poolMax, globalMaxInstances: globalMax };
+          // 12 scalers, each trying to start 4 runners in each of two pools, all at once.
+          const attempts = Array.from({ length: 12 }, () =>
+            Promise.all(
+              ["a", "b"].flatMap((pool) =>
+                Array.from({ length: 4 }, () => store.reserve(newRunner(pool), scalerCaps)),
+              ),
+            ),
+          );
+          const outcomes = (await Promise.all(attempts)).flat();
+
+          const ledger = await store.ledger();
+          const live = await store.listLive();
+          const reserved = outcomes.filter((outcome) => outcome === "reserved").length;
+          expect(ledger.global).toBeLessThanOrEqual(globalMax);
+          expect(ledger.byPool.a ?? 0).toBeLessThanOrEqual(poolMax);
+          expect(ledger.byPool.b ?? 0).toBeLessThanOrEqual(poolMax);
+          expect(live.length).toBe(reserved);
+          expect(ledger.global).toBe(reserved);
+          expect(reserved).toBe(Math.min(globalMax, 2 * poolMax));
+        },
+      ),
+      { numRuns: 6 },
+    );
+  });
+});
