@@ -105,6 +105,40 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
     expect(jobs.map((job) => job.jobId)).not.toContain(done!.jobId);
   });
 
+  it("lists pending jobs oldest first, and only while they are pending", async () => {
+    const store = makeStore();
+    const [older] = lifecycle(["pending"]);
+    const [newer, newerRunning] = lifecycle(["pending", "running"]);
+    await store.recordJobEvent({ ...newer!, createdAt: later(60).toISOString() }, t0);
+    await store.recordJobEvent(older!, t0);
+    const bothPending = (await store.listPendingJobs(t0)).map((job) => job.jobId);
+
+    await store.recordJobEvent({ ...newerRunning!, createdAt: later(60).toISOString() }, later(90));
+
+    const mine = (ids: number[]) => ids.filter((id) => [older!.jobId, newer!.jobId].includes(id));
+    expect(mine(bothPending)).toEqual([older!.jobId, newer!.jobId]);
+    expect(mine((await store.listPendingJobs(later(90))).map((job) => job.jobId))).toEqual([
+      older!.jobId,
+    ]);
+  });
+
+  it("keeps the tags the scaler read across later hooks", async () => {
+    const store = makeStore();
+    const [pendingEvent, runningEvent] = lifecycle(["pending", "running"]);
+    await store.recordJobEvent(pendingEvent!, t0);
+
+    await store.setJobTags(pendingEvent!.jobId, ["linux", "docker"]);
+    await store.recordJobEvent(runningEvent!, later(1));
+    await store.setJobTags(999_999_999, ["ghost"]);
+
+    const jobs = await store.listJobs(later(1));
+    expect(jobs.find((job) => job.jobId === pendingEvent!.jobId)).toMatchObject({
+      status: "running",
+      tags: ["linux", "docker"],
+    });
+    expect(jobs.map((job) => job.jobId)).not.toContain(999_999_999);
+  });
+
   it("remembers active projects, rewriting each at most once a minute", async () => {
     const store = makeStore();
     const projectId = 1_000 + nextJobId++;

@@ -14,6 +14,8 @@ export interface JobRecord extends JobEvent {
   readonly updatedAt: string;
   /** Epoch seconds after which the record may be deleted (DynamoDB TTL). */
   readonly expiresAt: number;
+  /** The job's tags, read from GitLab's job API by the scaler (the hook does not carry them). */
+  readonly tags?: readonly string[];
 }
 
 export type JobEventOutcome =
@@ -49,7 +51,11 @@ export const applyJobEvent = (
   }
   return {
     kind: "recorded",
-    record: recordFieldsFor(event, receivedAt),
+    // The scaler's findings are not the hook's to replace.
+    record: {
+      ...(existing?.tags && { tags: existing.tags }),
+      ...recordFieldsFor(event, receivedAt),
+    },
     ...(existing && { previousStatus: existing.status }),
   };
 };

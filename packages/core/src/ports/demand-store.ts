@@ -10,6 +10,10 @@ export interface DemandStore {
   noteProjectActivity(projectId: number, at: Date): Promise<void>;
   /** Every job not yet expired, in no particular order. */
   listJobs(now: Date): Promise<JobRecord[]>;
+  /** Jobs whose last known status is pending, oldest first. */
+  listPendingJobs(now: Date): Promise<JobRecord[]>;
+  /** Remembers a job's tags once read from GitLab; does nothing for a job not recorded. */
+  setJobTags(jobId: number, tags: readonly string[]): Promise<void>;
   /** Projects with a job event at or after `since`. */
   listActiveProjects(since: Date): Promise<ProjectActivity[]>;
 }

@@ -152,6 +152,46 @@ export class DynamoDemandStore implements DemandStore {
     return jobs;
   }
 
+  async listPendingJobs(now: Date): Promise<JobRecord[]> {
+    const jobs: JobRecord[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1.name,
+        KeyConditionExpression: "#pk = :pending",
+        FilterExpression: "#expiresAt > :now",
+        ExpressionAttributeNames: {
+          "#pk": TABLE_KEYS.gsi1.partitionKey,
+          "#expiresAt": TABLE_KEYS.ttlAttribute,
+        },
+        ExpressionAttributeValues: {
+          ":pending": jobsByStatusPartition("pending"),
+          ":now": epochSeconds(now),
+        },
+      },
+    );
+    for await (const page of pages) jobs.push(...(page.Items ?? []).map(toJobRecord));
+    return jobs;
+  }
+
+  async setJobTags(jobId: number, tags: readonly string[]): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: "SET #tags = :tags",
+          ConditionExpression: "attribute_exists(#pk)",
+          ExpressionAttributeNames: { "#tags": "tags", "#pk": TABLE_KEYS.partitionKey },
+          ExpressionAttributeValues: { ":tags": [...tags] },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async listActiveProjects(since: Date): Promise<ProjectActivity[]> {
     const projects: ProjectActivity[] = [];
     const pages = paginateQuery(

@@ -17,6 +17,22 @@ export class InMemoryDemandStore implements DemandStore {
     return outcome;
   }
 
+  async listPendingJobs(now: Date): Promise<JobRecord[]> {
+    const jobs = await this.listJobs(now);
+    return jobs
+      .filter((job) => job.status === "pending")
+      .sort(
+        (a, b) =>
+          (a.createdAt ?? a.updatedAt).localeCompare(b.createdAt ?? b.updatedAt) ||
+          a.jobId - b.jobId,
+      );
+  }
+
+  async setJobTags(jobId: number, tags: readonly string[]): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (job) this.jobs.set(jobId, { ...job, tags: [...tags] });
+  }
+
   async noteProjectActivity(projectId: number, at: Date): Promise<void> {
     const known = this.projects.get(projectId);
     const refreshBefore = at.getTime() - PROJECT_ACTIVITY_REFRESH_SECONDS * 1000;

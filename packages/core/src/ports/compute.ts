@@ -1,0 +1,26 @@
+import type { PoolConfig } from "../pools/autoscaler-config";
+import type { Market } from "../runners/runner-record";
+
+export interface LaunchRequest {
+  /** Becomes the instance's RunnerName tag and the idempotency (client) token of the launch. */
+  readonly runnerName: string;
+  readonly pool: PoolConfig;
+}
+
+export type LaunchResult =
+  | {
+      readonly kind: "launched";
+      readonly instanceId: string;
+      readonly instanceType: string;
+      readonly market: Market;
+    }
+  /** No instance anywhere the pool allows (every type, subnet and market tried). */
+  | { readonly kind: "no_capacity"; readonly errors: readonly string[] }
+  /** An account limit: retrying will not help until someone raises it. */
+  | { readonly kind: "quota_exceeded"; readonly code: string; readonly message: string }
+  | { readonly kind: "failed"; readonly code: string; readonly message: string };
+
+/** Instances, fleeting-style: the cloud knows nothing of jobs or caps. */
+export interface Compute {
+  launch(request: LaunchRequest): Promise<LaunchResult>;
+}

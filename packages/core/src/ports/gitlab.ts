@@ -1,0 +1,39 @@
+import type { JobStatus } from "../jobs/job-status";
+
+/** Parameters of POST /api/v4/user/runners that this project sets. */
+export interface CreateRunnerRequest {
+  readonly runnerType: "instance_type" | "group_type" | "project_type";
+  readonly groupId?: number;
+  readonly projectId?: number;
+  readonly description: string;
+  readonly tagList: readonly string[];
+  readonly runUntagged: boolean;
+  readonly maximumTimeout: number;
+  readonly accessLevel: "not_protected" | "ref_protected";
+}
+
+export interface CreatedRunner {
+  readonly id: number;
+  /** The `glrt-` authentication token, shown by GitLab only once. */
+  readonly token: string;
+}
+
+/** GitLab's runner-management API, as far as the control plane uses it. */
+export interface RunnerRegistry {
+  createRunner(request: CreateRunnerRequest): Promise<CreatedRunner>;
+  /** Deletes the runner (not just its manager); a runner already gone is not an error. */
+  deleteRunner(runnerId: number): Promise<void>;
+}
+
+export interface GitlabJob {
+  readonly id: number;
+  readonly projectId: number;
+  readonly status: JobStatus | string;
+  readonly tagList: readonly string[];
+}
+
+/** GitLab's job API: what a job asks for, which the Job Hook does not say. */
+export interface JobsApi {
+  /** Undefined when GitLab no longer knows the job (deleted project, erased job). */
+  getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined>;
+}
