@@ -2,12 +2,16 @@ export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
 export { DynamoRunnerStore } from "./adapters/dynamodb/runner-store";
 export { SCALER_WAKE_FILTER_PATTERN, wakesScaler } from "./adapters/dynamodb/scaler-wake";
 export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
+export { InMemoryCompute } from "./adapters/memory/compute";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
+export { InMemoryGitlab } from "./adapters/memory/gitlab";
 export { InMemoryRunnerStore } from "./adapters/memory/runner-store";
 export { StaticWebhookCredentials } from "./adapters/memory/static-credentials";
+export { InMemoryTokenDrop } from "./adapters/memory/token-drop";
 export { SecretsManagerWebhookCredentials } from "./adapters/secrets-manager/webhook-credentials";
+export { mapWithConcurrency } from "./concurrency";
 export { parseEnvironment } from "./config/environment";
-export { AutoscalerError, ConfigurationError } from "./errors";
+export { AutoscalerError, ConfigurationError, GitLabApiError } from "./errors";
 export { parseJobHook } from "./jobs/job-hook";
 export { applyJobEvent, JOB_RETENTION_SECONDS } from "./jobs/job-record";
 export { isFinished, JOB_STATUSES, statusRank } from "./jobs/job-status";
@@ -19,7 +23,15 @@ export { poolCanRun, routeJob } from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
+export {
+  newRunnerName,
+  runnerDescription,
+  runnerNameFromDescription,
+} from "./runners/runner-identity";
 export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
+export { launchRunner } from "./scaler/launch-runner";
+export { resolveJobTags } from "./scaler/resolve-tags";
+export { DEFAULT_SCALER_LIMITS, runScalerPass } from "./scaler/scale-up";
 export { readControlPlaneStatus } from "./status/control-plane-status";
 export { authenticate, tokensMatch } from "./webhook/authenticate";
 export { parseWebhookCredentials } from "./webhook/credentials";

@@ -13,7 +13,15 @@ export type {
 export type { PoolSupply, ScalingInput } from "./pools/scaling-policy";
 export type { PoolSettings } from "./pools/schedule";
 export type { Clock } from "./ports/clock";
+export type { Compute, LaunchRequest, LaunchResult } from "./ports/compute";
 export type { DemandStore } from "./ports/demand-store";
+export type {
+  CreatedRunner,
+  CreateRunnerRequest,
+  GitlabJob,
+  JobsApi,
+  RunnerRegistry,
+} from "./ports/gitlab";
 export type {
   CapacityCaps,
   LedgerView,
@@ -21,8 +29,11 @@ export type {
   RunnerChanges,
   RunnerStore,
 } from "./ports/runner-store";
+export type { TokenDrop } from "./ports/token-drop";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
 export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
+export type { LaunchDependencies, LaunchOutcome } from "./scaler/launch-runner";
+export type { PoolReport, ScalerDependencies, ScalerLimits, ScalerReport } from "./scaler/scale-up";
 export type { ControlPlaneStatus, JobView } from "./status/control-plane-status";
 export type { AuthFailure } from "./webhook/authenticate";
 export type { WebhookCredentials } from "./webhook/credentials";

@@ -1,0 +1,46 @@
+import type { Compute, LaunchRequest, LaunchResult } from "../../ports/compute";
+import type { Market } from "../../runners/runner-record";
+
+export interface SimulatedInstance {
+  readonly instanceId: string;
+  readonly runnerName: string;
+  readonly pool: string;
+  readonly instanceType: string;
+  readonly market: Market;
+  state: "pending" | "running" | "shutting-down" | "terminated";
+}
+
+/** EC2 in memory: launches are idempotent by runner name, as CreateFleet is by client token. */
+export class InMemoryCompute implements Compute {
+  readonly instances = new Map<string, SimulatedInstance>();
+  /** What the next launches answer instead of an instance, once per entry. */
+  readonly failures: Exclude<LaunchResult, { kind: "launched" }>[] = [];
+  launchCalls = 0;
+  private nextId = 1;
+
+  async launch({ runnerName, pool }: LaunchRequest): Promise<LaunchResult> {
+    this.launchCalls += 1;
+    const earlier = [...this.instances.values()].find(
+      (instance) => instance.runnerName === runnerName,
+    );
+    if (earlier) return { kind: "launched", ...earlier };
+    const failure = this.failures.shift();
+    if (failure) return failure;
+    const market: Market = pool.instance.market === "on-demand" ? "on-demand" : "spot";
+    const instance: SimulatedInstance = {
+      instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
+      runnerName,
+      pool: pool.name,
+      instanceType: pool.instance.types[0] ?? "unknown",
+      market,
+      state: "pending",
+    };
+    this.instances.set(instance.instanceId, instance);
+    return {
+      kind: "launched",
+      instanceId: instance.instanceId,
+      instanceType: instance.instanceType,
+      market,
+    };
+  }
+}

@@ -1,0 +1,213 @@
+import { mapWithConcurrency } from "../concurrency";
+import type { JobRecord } from "../jobs/job-record";
+import type { PoolConfig } from "../pools/autoscaler-config";
+import { routeJob } from "../pools/routing";
+import { runnersToStart } from "../pools/scaling-policy";
+import { poolSettingsAt } from "../pools/schedule";
+import type { DemandStore } from "../ports/demand-store";
+import type { JobsApi } from "../ports/gitlab";
+import { type RunnerRecord, supplyOf } from "../runners/runner-record";
+import { type LaunchDependencies, type LaunchOutcome, launchRunner } from "./launch-runner";
+import { resolveJobTags } from "./resolve-tags";
+
+export interface ScalerDependencies extends LaunchDependencies {
+  readonly demand: DemandStore;
+  readonly jobsApi: JobsApi;
+  readonly newRunnerName: (pool: string) => string;
+}
+
+export interface ScalerLimits {
+  /** GitLab job reads per pass (tag resolution). */
+  readonly tagReadsPerPass: number;
+  /** Runners started per pass, across pools: keeps EC2 and GitLab calls inside their rate limits. */
+  readonly launchesPerPass: number;
+  /** Launches in flight at once. */
+  readonly launchConcurrency: number;
+  /** A launch record untouched this long is taken over by the next pass (its pass died). */
+  readonly resumeAfterSeconds: number;
+}
+
+export const DEFAULT_SCALER_LIMITS: ScalerLimits = {
+  tagReadsPerPass: 100,
+  launchesPerPass: 50,
+  launchConcurrency: 8,
+  resumeAfterSeconds: 60,
+};
+
+export interface PoolReport {
+  readonly pool: string;
+  readonly pending: number;
+  readonly oldestPendingSeconds: number;
+  readonly supply: ReturnType<typeof supplyOf>;
+  readonly maxInstances: number;
+  readonly started: number;
+  readonly launched: number;
+  readonly failures: readonly string[];
+  /** The pool had no capacity this pass; its uncovered jobs were offered to later matching pools. */
+  readonly starved: boolean;
+}
+
+export interface ScalerReport {
+  readonly pools: readonly PoolReport[];
+  readonly unroutable: readonly number[];
+  readonly deferred: readonly number[];
+  readonly closed: readonly number[];
+  readonly resumed: number;
+  /** Set when an account quota stopped launches: nothing more starts until someone raises it. */
+  readonly quotaExceeded?: string;
+}
+
+const ageSeconds = (job: JobRecord, now: Date) =>
+  Math.max(0, (now.getTime() - Date.parse(job.createdAt ?? job.updatedAt)) / 1000);
+
+const LAUNCH_STATES = ["reserved", "registered", "launching"] as const;
+
+/**
+ * One scaler pass: read demand, learn job tags, route jobs to pools, and start the runners the
+ * policy asks for within the ledger's caps. Safe to run concurrently with itself: every slot is
+ * taken atomically and every record moves by conditional update.
+ */
+export const runScalerPass = async (
+  deps: ScalerDependencies,
+  limits: ScalerLimits = DEFAULT_SCALER_LIMITS,
+): Promise<ScalerReport> => {
+  const now = deps.clock.now();
+  const { pools, max_instances: globalMaxInstances } = deps.config;
+  const pending = await deps.demand.listPendingJobs(now);
+  const resolution = await resolveJobTags(deps, pending, limits.tagReadsPerPass);
+  const routable = pending.filter((job) => resolution.tags.has(job.jobId));
+  const unroutable = routable
+    .filter((job) => !routeJob(pools, resolution.tags.get(job.jobId) ?? []))
+    .map((job) => job.jobId);
+
+  let live = await deps.runners.listLive();
+  const resumed = await resumeStalledLaunches(deps, live, limits, now);
+  if (resumed > 0) live = await deps.runners.listLive();
+  const ledger = await deps.runners.ledger();
+  let globalInUse = ledger.global;
+  let launchBudget = limits.launchesPerPass;
+  let quotaExceeded: string | undefined;
+  const starved = new Set<string>();
+  // Jobs a starved pool could not cover, offered to the next pools that match them.
+  const spilled = new Set<number>();
+  const reports: PoolReport[] = [];
+
+  for (const pool of pools) {
+    const candidates = pools.filter((candidate) => !starved.has(candidate.name));
+    const demand = routable.filter((job) => {
+      const tags = resolution.tags.get(job.jobId) ?? [];
+      return routeJob(spilled.has(job.jobId) ? candidates : pools, tags)?.name === pool.name;
+    });
+    const poolRunners = live.filter((runner) => runner.pool === pool.name);
+    const settings = poolSettingsAt(pool, now);
+    const supply = supplyOf(poolRunners);
+    const wanted = runnersToStart({
+      settings,
+      pending: demand.length,
+      supply,
+      poolSlotsInUse: ledger.byPool[pool.name] ?? 0,
+      globalSlotsInUse: globalInUse,
+      globalMaxInstances,
+    });
+    const toStart = quotaExceeded ? 0 : Math.min(wanted, launchBudget);
+    const reserved = await reserveRunners(deps, pool, toStart, {
+      poolMaxInstances: settings.maxInstances,
+      globalMaxInstances,
+    });
+    launchBudget -= reserved.length;
+    globalInUse += reserved.length;
+    const outcomes = await mapWithConcurrency(reserved, limits.launchConcurrency, (runner) =>
+      launchRunner(deps, runner, pool),
+    );
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.kind === "rolled_back" ? [describeFailure(outcome)] : [],
+    );
+    const launched = outcomes.filter((outcome) => outcome.kind === "launched").length;
+    const quota = outcomes.find(
+      (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "quota_exceeded",
+    );
+    if (quota)
+      quotaExceeded = describeFailure(quota as Extract<LaunchOutcome, { kind: "rolled_back" }>);
+    globalInUse -= reserved.length - launched;
+
+    const isStarved = outcomes.some(
+      (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "no_capacity",
+    );
+    if (isStarved) {
+      starved.add(pool.name);
+      // The newest of this pool's jobs, as many as it failed to cover, move on.
+      const uncovered = Math.max(
+        0,
+        demand.length - (supply.creating + supply.booting + supply.idle + launched),
+      );
+      for (const job of demand.slice(demand.length - uncovered)) spilled.add(job.jobId);
+    }
+    reports.push({
+      pool: pool.name,
+      pending: demand.length,
+      oldestPendingSeconds: Math.round(Math.max(0, ...demand.map((job) => ageSeconds(job, now)))),
+      supply,
+      maxInstances: settings.maxInstances,
+      started: reserved.length,
+      launched,
+      failures,
+      starved: isStarved,
+    });
+  }
+  return {
+    pools: reports,
+    unroutable,
+    deferred: resolution.deferred,
+    closed: resolution.closed,
+    resumed,
+    ...(quotaExceeded && { quotaExceeded }),
+  };
+};
+
+const describeFailure = (outcome: Extract<LaunchOutcome, { kind: "rolled_back" }>): string => {
+  const { result } = outcome;
+  return result.kind === "no_capacity" ? "no_capacity" : result.code;
+};
+
+const reserveRunners = async (
+  deps: ScalerDependencies,
+  pool: PoolConfig,
+  count: number,
+  caps: { poolMaxInstances: number; globalMaxInstances: number },
+): Promise<RunnerRecord[]> => {
+  const reserved: RunnerRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = deps.clock.now().toISOString();
+    const runner: RunnerRecord = {
+      name: deps.newRunnerName(pool.name),
+      pool: pool.name,
+      state: "reserved",
+      createdAt: at,
+      updatedAt: at,
+    };
+    if ((await deps.runners.reserve(runner, caps)) !== "reserved") break;
+    reserved.push(runner);
+  }
+  return reserved;
+};
+
+/** Launch records whose pass died part-way (nothing touched them for a while) are finished here. */
+const resumeStalledLaunches = async (
+  deps: ScalerDependencies,
+  live: readonly RunnerRecord[],
+  limits: ScalerLimits,
+  now: Date,
+): Promise<number> => {
+  const stalled = live.filter(
+    (runner) =>
+      (LAUNCH_STATES as readonly string[]).includes(runner.state) &&
+      now.getTime() - Date.parse(runner.updatedAt) >= limits.resumeAfterSeconds * 1000,
+  );
+  const byName = new Map(deps.config.pools.map((pool) => [pool.name, pool]));
+  await mapWithConcurrency(stalled, limits.launchConcurrency, async (runner) => {
+    const pool = byName.get(runner.pool);
+    // A pool removed from the config: its leftovers are the reaper's to clean.
+    if (pool) await launchRunner(deps, runner, pool);
+  });
+  return stalled.length;
+};

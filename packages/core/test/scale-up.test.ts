@@ -1,0 +1,274 @@
+import type { ScalerDependencies } from "@ger/core/types";
+import { describe, expect, it } from "vitest";
+import { configInput } from "../../../test/support/config";
+import { scalerWorld } from "../../../test/support/scaler-world";
+import { runScalerPass } from "../src/index";
+
+describe("runScalerPass", () => {
+  it("starts one runner for one pending job, wired end to end", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(101, ["linux", "docker"]);
+
+    const report = await runScalerPass(world.deps);
+
+    const [runner] = await world.runners.listLive();
+    expect(runner).toMatchObject({
+      pool: "linux-arm",
+      state: "booting",
+      gitlabRunnerId: 1,
+      market: "spot",
+    });
+    expect(world.gitlab.runners.get(1)).toMatchObject({
+      runnerType: "group_type",
+      groupId: 42,
+      description: `ci-autoscaler/${runner!.name}`,
+      tagList: ["linux", "docker", "arm64"],
+      runUntagged: true,
+      maximumTimeout: 3600,
+      accessLevel: "not_protected",
+    });
+    expect(world.tokens.read(runner!.name, runner!.instanceId!)).toMatch(/^glrt-/);
+    expect(world.tokens.read(runner!.name, "i-someone-else")).toBeUndefined();
+    expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 1 } });
+    expect(report.pools[0]).toMatchObject({
+      pool: "linux-arm",
+      pending: 1,
+      started: 1,
+      launched: 1,
+      failures: [],
+    });
+  });
+
+  it("starts nothing more while the runner on its way covers the job", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(101, ["linux"]);
+    await runScalerPass(world.deps);
+
+    const second = await runScalerPass(world.deps);
+
+    expect(second.pools[0]).toMatchObject({ started: 0 });
+    expect(world.compute.launchCalls).toBe(1);
+  });
+
+  it("reads each job's tags from GitLab once", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(101, ["linux"]);
+
+    await runScalerPass(world.deps);
+    await runScalerPass(world.deps);
+
+    expect(world.gitlab.calls.getJob).toBe(1);
+  });
+
+  it("counts demand per pool: three jobs, three runners, whichever job each takes", async () => {
+    const world = scalerWorld();
+    for (const jobId of [1, 2, 3]) await world.addPendingJob(jobId, jobId === 3 ? [] : ["linux"]);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.pools[0]).toMatchObject({ pending: 3, launched: 3 });
+  });
+
+  it("never starts past the pool's max_instances", async () => {
+    const world = scalerWorld();
+    for (let jobId = 1; jobId <= 30; jobId++) await world.addPendingJob(jobId, ["linux"]);
+
+    await runScalerPass(world.deps);
+
+    expect((await world.runners.ledger()).byPool["linux-arm"]).toBe(10);
+  });
+
+  it("never starts past the global max_instances across pools", async () => {
+    const config = { ...configInput(), max_instances: 11 };
+    const world = scalerWorld(config);
+    for (let jobId = 1; jobId <= 12; jobId++) await world.addPendingJob(jobId, ["linux"]);
+    for (let jobId = 13; jobId <= 14; jobId++) await world.addPendingJob(jobId, ["gpu"]);
+
+    await runScalerPass(world.deps);
+
+    expect(await world.runners.ledger()).toEqual({
+      global: 11,
+      byPool: { "linux-arm": 10, gpu: 1 },
+    });
+  });
+
+  it("reports jobs no pool can run and launches nothing for them", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(7, ["windows"]);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.unroutable).toEqual([7]);
+    expect(world.compute.launchCalls).toBe(0);
+  });
+
+  it("closes a job GitLab no longer has pending (its webhook was lost) instead of launching", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(8, ["linux"], 5, "running");
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.closed).toEqual([8]);
+    expect(world.compute.launchCalls).toBe(0);
+    expect((await world.demand.listJobs(world.clock.now()))[0]).toMatchObject({
+      jobId: 8,
+      status: "running",
+    });
+  });
+
+  it("defers tag reads when GitLab rate-limits, and catches up on the next pass", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(9, ["linux"]);
+    world.gitlab.failures.push(429);
+
+    const first = await runScalerPass(world.deps);
+    const second = await runScalerPass(world.deps);
+
+    expect(first.deferred).toEqual([9]);
+    expect(first.pools[0]).toMatchObject({ started: 0 });
+    expect(second.pools[0]).toMatchObject({ launched: 1 });
+  });
+
+  it("keeps idle_count warm runners during scheduled periods and none outside them", async () => {
+    const monday = scalerWorld();
+    monday.setTime("2026-11-23T11:30:00Z"); // 12:30 in Berlin: the noon policy keeps 4 warm
+    const sunday = scalerWorld();
+    sunday.setTime("2026-11-22T11:30:00Z");
+
+    await runScalerPass(monday.deps);
+    await runScalerPass(sunday.deps);
+
+    expect((await monday.runners.listLive()).length).toBe(4);
+    expect((await sunday.runners.listLive()).length).toBe(0);
+  });
+
+  it("rolls a launch back completely when there is no capacity, and offers the job to the next pool", async () => {
+    const config = configInput();
+    config.pools[1] = { ...config.pools[1]!, tags: ["linux", "gpu"] };
+    const world = scalerWorld(config);
+    await world.addPendingJob(10, ["linux"]);
+    world.compute.failures.push({ kind: "no_capacity", errors: ["InsufficientInstanceCapacity"] });
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.pools[0]).toMatchObject({
+      pool: "linux-arm",
+      starved: true,
+      launched: 0,
+      failures: ["no_capacity"],
+    });
+    expect(report.pools[1]).toMatchObject({ pool: "gpu", pending: 1, launched: 1 });
+    const live = await world.runners.listLive();
+    expect(live.map((runner) => runner.pool)).toEqual(["gpu"]);
+    expect([...world.gitlab.runners.values()].map((runner) => runner.description)).toEqual([
+      `ci-autoscaler/${live[0]!.name}`,
+    ]);
+    expect([...world.tokens.tokens.keys()]).toEqual([live[0]!.name]);
+    expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 0, gpu: 1 } });
+  });
+
+  it("stops launching on a quota error and says so", async () => {
+    const world = scalerWorld();
+    for (const jobId of [1, 2, 3]) await world.addPendingJob(jobId, ["linux"]);
+    await world.addPendingJob(4, ["gpu"]);
+    world.compute.failures.push({
+      kind: "quota_exceeded",
+      code: "VcpuLimitExceeded",
+      message: "vCPU limit",
+    });
+    world.compute.failures.push({
+      kind: "quota_exceeded",
+      code: "VcpuLimitExceeded",
+      message: "vCPU limit",
+    });
+    world.compute.failures.push({
+      kind: "quota_exceeded",
+      code: "VcpuLimitExceeded",
+      message: "vCPU limit",
+    });
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.quotaExceeded).toBe("VcpuLimitExceeded");
+    expect(report.pools[1]).toMatchObject({ pool: "gpu", started: 0 });
+    expect(await world.runners.listLive()).toEqual([]);
+    expect(world.gitlab.runners.size).toBe(0);
+  });
+});
+
+/** Makes one call of one dependency method throw, as a Lambda timeout or crash would. */
+const crashAt = (
+  deps: ScalerDependencies,
+  target: string,
+  occurrence: number,
+): ScalerDependencies => {
+  const [objectName, method] = target.split(".") as [keyof ScalerDependencies, string];
+  const original = deps[objectName] as unknown as Record<
+    string,
+    (...args: unknown[]) => Promise<unknown>
+  >;
+  let calls = 0;
+  const wrapped = new Proxy(original, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver);
+      if (property !== method || typeof value !== "function")
+        return typeof value === "function" ? value.bind(object) : value;
+      return async (...args: unknown[]) => {
+        calls += 1;
+        if (calls === occurrence) throw new Error(`crash in ${target}`);
+        return value.apply(object, args);
+      };
+    },
+  });
+  return { ...deps, [objectName]: wrapped };
+};
+
+describe("a pass that crashes part-way through a launch", () => {
+  const steps: [string, number][] = [
+    ["registry.createRunner", 1],
+    ["tokens.put", 1],
+    ["runners.transition", 1],
+    ["runners.transition", 2],
+    ["compute.launch", 1],
+    ["tokens.grant", 1],
+    ["runners.transition", 3],
+  ];
+
+  it.each(steps)(
+    "is finished by a later pass after a crash in %s (call %i)",
+    async (target, occurrence) => {
+      const world = scalerWorld();
+      await world.addPendingJob(11, ["linux"]);
+
+      await expect(runScalerPass(crashAt(world.deps, target, occurrence))).rejects.toThrow(
+        "crash in",
+      );
+      world.advance(61);
+      await runScalerPass(world.deps);
+      await runScalerPass(world.deps);
+
+      const live = await world.runners.listLive();
+      expect(live).toHaveLength(1);
+      const [runner] = live;
+      expect(runner).toMatchObject({ state: "booting" });
+      expect(world.compute.instances.size).toBe(1);
+      expect([...world.compute.instances.values()][0]).toMatchObject({ runnerName: runner!.name });
+      expect(world.gitlab.runners.get(runner!.gitlabRunnerId!)?.description).toBe(
+        `ci-autoscaler/${runner!.name}`,
+      );
+      expect(world.tokens.read(runner!.name, runner!.instanceId!)).toBe(
+        world.gitlab.runners.get(runner!.gitlabRunnerId!)?.token,
+      );
+      expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 1 } });
+      // A GitLab runner created just before the crash has a description naming this runner and no
+      // record pointing at it: the reaper's orphan pass removes it after its grace period.
+      const orphans = [...world.gitlab.runners.values()].filter(
+        (gitlabRunner) => gitlabRunner.id !== runner!.gitlabRunnerId,
+      );
+      expect(
+        orphans.every((orphan) => orphan.description === `ci-autoscaler/${runner!.name}`),
+      ).toBe(true);
+      expect(orphans.length).toBeLessThanOrEqual(1);
+    },
+  );
+});
