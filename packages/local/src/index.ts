@@ -1,5 +1,7 @@
 export type { DynamoDbLocal } from "./dynamodb-local";
 export { freePort, LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
+export type { GitlabDouble } from "./gitlab-double/index";
+export { startGitlabDouble } from "./gitlab-double/index";
 export { localLambdaContext, toApiGatewayEvent } from "./lambda-http-adapter";
 export { createLocalServer } from "./server";
 export { DEFAULT_LOCAL_PORT, DEFAULT_LOCAL_TABLE, DEFAULT_LOCAL_WEBHOOK_SECRET } from "./settings";

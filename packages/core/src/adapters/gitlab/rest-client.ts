@@ -1,0 +1,114 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { GitLabApiError } from "../../errors";
+import type {
+  CreatedRunner,
+  CreateRunnerRequest,
+  GitlabJob,
+  JobsApi,
+  RunnerRegistry,
+} from "../../ports/gitlab";
+
+export interface GitLabRestOptions {
+  /** e.g. https://gitlab.example.com (no /api/v4). */
+  readonly baseUrl: string;
+  /** A token with `create_runner` and `manage_runner` (or `api`) scope; read per call so rotation applies. */
+  readonly token: () => Promise<string>;
+  readonly timeoutMs?: number;
+  /** Attempts for a request GitLab refused with 429, or failed with 5xx when it is safe to repeat. */
+  readonly maxAttempts?: number;
+  /** Longest wait honoured from Retry-After before giving up to the next pass. */
+  readonly maxRetryAfterSeconds?: number;
+}
+
+interface RequestOptions {
+  readonly method: "GET" | "POST" | "DELETE";
+  readonly path: string;
+  readonly body?: unknown;
+  /** 404 is an answer, not an error. */
+  readonly notFoundOk?: boolean;
+}
+
+const retryAfterSeconds = (header: string | null): number | undefined => {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+};
+
+/** The one module that speaks GitLab's REST API (v4) for the control plane. */
+export class GitLabRestClient implements RunnerRegistry, JobsApi {
+  private readonly api: string;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly maxRetryAfterSeconds: number;
+
+  constructor(private readonly options: GitLabRestOptions) {
+    this.api = `${options.baseUrl.replace(/\/+$/, "")}/api/v4`;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 10;
+  }
+
+  async createRunner(request: CreateRunnerRequest): Promise<CreatedRunner> {
+    const created = (await this.request({
+      method: "POST",
+      path: "/user/runners",
+      body: {
+        runner_type: request.runnerType,
+        ...(request.groupId !== undefined && { group_id: request.groupId }),
+        ...(request.projectId !== undefined && { project_id: request.projectId }),
+        description: request.description,
+        tag_list: request.tagList,
+        run_untagged: request.runUntagged,
+        maximum_timeout: request.maximumTimeout,
+        access_level: request.accessLevel,
+        paused: false,
+        locked: request.runnerType === "project_type",
+      },
+    })) as { id: number; token: string };
+    return { id: created.id, token: created.token };
+  }
+
+  async deleteRunner(runnerId: number): Promise<void> {
+    await this.request({ method: "DELETE", path: `/runners/${runnerId}`, notFoundOk: true });
+  }
+
+  async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {
+    const job = (await this.request({
+      method: "GET",
+      path: `/projects/${projectId}/jobs/${jobId}`,
+      notFoundOk: true,
+    })) as { id: number; status: string; tag_list?: string[] } | undefined;
+    return job && { id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] };
+  }
+
+  private async request({ method, path, body, notFoundOk }: RequestOptions): Promise<unknown> {
+    // A POST that GitLab answered with 5xx may have been applied: only 429 (refused) is repeated.
+    const repeatable = method !== "POST";
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(`${this.api}${path}`, {
+        method,
+        headers: {
+          "PRIVATE-TOKEN": await this.options.token(),
+          ...(body !== undefined && { "content-type": "application/json" }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      if (response.ok) return response.status === 204 ? undefined : response.json();
+      if (response.status === 404 && notFoundOk) return undefined;
+      const retryAfter = retryAfterSeconds(response.headers.get("retry-after"));
+      const error = new GitLabApiError(
+        `GitLab ${method} ${path} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+        response.status,
+        retryAfter,
+      );
+      const mayRepeat = response.status === 429 || (repeatable && response.status >= 500);
+      const wait = retryAfter ?? Math.random() * 2 ** attempt;
+      if (!mayRepeat || attempt >= this.maxAttempts || wait > this.maxRetryAfterSeconds)
+        throw error;
+      await sleep(wait * 1000);
+    }
+  }
+}

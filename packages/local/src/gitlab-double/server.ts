@@ -1,0 +1,238 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { jobResource } from "./job-hook";
+import type { GitlabDoubleModel } from "./model";
+
+export interface Fault {
+  readonly method: string;
+  readonly path: RegExp;
+  readonly status: number;
+  readonly retryAfterSeconds?: number;
+  remaining: number;
+}
+
+interface Context {
+  readonly model: GitlabDoubleModel;
+  readonly adminToken: string;
+  readonly faults: Fault[];
+}
+
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+
+const readJson = async (request: IncomingMessage): Promise<Record<string, unknown>> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+};
+
+const message = (status: number, text: string): Reply => ({ status, body: { message: text } });
+const asTags = (value: unknown): string[] =>
+  Array.isArray(value)
+    ? value.map(String)
+    : typeof value === "string" && value
+      ? value.split(",")
+      : [];
+
+/** Routes that GitLab guards with a personal/group access token (PRIVATE-TOKEN). */
+const adminRoute = (
+  context: Context,
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+  query: URLSearchParams,
+): Reply => {
+  const { model } = context;
+  let match: RegExpMatchArray | null;
+  if (method === "POST" && path === "/api/v4/user/runners") {
+    const runnerType = String(body.runner_type ?? "");
+    if (!["instance_type", "group_type", "project_type"].includes(runnerType))
+      return message(400, "runner_type is invalid");
+    if (runnerType === "group_type" && !body.group_id) return message(400, "group_id is missing");
+    if (runnerType === "project_type" && !body.project_id)
+      return message(400, "project_id is missing");
+    const runner = model.createRunner({
+      description: String(body.description ?? ""),
+      runnerType,
+      tags: asTags(body.tag_list),
+      runUntagged: body.run_untagged === true,
+      ...(typeof body.maximum_timeout === "number" && { maximumTimeout: body.maximum_timeout }),
+    });
+    return { status: 201, body: { id: runner.id, token: runner.token, token_expires_at: null } };
+  }
+  if ((match = path.match(/^\/api\/v4\/runners\/(\d+)$/))) {
+    const runner = model.runners.get(Number(match[1]));
+    if (!runner) return message(404, "404 Not found");
+    if (method === "DELETE") {
+      model.runners.delete(runner.id);
+      return { status: 204 };
+    }
+    if (method === "GET") {
+      const busy = [...model.jobs.values()].some(
+        (job) => job.runnerId === runner.id && job.status === "running",
+      );
+      return {
+        status: 200,
+        body: {
+          id: runner.id,
+          description: runner.description,
+          runner_type: runner.runnerType,
+          tag_list: runner.tags,
+          run_untagged: runner.runUntagged,
+          status: runner.contactedAt ? "online" : "never_contacted",
+          contacted_at: runner.contactedAt?.toISOString() ?? null,
+          job_execution_status: busy ? "active" : "idle",
+        },
+      };
+    }
+  }
+  if (method === "GET" && (match = path.match(/^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/))) {
+    const job = model.jobs.get(Number(match[2]));
+    if (!job || job.projectId !== Number(match[1])) return message(404, "404 Job Not Found");
+    return {
+      status: 200,
+      body: jobResource(job, job.runnerId ? model.runners.get(job.runnerId) : undefined),
+    };
+  }
+  if (method === "GET" && (match = path.match(/^\/api\/v4\/projects\/(\d+)\/jobs$/))) {
+    const scopes = query.getAll("scope[]");
+    const jobs = [...model.jobs.values()].filter(
+      (job) =>
+        job.projectId === Number(match?.[1]) &&
+        (scopes.length === 0 || scopes.includes(job.status)),
+    );
+    return { status: 200, body: jobs.map((job) => jobResource(job, undefined)) };
+  }
+  return message(404, "404 Not Found");
+};
+
+/** Routes a gitlab-runner calls, authenticated by its runner or job token. */
+const runnerRoute = (
+  context: Context,
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+): Reply | undefined => {
+  const { model } = context;
+  if (method === "POST" && path === "/api/v4/runners/verify") {
+    const runner = model.runnerByToken(String(body.token));
+    if (!runner) return message(403, "403 Forbidden");
+    runner.contactedAt = new Date();
+    return { status: 200, body: { id: runner.id, token: runner.token } };
+  }
+  if (method === "POST" && path === "/api/v4/jobs/request") {
+    const runner = model.runnerByToken(String(body.token));
+    if (!runner) return message(403, "403 Forbidden");
+    const job = model.assignJob(runner);
+    if (!job) return { status: 204 };
+    return {
+      status: 201,
+      body: {
+        id: job.id,
+        token: job.jobToken,
+        job_info: { name: job.name, stage: job.stage, project_id: job.projectId },
+        variables: [{ key: "DOUBLE_JOB_DURATION", value: String(job.durationSeconds) }],
+      },
+    };
+  }
+  const match = path.match(/^\/api\/v4\/jobs\/(\d+)$/);
+  if (method === "PUT" && match) {
+    const job = model.jobs.get(Number(match[1]));
+    if (!job || job.jobToken !== body.token) return message(403, "403 Forbidden");
+    const state = String(body.state ?? "");
+    if (state === "success" || state === "failed") model.finishJob(job, state);
+    return { status: 200, body: {} };
+  }
+  return undefined;
+};
+
+/** The double's own controls (not GitLab's): enqueue jobs, inject faults, read its state. */
+const controlRoute = (
+  context: Context,
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+): Reply | undefined => {
+  if (method === "POST" && path === "/-/jobs") {
+    const job = context.model.enqueue({
+      projectId: Number(body.projectId ?? 1),
+      tags: asTags(body.tags),
+      ...(typeof body.durationSeconds === "number" && { durationSeconds: body.durationSeconds }),
+    });
+    return {
+      status: 201,
+      body: { id: job.id, projectId: job.projectId, tags: job.tags, status: job.status },
+    };
+  }
+  if (method === "POST" && path === "/-/faults") {
+    context.faults.push({
+      method: String(body.method ?? "GET"),
+      path: new RegExp(String(body.path ?? ".*")),
+      status: Number(body.status ?? 500),
+      ...(typeof body.retryAfterSeconds === "number" && {
+        retryAfterSeconds: body.retryAfterSeconds,
+      }),
+      remaining: Number(body.times ?? 1),
+    });
+    return { status: 201 };
+  }
+  if (method === "GET" && path === "/-/state") {
+    const { jobs, runners } = context.model;
+    return {
+      status: 200,
+      body: {
+        jobs: [...jobs.values()],
+        runners: [...runners.values()].map(({ token: _token, ...runner }) => runner),
+      },
+    };
+  }
+  return undefined;
+};
+
+const injectedFault = (faults: Fault[], method: string, path: string): Reply | undefined => {
+  const fault = faults.find(
+    (candidate) =>
+      candidate.remaining > 0 && candidate.method === method && candidate.path.test(path),
+  );
+  if (!fault) return undefined;
+  fault.remaining -= 1;
+  const headers: Record<string, string> =
+    fault.retryAfterSeconds !== undefined ? { "retry-after": String(fault.retryAfterSeconds) } : {};
+  return { status: fault.status, headers, body: { message: `${fault.status} (injected)` } };
+};
+
+const route = async (context: Context, request: IncomingMessage): Promise<Reply> => {
+  const url = new URL(request.url ?? "/", "http://double");
+  const method = request.method ?? "GET";
+  let body: Record<string, unknown>;
+  try {
+    body = await readJson(request);
+  } catch {
+    return message(400, "body is not JSON");
+  }
+  const control = controlRoute(context, method, url.pathname, body);
+  if (control) return control;
+  const fault = injectedFault(context.faults, method, url.pathname);
+  if (fault) return fault;
+  const runner = runnerRoute(context, method, url.pathname, body);
+  if (runner) return runner;
+  if (request.headers["private-token"] !== context.adminToken)
+    return message(401, "401 Unauthorized");
+  return adminRoute(context, method, url.pathname, body, url.searchParams);
+};
+
+/** GitLab's REST API, as far as the autoscaler and gitlab-runner use it, over real HTTP. */
+export const createGitlabDoubleServer = (
+  model: GitlabDoubleModel,
+  adminToken: string,
+): Server & { faults: Fault[] } => {
+  const context: Context = { model, adminToken, faults: [] };
+  const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
+    const reply = await route(context, request);
+    response.writeHead(reply.status, {
+      ...(reply.body !== undefined && { "content-type": "application/json" }),
+      ...reply.headers,
+    });
+    response.end(reply.body !== undefined ? JSON.stringify(reply.body) : undefined);
+  });
+  return Object.assign(server, { faults: context.faults });
+};
