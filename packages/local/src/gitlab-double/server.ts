@@ -33,7 +33,81 @@ const asTags = (value: unknown): string[] =>
       ? value.split(",")
       : [];
 
+type AdminHandler = (
+  model: GitlabDoubleModel,
+  params: string[],
+  body: Record<string, unknown>,
+  query: URLSearchParams,
+) => Reply;
+
+const createRunner: AdminHandler = (model, _params, body) => {
+  const runnerType = String(body.runner_type ?? "");
+  if (!["instance_type", "group_type", "project_type"].includes(runnerType))
+    return message(400, "runner_type is invalid");
+  if (runnerType === "group_type" && !body.group_id) return message(400, "group_id is missing");
+  if (runnerType === "project_type" && !body.project_id)
+    return message(400, "project_id is missing");
+  const runner = model.createRunner({
+    description: String(body.description ?? ""),
+    runnerType,
+    tags: asTags(body.tag_list),
+    runUntagged: body.run_untagged === true,
+    ...(typeof body.maximum_timeout === "number" && { maximumTimeout: body.maximum_timeout }),
+  });
+  return { status: 201, body: { id: runner.id, token: runner.token, token_expires_at: null } };
+};
+
+const deleteRunner: AdminHandler = (model, [id]) =>
+  model.runners.delete(Number(id)) ? { status: 204 } : message(404, "404 Not found");
+
+const getRunner: AdminHandler = (model, [id]) => {
+  const runner = model.runners.get(Number(id));
+  if (!runner) return message(404, "404 Not found");
+  const busy = [...model.jobs.values()].some(
+    (job) => job.runnerId === runner.id && job.status === "running",
+  );
+  return {
+    status: 200,
+    body: {
+      id: runner.id,
+      description: runner.description,
+      runner_type: runner.runnerType,
+      tag_list: runner.tags,
+      run_untagged: runner.runUntagged,
+      status: runner.contactedAt ? "online" : "never_contacted",
+      contacted_at: runner.contactedAt?.toISOString() ?? null,
+      job_execution_status: busy ? "active" : "idle",
+    },
+  };
+};
+
+const getJob: AdminHandler = (model, [projectId, jobId]) => {
+  const job = model.jobs.get(Number(jobId));
+  if (!job || job.projectId !== Number(projectId)) return message(404, "404 Job Not Found");
+  return {
+    status: 200,
+    body: jobResource(job, job.runnerId ? model.runners.get(job.runnerId) : undefined),
+  };
+};
+
+const listJobs: AdminHandler = (model, [projectId], _body, query) => {
+  const scopes = query.getAll("scope[]");
+  const jobs = [...model.jobs.values()].filter(
+    (job) =>
+      job.projectId === Number(projectId) && (scopes.length === 0 || scopes.includes(job.status)),
+  );
+  return { status: 200, body: jobs.map((job) => jobResource(job, undefined)) };
+};
+
 /** Routes that GitLab guards with a personal/group access token (PRIVATE-TOKEN). */
+const ADMIN_ROUTES: readonly [string, RegExp, AdminHandler][] = [
+  ["POST", /^\/api\/v4\/user\/runners$/, createRunner],
+  ["DELETE", /^\/api\/v4\/runners\/(\d+)$/, deleteRunner],
+  ["GET", /^\/api\/v4\/runners\/(\d+)$/, getRunner],
+  ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/, getJob],
+  ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, listJobs],
+];
+
 const adminRoute = (
   context: Context,
   method: string,
@@ -41,66 +115,9 @@ const adminRoute = (
   body: Record<string, unknown>,
   query: URLSearchParams,
 ): Reply => {
-  const { model } = context;
-  let match: RegExpMatchArray | null;
-  if (method === "POST" && path === "/api/v4/user/runners") {
-    const runnerType = String(body.runner_type ?? "");
-    if (!["instance_type", "group_type", "project_type"].includes(runnerType))
-      return message(400, "runner_type is invalid");
-    if (runnerType === "group_type" && !body.group_id) return message(400, "group_id is missing");
-    if (runnerType === "project_type" && !body.project_id)
-      return message(400, "project_id is missing");
-    const runner = model.createRunner({
-      description: String(body.description ?? ""),
-      runnerType,
-      tags: asTags(body.tag_list),
-      runUntagged: body.run_untagged === true,
-      ...(typeof body.maximum_timeout === "number" && { maximumTimeout: body.maximum_timeout }),
-    });
-    return { status: 201, body: { id: runner.id, token: runner.token, token_expires_at: null } };
-  }
-  if ((match = path.match(/^\/api\/v4\/runners\/(\d+)$/))) {
-    const runner = model.runners.get(Number(match[1]));
-    if (!runner) return message(404, "404 Not found");
-    if (method === "DELETE") {
-      model.runners.delete(runner.id);
-      return { status: 204 };
-    }
-    if (method === "GET") {
-      const busy = [...model.jobs.values()].some(
-        (job) => job.runnerId === runner.id && job.status === "running",
-      );
-      return {
-        status: 200,
-        body: {
-          id: runner.id,
-          description: runner.description,
-          runner_type: runner.runnerType,
-          tag_list: runner.tags,
-          run_untagged: runner.runUntagged,
-          status: runner.contactedAt ? "online" : "never_contacted",
-          contacted_at: runner.contactedAt?.toISOString() ?? null,
-          job_execution_status: busy ? "active" : "idle",
-        },
-      };
-    }
-  }
-  if (method === "GET" && (match = path.match(/^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/))) {
-    const job = model.jobs.get(Number(match[2]));
-    if (!job || job.projectId !== Number(match[1])) return message(404, "404 Job Not Found");
-    return {
-      status: 200,
-      body: jobResource(job, job.runnerId ? model.runners.get(job.runnerId) : undefined),
-    };
-  }
-  if (method === "GET" && (match = path.match(/^\/api\/v4\/projects\/(\d+)\/jobs$/))) {
-    const scopes = query.getAll("scope[]");
-    const jobs = [...model.jobs.values()].filter(
-      (job) =>
-        job.projectId === Number(match?.[1]) &&
-        (scopes.length === 0 || scopes.includes(job.status)),
-    );
-    return { status: 200, body: jobs.map((job) => jobResource(job, undefined)) };
+  for (const [routeMethod, pattern, handler] of ADMIN_ROUTES) {
+    const match = routeMethod === method ? pattern.exec(path) : null;
+    if (match) return handler(context.model, match.slice(1), body, query);
   }
   return message(404, "404 Not Found");
 };
