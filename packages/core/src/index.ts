@@ -2,6 +2,8 @@ export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
 export { DynamoRunnerStore } from "./adapters/dynamodb/runner-store";
 export { SCALER_WAKE_FILTER_PATTERN, wakesScaler } from "./adapters/dynamodb/scaler-wake";
 export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
+export { Ec2FleetCompute } from "./adapters/ec2/fleet-compute";
+export { TAG_KEYS } from "./adapters/ec2/tags";
 export { GitLabRestClient } from "./adapters/gitlab/rest-client";
 export { InMemoryCompute } from "./adapters/memory/compute";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";

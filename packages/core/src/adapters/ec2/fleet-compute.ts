@@ -1,0 +1,150 @@
+import {
+  CreateFleetCommand,
+  type CreateFleetCommandInput,
+  type CreateFleetCommandOutput,
+  type EC2Client,
+} from "@aws-sdk/client-ec2";
+import type { PoolConfig } from "../../pools/autoscaler-config";
+import type { Compute, LaunchRequest, LaunchResult } from "../../ports/compute";
+import type { Market } from "../../runners/runner-record";
+import { classifyLaunchError } from "./launch-errors";
+import { instanceTags } from "./tags";
+
+export interface LaunchTemplateRef {
+  readonly launchTemplateId: string;
+  readonly version: string;
+}
+
+export interface FleetComputeOptions {
+  readonly deployment: string;
+  /** One launch template per pool (it carries the pool's user-data, profile, security group, IMDSv2). */
+  readonly launchTemplates: Readonly<Record<string, LaunchTemplateRef>>;
+}
+
+const marketsFor = (pool: PoolConfig): Market[] => {
+  switch (pool.instance.market) {
+    case "spot":
+      return ["spot"];
+    case "on-demand":
+      return ["on-demand"];
+    case "spot-then-on-demand":
+      return ["spot", "on-demand"];
+  }
+};
+
+const imageId = (pool: PoolConfig): string =>
+  pool.instance.ami.id ?? `resolve:ssm:${pool.instance.ami.ssm_parameter}`;
+
+/**
+ * Compute on EC2 with CreateFleet (type instant): one call tries every instance type in every
+ * subnet of the pool, and says per override why it failed. The client token is derived from the
+ * runner name, so a repeated launch after a crash returns the same instance instead of a second.
+ */
+export class Ec2FleetCompute implements Compute {
+  constructor(
+    private readonly client: EC2Client,
+    private readonly options: FleetComputeOptions,
+  ) {}
+
+  async launch({ runnerName, pool }: LaunchRequest): Promise<LaunchResult> {
+    const template = this.options.launchTemplates[pool.name];
+    if (!template)
+      return {
+        kind: "failed",
+        code: "NoLaunchTemplate",
+        message: `no launch template for pool ${pool.name}`,
+      };
+    const capacityErrors: string[] = [];
+    for (const market of marketsFor(pool)) {
+      const result = await this.launchIn(market, runnerName, pool, template);
+      if (result.kind !== "no_capacity") return result;
+      capacityErrors.push(...result.errors);
+    }
+    return { kind: "no_capacity", errors: capacityErrors };
+  }
+
+  private async launchIn(
+    market: Market,
+    runnerName: string,
+    pool: PoolConfig,
+    template: LaunchTemplateRef,
+  ): Promise<LaunchResult> {
+    const input: CreateFleetCommandInput = {
+      Type: "instant",
+      // ≤ 64 ASCII characters; one per market, so the on-demand fallback is not mistaken for a replay.
+      ClientToken: `${runnerName}-${market}`.slice(0, 64),
+      TargetCapacitySpecification: {
+        TotalTargetCapacity: 1,
+        DefaultTargetCapacityType: market,
+        ...(market === "spot" ? { SpotTargetCapacity: 1 } : { OnDemandTargetCapacity: 1 }),
+      },
+      ...(market === "spot"
+        ? { SpotOptions: { AllocationStrategy: "price-capacity-optimized" } }
+        : { OnDemandOptions: { AllocationStrategy: "lowest-price" } }),
+      LaunchTemplateConfigs: [
+        {
+          LaunchTemplateSpecification: {
+            LaunchTemplateId: template.launchTemplateId,
+            Version: template.version,
+          },
+          Overrides: pool.instance.types.flatMap((instanceType) =>
+            pool.instance.subnets.map((subnetId) => ({
+              InstanceType: instanceType as never,
+              SubnetId: subnetId,
+              ImageId: imageId(pool),
+            })),
+          ),
+        },
+      ],
+      TagSpecifications: [
+        {
+          ResourceType: "instance",
+          Tags: instanceTags(this.options.deployment, pool.name, runnerName),
+        },
+        {
+          ResourceType: "volume",
+          Tags: instanceTags(this.options.deployment, pool.name, runnerName),
+        },
+      ],
+    };
+    let fleet: CreateFleetCommandOutput;
+    try {
+      // The SDK retries RequestLimitExceeded with backoff (throttling errors are retryable).
+      fleet = await this.client.send(new CreateFleetCommand(input));
+    } catch (error) {
+      const code = (error as { name?: string }).name ?? "Unknown";
+      const message = (error as Error).message;
+      const kind = classifyLaunchError(code);
+      if (kind === "capacity") return { kind: "no_capacity", errors: [code] };
+      return kind === "quota"
+        ? { kind: "quota_exceeded", code, message }
+        : { kind: "failed", code, message };
+    }
+    const launched = fleet.Instances?.find((instance) => instance.InstanceIds?.length);
+    const instanceId = launched?.InstanceIds?.[0];
+    if (launched && instanceId) {
+      return {
+        kind: "launched",
+        instanceId,
+        instanceType: launched.InstanceType ?? "unknown",
+        market: launched.Lifecycle === "spot" ? "spot" : "on-demand",
+      };
+    }
+    const errors = fleet.Errors ?? [];
+    const quota = errors.find((error) => classifyLaunchError(error.ErrorCode) === "quota");
+    if (quota)
+      return {
+        kind: "quota_exceeded",
+        code: quota.ErrorCode ?? "Quota",
+        message: quota.ErrorMessage ?? "",
+      };
+    const other = errors.find((error) => classifyLaunchError(error.ErrorCode) === "other");
+    if (other)
+      return {
+        kind: "failed",
+        code: other.ErrorCode ?? "Unknown",
+        message: other.ErrorMessage ?? "",
+      };
+    return { kind: "no_capacity", errors: errors.map((error) => error.ErrorCode ?? "Unknown") };
+  }
+}

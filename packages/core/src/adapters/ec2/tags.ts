@@ -1,0 +1,13 @@
+/** Tag keys that mark what this deployment owns; IAM conditions and the reaper rely on them. */
+export const TAG_KEYS = {
+  deployment: "gitlab-runner-autoscaler:deployment",
+  pool: "gitlab-runner-autoscaler:pool",
+  runner: "gitlab-runner-autoscaler:runner",
+} as const;
+
+export const instanceTags = (deployment: string, pool: string, runnerName: string) => [
+  { Key: TAG_KEYS.deployment, Value: deployment },
+  { Key: TAG_KEYS.pool, Value: pool },
+  { Key: TAG_KEYS.runner, Value: runnerName },
+  { Key: "Name", Value: `${deployment}/${runnerName}` },
+];

@@ -1,0 +1,205 @@
+import {
+  type _InstanceType,
+  CreateFleetCommand,
+  type CreateFleetCommandOutput,
+  EC2Client,
+  EC2ServiceException,
+} from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { configInput } from "../../../test/support/config";
+import { Ec2FleetCompute, parseAutoscalerConfig } from "../src/index";
+
+const ec2 = mockClient(EC2Client);
+const config = parseAutoscalerConfig(configInput());
+const [armPool, gpuPool] = config.pools;
+const compute = new Ec2FleetCompute(new EC2Client({ region: "us-east-1" }), {
+  deployment: "ci-autoscaler",
+  launchTemplates: {
+    "linux-arm": { launchTemplateId: "lt-0a1b2c3d4e5f60718", version: "3" },
+    gpu: { launchTemplateId: "lt-0f1e2d3c4b5a69788", version: "1" },
+  },
+});
+
+/** CreateFleet's answer shapes, as the EC2 API returns them for instant fleets. */
+const launched = (
+  instanceId: string,
+  lifecycle: "spot" | "on-demand",
+  instanceType: _InstanceType = "t4g.large",
+): CreateFleetCommandOutput => ({
+  FleetId: "fleet-12345678-1234-1234-1234-123456789012",
+  Instances: [
+    {
+      LaunchTemplateAndOverrides: {
+        LaunchTemplateSpecification: { LaunchTemplateId: "lt-0a1b2c3d4e5f60718", Version: "3" },
+        Overrides: { InstanceType: instanceType, SubnetId: "subnet-0a1b2c3d4e5f60718" },
+      },
+      Lifecycle: lifecycle,
+      InstanceIds: [instanceId],
+      InstanceType: instanceType,
+      Platform: undefined,
+    },
+  ],
+  Errors: [],
+  $metadata: { httpStatusCode: 200 },
+});
+const fleetErrors = (...codes: string[]): CreateFleetCommandOutput => ({
+  FleetId: "fleet-12345678-1234-1234-1234-123456789012",
+  Instances: [],
+  Errors: codes.map((code, index) => ({
+    LaunchTemplateAndOverrides: {
+      LaunchTemplateSpecification: { LaunchTemplateId: "lt-0a1b2c3d4e5f60718", Version: "3" },
+      Overrides: {
+        InstanceType: (index % 2 ? "m7g.large" : "t4g.large") as _InstanceType,
+        SubnetId: "subnet-0a1b2c3d4e5f60718",
+      },
+    },
+    Lifecycle: "spot",
+    ErrorCode: code,
+    ErrorMessage: `We currently do not have sufficient capacity (${code}).`,
+  })),
+  $metadata: { httpStatusCode: 200 },
+});
+
+describe("Ec2FleetCompute", () => {
+  beforeEach(() => ec2.reset());
+
+  it("launches one spot instance over every type and subnet, tagged and idempotent", async () => {
+    ec2.on(CreateFleetCommand).resolves(launched("i-0123456789abcdef0", "spot"));
+
+    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+
+    expect(result).toEqual({
+      kind: "launched",
+      instanceId: "i-0123456789abcdef0",
+      instanceType: "t4g.large",
+      market: "spot",
+    });
+    const input = ec2.commandCalls(CreateFleetCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      Type: "instant",
+      ClientToken: "linux-arm-a1b2c3-spot",
+      TargetCapacitySpecification: {
+        TotalTargetCapacity: 1,
+        DefaultTargetCapacityType: "spot",
+        SpotTargetCapacity: 1,
+      },
+      SpotOptions: { AllocationStrategy: "price-capacity-optimized" },
+    });
+    expect(input.LaunchTemplateConfigs?.[0]?.Overrides).toHaveLength(4);
+    expect(input.LaunchTemplateConfigs?.[0]?.Overrides?.[0]).toEqual({
+      InstanceType: "t4g.large",
+      SubnetId: "subnet-0a1b2c3d4e5f60718",
+      ImageId:
+        "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id",
+    });
+    expect(input.TagSpecifications?.[0]).toEqual({
+      ResourceType: "instance",
+      Tags: [
+        { Key: "gitlab-runner-autoscaler:deployment", Value: "ci-autoscaler" },
+        { Key: "gitlab-runner-autoscaler:pool", Value: "linux-arm" },
+        { Key: "gitlab-runner-autoscaler:runner", Value: "linux-arm-a1b2c3" },
+        { Key: "Name", Value: "ci-autoscaler/linux-arm-a1b2c3" },
+      ],
+    });
+  });
+
+  it("takes the instance from a partial result that also lists failed overrides", async () => {
+    ec2.on(CreateFleetCommand).resolves({
+      ...launched("i-0aaaaaaaaaaaaaaaa", "spot", "m7g.large"),
+      Errors: fleetErrors("InsufficientInstanceCapacity").Errors,
+    });
+
+    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+
+    expect(result).toMatchObject({
+      kind: "launched",
+      instanceId: "i-0aaaaaaaaaaaaaaaa",
+      instanceType: "m7g.large",
+    });
+  });
+
+  it("falls back to on-demand when spot has no capacity anywhere", async () => {
+    ec2
+      .on(CreateFleetCommand)
+      .resolvesOnce(fleetErrors("InsufficientInstanceCapacity", "SpotMaxPriceTooLow"))
+      .resolvesOnce(launched("i-0bbbbbbbbbbbbbbbb", "on-demand"));
+
+    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+
+    expect(result).toMatchObject({ kind: "launched", market: "on-demand" });
+    const second = ec2.commandCalls(CreateFleetCommand)[1]!.args[0].input;
+    expect(second).toMatchObject({
+      ClientToken: "linux-arm-a1b2c3-on-demand",
+      TargetCapacitySpecification: {
+        DefaultTargetCapacityType: "on-demand",
+        OnDemandTargetCapacity: 1,
+      },
+      OnDemandOptions: { AllocationStrategy: "lowest-price" },
+    });
+  });
+
+  it("reports no capacity, with every reason, when no market has any", async () => {
+    ec2
+      .on(CreateFleetCommand)
+      .resolvesOnce(fleetErrors("InsufficientInstanceCapacity", "MaxSpotInstanceCountExceeded"))
+      .resolvesOnce(
+        fleetErrors("InsufficientInstanceCapacity", "InsufficientFreeAddressesInSubnet"),
+      );
+
+    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+
+    expect(result).toEqual({
+      kind: "no_capacity",
+      errors: [
+        "InsufficientInstanceCapacity",
+        "MaxSpotInstanceCountExceeded",
+        "InsufficientInstanceCapacity",
+        "InsufficientFreeAddressesInSubnet",
+      ],
+    });
+  });
+
+  it("stops at a quota error without trying the other market", async () => {
+    ec2.on(CreateFleetCommand).resolves(fleetErrors("VcpuLimitExceeded"));
+
+    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+
+    expect(result).toMatchObject({ kind: "quota_exceeded", code: "VcpuLimitExceeded" });
+    expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
+  });
+
+  it("reports an error thrown by the API with its code", async () => {
+    ec2.on(CreateFleetCommand).rejects(
+      new EC2ServiceException({
+        name: "InvalidParameterValue",
+        $fault: "client",
+        $metadata: { httpStatusCode: 400 },
+        message: "Value (subnet-0a1b2c3d4e5f60718) for parameter subnetId is invalid.",
+      }),
+    );
+
+    const result = await compute.launch({ runnerName: "gpu-a1b2c3", pool: gpuPool! });
+
+    expect(result).toMatchObject({ kind: "failed", code: "InvalidParameterValue" });
+  });
+
+  it("launches a pool set to on-demand only on demand, with its AMI id", async () => {
+    ec2.on(CreateFleetCommand).resolves(launched("i-0ccccccccccccccccc", "on-demand", "g5.xlarge"));
+
+    await compute.launch({ runnerName: "gpu-a1b2c3", pool: gpuPool! });
+
+    const input = ec2.commandCalls(CreateFleetCommand)[0]!.args[0].input;
+    expect(input.TargetCapacitySpecification?.DefaultTargetCapacityType).toBe("on-demand");
+    expect(input.LaunchTemplateConfigs?.[0]?.Overrides?.[0]?.ImageId).toBe("ami-0123456789abcdef0");
+  });
+
+  it("refuses a pool without a launch template instead of calling EC2", async () => {
+    const other = { ...armPool!, name: "unknown" };
+
+    const result = await compute.launch({ runnerName: "unknown-a1b2c3", pool: other });
+
+    expect(result).toMatchObject({ kind: "failed", code: "NoLaunchTemplate" });
+    expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(0);
+  });
+});
