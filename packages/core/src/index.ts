@@ -12,6 +12,7 @@ export { InMemoryRunnerStore } from "./adapters/memory/runner-store";
 export { StaticWebhookCredentials } from "./adapters/memory/static-credentials";
 export { InMemoryTokenDrop } from "./adapters/memory/token-drop";
 export { SecretsManagerWebhookCredentials } from "./adapters/secrets-manager/webhook-credentials";
+export { SsmTokenDrop, TOKEN_READER_TAG } from "./adapters/ssm/token-drop";
 export { mapWithConcurrency } from "./concurrency";
 export { parseEnvironment } from "./config/environment";
 export { AutoscalerError, ConfigurationError, GitLabApiError } from "./errors";
