@@ -37,6 +37,8 @@ export { launchRunner } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
 export { DEFAULT_SCALER_LIMITS, runScalerPass } from "./scaler/scale-up";
 export { readControlPlaneStatus } from "./status/control-plane-status";
+export { RUNNER_SCRIPT_PATH, renderUserData } from "./user-data/cloud-config";
+export { runnerScript, shellQuote, tokenParameterPrefix } from "./user-data/runner-script";
 export { authenticate, tokensMatch } from "./webhook/authenticate";
 export { parseWebhookCredentials } from "./webhook/credentials";
 export { MAX_WEBHOOK_BODY_BYTES, receiveJobWebhook } from "./webhook/receive-job-webhook";

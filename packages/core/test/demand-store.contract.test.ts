@@ -10,7 +10,8 @@ import {
   PROJECT_ACTIVITY_WINDOW_SECONDS,
 } from "../src/index";
 
-const t0 = new Date("2026-06-01T10:00:00Z");
+// Near the real clock: DynamoDB Local runs TTL for real and deletes items that expired.
+const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 const later = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 const [created, pending, running, success] = hooksAlong(3_500_000_001, 9, [
   "created",

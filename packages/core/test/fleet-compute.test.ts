@@ -67,7 +67,11 @@ describe("Ec2FleetCompute", () => {
   it("launches one spot instance over every type and subnet, tagged and idempotent", async () => {
     ec2.on(CreateFleetCommand).resolves(launched("i-0123456789abcdef0", "spot"));
 
-    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
 
     expect(result).toEqual({
       kind: "launched",
@@ -100,6 +104,7 @@ describe("Ec2FleetCompute", () => {
         { Key: "gitlab-runner-autoscaler:pool", Value: "linux-arm" },
         { Key: "gitlab-runner-autoscaler:runner", Value: "linux-arm-a1b2c3" },
         { Key: "Name", Value: "ci-autoscaler/linux-arm-a1b2c3" },
+        { Key: "gitlab-runner-autoscaler:wait-timeout", Value: "300" },
       ],
     });
   });
@@ -110,7 +115,11 @@ describe("Ec2FleetCompute", () => {
       Errors: fleetErrors("InsufficientInstanceCapacity").Errors,
     });
 
-    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
 
     expect(result).toMatchObject({
       kind: "launched",
@@ -125,7 +134,11 @@ describe("Ec2FleetCompute", () => {
       .resolvesOnce(fleetErrors("InsufficientInstanceCapacity", "SpotMaxPriceTooLow"))
       .resolvesOnce(launched("i-0bbbbbbbbbbbbbbbb", "on-demand"));
 
-    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
 
     expect(result).toMatchObject({ kind: "launched", market: "on-demand" });
     const second = ec2.commandCalls(CreateFleetCommand)[1]!.args[0].input;
@@ -147,7 +160,11 @@ describe("Ec2FleetCompute", () => {
         fleetErrors("InsufficientInstanceCapacity", "InsufficientFreeAddressesInSubnet"),
       );
 
-    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
 
     expect(result).toEqual({
       kind: "no_capacity",
@@ -163,7 +180,11 @@ describe("Ec2FleetCompute", () => {
   it("stops at a quota error without trying the other market", async () => {
     ec2.on(CreateFleetCommand).resolves(fleetErrors("VcpuLimitExceeded"));
 
-    const result = await compute.launch({ runnerName: "linux-arm-a1b2c3", pool: armPool! });
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
 
     expect(result).toMatchObject({ kind: "quota_exceeded", code: "VcpuLimitExceeded" });
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
@@ -179,7 +200,11 @@ describe("Ec2FleetCompute", () => {
       }),
     );
 
-    const result = await compute.launch({ runnerName: "gpu-a1b2c3", pool: gpuPool! });
+    const result = await compute.launch({
+      runnerName: "gpu-a1b2c3",
+      pool: gpuPool!,
+      waitTimeoutSeconds: 300,
+    });
 
     expect(result).toMatchObject({ kind: "failed", code: "InvalidParameterValue" });
   });
@@ -187,7 +212,7 @@ describe("Ec2FleetCompute", () => {
   it("launches a pool set to on-demand only on demand, with its AMI id", async () => {
     ec2.on(CreateFleetCommand).resolves(launched("i-0ccccccccccccccccc", "on-demand", "g5.xlarge"));
 
-    await compute.launch({ runnerName: "gpu-a1b2c3", pool: gpuPool! });
+    await compute.launch({ runnerName: "gpu-a1b2c3", pool: gpuPool!, waitTimeoutSeconds: 300 });
 
     const input = ec2.commandCalls(CreateFleetCommand)[0]!.args[0].input;
     expect(input.TargetCapacitySpecification?.DefaultTargetCapacityType).toBe("on-demand");
@@ -197,7 +222,11 @@ describe("Ec2FleetCompute", () => {
   it("refuses a pool without a launch template instead of calling EC2", async () => {
     const other = { ...armPool!, name: "unknown" };
 
-    const result = await compute.launch({ runnerName: "unknown-a1b2c3", pool: other });
+    const result = await compute.launch({
+      runnerName: "unknown-a1b2c3",
+      pool: other,
+      waitTimeoutSeconds: 300,
+    });
 
     expect(result).toMatchObject({ kind: "failed", code: "NoLaunchTemplate" });
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(0);

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
 import { DynamoRunnerStore, InMemoryRunnerStore } from "../src/index";
 
-const t0 = new Date("2026-06-01T10:00:00Z");
+// Near the real clock: DynamoDB Local runs TTL for real and deletes items that expired.
+const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 const caps = { poolMaxInstances: 3, globalMaxInstances: 5 };
 
 const newRunner = (pool: string, name = `${pool}-${randomUUID().slice(0, 12)}`): RunnerRecord => ({

@@ -5,6 +5,8 @@ export interface LaunchRequest {
   /** Becomes the instance's RunnerName tag and the idempotency (client) token of the launch. */
   readonly runnerName: string;
   readonly pool: PoolConfig;
+  /** How long the runner waits for a job before it gives up and powers off (the idle_time in force). */
+  readonly waitTimeoutSeconds: number;
 }
 
 export type LaunchResult =

@@ -1,4 +1,5 @@
 import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
+import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { Compute, LaunchResult } from "../ports/compute";
 import type { RunnerRegistry } from "../ports/gitlab";
@@ -64,6 +65,7 @@ export const launchRunner = async (
   start: RunnerRecord,
   pool: PoolConfig,
 ): Promise<LaunchOutcome> => {
+  const waitTimeoutSeconds = poolSettingsAt(pool, deps.clock.now()).idleTimeSeconds;
   let runner: RunnerRecord | undefined = start;
   if (runner.state === "reserved") {
     runner = await register(deps, runner, pool);
@@ -80,7 +82,7 @@ export const launchRunner = async (
   }
   if (runner.state !== "launching") return { kind: "superseded" };
 
-  const result = await deps.compute.launch({ runnerName: runner.name, pool });
+  const result = await deps.compute.launch({ runnerName: runner.name, pool, waitTimeoutSeconds });
   if (result.kind !== "launched") {
     await rollBack(deps, runner);
     return { kind: "rolled_back", result };

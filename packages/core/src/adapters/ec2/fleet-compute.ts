@@ -8,7 +8,7 @@ import type { PoolConfig } from "../../pools/autoscaler-config";
 import type { Compute, LaunchRequest, LaunchResult } from "../../ports/compute";
 import type { Market } from "../../runners/runner-record";
 import { classifyLaunchError } from "./launch-errors";
-import { instanceTags } from "./tags";
+import { instanceTags, TAG_KEYS } from "./tags";
 
 export interface LaunchTemplateRef {
   readonly launchTemplateId: string;
@@ -46,7 +46,7 @@ export class Ec2FleetCompute implements Compute {
     private readonly options: FleetComputeOptions,
   ) {}
 
-  async launch({ runnerName, pool }: LaunchRequest): Promise<LaunchResult> {
+  async launch({ runnerName, pool, waitTimeoutSeconds }: LaunchRequest): Promise<LaunchResult> {
     const template = this.options.launchTemplates[pool.name];
     if (!template)
       return {
@@ -56,7 +56,7 @@ export class Ec2FleetCompute implements Compute {
       };
     const capacityErrors: string[] = [];
     for (const market of marketsFor(pool)) {
-      const result = await this.launchIn(market, runnerName, pool, template);
+      const result = await this.launchIn(market, runnerName, pool, template, waitTimeoutSeconds);
       if (result.kind !== "no_capacity") return result;
       capacityErrors.push(...result.errors);
     }
@@ -68,7 +68,9 @@ export class Ec2FleetCompute implements Compute {
     runnerName: string,
     pool: PoolConfig,
     template: LaunchTemplateRef,
+    waitTimeoutSeconds: number,
   ): Promise<LaunchResult> {
+    const tags = instanceTags(this.options.deployment, pool.name, runnerName);
     const input: CreateFleetCommandInput = {
       Type: "instant",
       // ≤ 64 ASCII characters; one per market, so the on-demand fallback is not mistaken for a replay.
@@ -99,12 +101,9 @@ export class Ec2FleetCompute implements Compute {
       TagSpecifications: [
         {
           ResourceType: "instance",
-          Tags: instanceTags(this.options.deployment, pool.name, runnerName),
+          Tags: [...tags, { Key: TAG_KEYS.waitTimeout, Value: String(waitTimeoutSeconds) }],
         },
-        {
-          ResourceType: "volume",
-          Tags: instanceTags(this.options.deployment, pool.name, runnerName),
-        },
+        { ResourceType: "volume", Tags: tags },
       ],
     };
     let fleet: CreateFleetCommandOutput;

@@ -3,6 +3,8 @@ export const TAG_KEYS = {
   deployment: "gitlab-runner-autoscaler:deployment",
   pool: "gitlab-runner-autoscaler:pool",
   runner: "gitlab-runner-autoscaler:runner",
+  /** Read by the instance through IMDS: run-single's --wait-timeout. */
+  waitTimeout: "gitlab-runner-autoscaler:wait-timeout",
 } as const;
 
 export const instanceTags = (deployment: string, pool: string, runnerName: string) => [
