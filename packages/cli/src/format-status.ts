@@ -1,29 +1,68 @@
 import type { ControlPlaneStatus } from "@ger/core/types";
 
-const column = (values: readonly string[], width: number) =>
-  values.map((value) => value.padEnd(width)).join("  ");
+const row = (values: readonly string[], widths: readonly number[]) =>
+  values
+    .map((value, index) => value.padEnd(widths[index] ?? 12))
+    .join("  ")
+    .trimEnd();
 
-/** The status for a terminal: a summary line, then one line per job. */
+/** The status for a terminal: summary lines, then pools, runners and jobs. */
 export const formatStatus = (status: ControlPlaneStatus, source: string): string => {
   const counts = Object.entries(status.jobsByStatus)
     .map(([state, count]) => `${state} ${count}`)
     .join(", ");
   const lines = [
     `Source:   ${source}`,
-    `Jobs:     ${status.jobs.length}${counts ? ` (${counts})` : ""}`,
-    `Projects: ${status.activeProjects.length} active in the last 24 h${
-      status.activeProjects.length > 0
-        ? `: ${status.activeProjects.map((p) => p.id).join(", ")}`
-        : ""
-    }`,
+    `Jobs:     ${status.jobs.length}${counts ? ` (${counts})` : ""}; pending not yet routed ${status.pendingUnresolved}, no pool can run ${status.pendingUnroutable}`,
+    `Runners:  ${status.runners.length} live, ${status.slotsInUse}/${status.maxInstances} slots in use`,
+    `Projects: ${status.activeProjects.length} active in the last 24 h`,
+    "",
+    row(
+      ["POOL", "PENDING", "CREATING", "BOOTING", "IDLE", "BUSY", "DRAINING", "SLOTS"],
+      [16, 8, 8, 8, 6, 6, 8, 8],
+    ),
+    ...status.pools.map((pool) =>
+      row(
+        [
+          pool.name,
+          pool.pending,
+          pool.creating,
+          pool.booting,
+          pool.idle,
+          pool.busy,
+          pool.draining,
+          `${pool.slotsInUse}/${pool.maxInstances}`,
+        ].map(String),
+        [16, 8, 8, 8, 6, 6, 8, 8],
+      ),
+    ),
   ];
+  if (status.runners.length > 0) {
+    const widths = [28, 12, 10, 20, 8];
+    lines.push("", row(["RUNNER", "POOL", "STATE", "INSTANCE", "GITLAB"], widths));
+    for (const runner of status.runners) {
+      lines.push(
+        row(
+          [
+            runner.name,
+            runner.pool,
+            runner.state,
+            runner.instanceId ?? "-",
+            String(runner.gitlabRunnerId ?? "-"),
+          ],
+          widths,
+        ),
+      );
+    }
+  }
   if (status.jobs.length > 0) {
-    lines.push("", column(["JOB", "PROJECT", "STATUS", "NAME", "UPDATED"], 12));
+    const widths = [12, 8, 10, 16, 24];
+    lines.push("", row(["JOB", "PROJECT", "STATUS", "NAME", "UPDATED"], widths));
     for (const job of status.jobs) {
       lines.push(
-        column(
+        row(
           [String(job.id), String(job.projectId), job.status, job.name ?? "-", job.updatedAt],
-          12,
+          widths,
         ),
       );
     }

@@ -1,33 +1,27 @@
 import { parseArgs } from "node:util";
-import { DynamoDemandStore, readControlPlaneStatus, systemClock } from "@ger/core";
-import { formatStatus } from "./format-status";
-import { resolveTableTarget, UsageError } from "./table-target";
+import { runEnqueue } from "./commands/enqueue";
+import { runRenderUserData } from "./commands/render-user-data";
+import { runStatus } from "./commands/status";
+import { UsageError } from "./table-target";
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
 Commands:
-  status            what the control plane sees: jobs and active projects
+  status                what the control plane sees: jobs, runners, pools
+  render-user-data      the user-data a launch in a pool sends (no secret in it)
+  enqueue               create jobs in the local GitLab double (npm start)
 
 Options:
-  --json            print one JSON object instead of text
-  --endpoint URL    read DynamoDB at URL (default: the local stack found on PORT, or TABLE_NAME in AWS)
-  --table NAME      the table to read (default: TABLE_NAME, or the local stack's)
-  -h, --help        this text`;
-
-const runStatus = async (options: { json: boolean; endpoint?: string; table?: string }) => {
-  const target = await resolveTableTarget(options, process.env);
-  try {
-    const status = await readControlPlaneStatus(
-      new DynamoDemandStore(target.client, target.tableName),
-      systemClock,
-    );
-    console.log(
-      options.json ? JSON.stringify(status, null, 2) : formatStatus(status, target.description),
-    );
-  } finally {
-    target.client.destroy();
-  }
-};
+  --json                print one JSON object instead of text (status, enqueue)
+  --config FILE         the autoscaler config (default: autoscaler.config.ts)
+  --endpoint URL        read DynamoDB at URL (default: the local stack on PORT, or TABLE_NAME in AWS)
+  --table NAME          the table to read (default: TABLE_NAME, or the local stack's)
+  --pool NAME           render-user-data: the pool (default: the first)
+  --project N           enqueue: project id (default 1)
+  --tags a,b            enqueue: the job's tags
+  --duration S          enqueue: how long the job runs, in seconds (default 5)
+  --count N             enqueue: how many jobs (default 1)
+  -h, --help            this text`;
 
 const main = async (argv: string[]): Promise<number> => {
   const { values, positionals } = parseArgs({
@@ -35,8 +29,14 @@ const main = async (argv: string[]): Promise<number> => {
     allowPositionals: true,
     options: {
       json: { type: "boolean", default: false },
+      config: { type: "string" },
       endpoint: { type: "string" },
       table: { type: "string" },
+      pool: { type: "string" },
+      project: { type: "string" },
+      tags: { type: "string" },
+      duration: { type: "string" },
+      count: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -49,6 +49,12 @@ const main = async (argv: string[]): Promise<number> => {
   switch (command) {
     case "status":
       await runStatus(values);
+      return 0;
+    case "render-user-data":
+      await runRenderUserData(values);
+      return 0;
+    case "enqueue":
+      await runEnqueue(values);
       return 0;
     default:
       throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);

@@ -20,16 +20,19 @@ const LOCAL_CREDENTIALS = {
   credentials: { accessKeyId: "local", secretAccessKey: "local" },
 };
 
-const discoverLocalStack = async (
-  port: string,
-): Promise<{ tableName: string; dynamodbEndpoint: string }> => {
+export interface LocalStackInfo {
+  readonly tableName: string;
+  readonly dynamodbEndpoint: string;
+  readonly gitlabDoubleUrl?: string;
+}
+
+/** What the local stack on PORT reports about itself at /healthz. */
+export const discoverLocalStack = async (port: string): Promise<LocalStackInfo> => {
   const url = `http://127.0.0.1:${port}/healthz`;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    const health = (await response.json()) as { tableName?: string; dynamodbEndpoint?: string };
-    if (health.tableName && health.dynamodbEndpoint) {
-      return { tableName: health.tableName, dynamodbEndpoint: health.dynamodbEndpoint };
-    }
+    const health = (await response.json()) as Partial<LocalStackInfo>;
+    if (health.tableName && health.dynamodbEndpoint) return health as LocalStackInfo;
   } catch {
     // Reported below with what to do.
   }

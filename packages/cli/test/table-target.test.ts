@@ -1,5 +1,11 @@
-import { DynamoDemandStore, readControlPlaneStatus } from "@ger/core";
+import {
+  DynamoDemandStore,
+  DynamoRunnerStore,
+  parseAutoscalerConfig,
+  readControlPlaneStatus,
+} from "@ger/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configInput } from "../../../test/support/config";
 import { createTestTable, dynamodbEndpoint, type TestTable } from "../../../test/support/dynamodb";
 import { hooksAlong } from "../../../test/support/lifecycles";
 import { formatStatus } from "../src/format-status";
@@ -26,16 +32,23 @@ describe("resolveTableTarget", () => {
       { endpoint: dynamodbEndpoint(), table: table.tableName },
       {},
     );
-    const status = await readControlPlaneStatus(
-      new DynamoDemandStore(target.client, target.tableName),
+    const status = await readControlPlaneStatus({
+      demand: new DynamoDemandStore(target.client, target.tableName),
+      runners: new DynamoRunnerStore(target.client, target.tableName),
+      config: parseAutoscalerConfig(configInput()),
       clock,
-    );
+    });
     target.client.destroy();
 
     expect(status.jobs).toEqual([
       expect.objectContaining({ id: 6001, projectId: 44, status: "pending" }),
     ]);
     expect(status.jobsByStatus).toEqual({ pending: 1 });
+    expect(status.pendingUnresolved).toBe(1);
+    expect(status.pools.map((pool) => [pool.name, pool.maxInstances])).toEqual([
+      ["linux-arm", 10],
+      ["gpu", 2],
+    ]);
     expect(formatStatus(status, target.description)).toContain(
       `Source:   ${table.tableName} at ${dynamodbEndpoint()}`,
     );

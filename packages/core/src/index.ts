@@ -23,6 +23,7 @@ export { PROJECT_ACTIVITY_WINDOW_SECONDS } from "./jobs/project-activity";
 export { parseGitlabTimestamp } from "./jobs/timestamps";
 export { METRICS_NAMESPACE, MetricName } from "./metrics";
 export { defineConfig, parseAutoscalerConfig } from "./pools/autoscaler-config";
+export { DEFAULT_CONFIG_FILE, loadConfigFile } from "./pools/config-file";
 export { poolCanRun, routeJob } from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";

@@ -34,7 +34,13 @@ export type { WebhookCredentialsSource } from "./ports/webhook-credentials-sourc
 export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
 export type { LaunchDependencies, LaunchOutcome } from "./scaler/launch-runner";
 export type { PoolReport, ScalerDependencies, ScalerLimits, ScalerReport } from "./scaler/scale-up";
-export type { ControlPlaneStatus, JobView } from "./status/control-plane-status";
+export type {
+  ControlPlaneStatus,
+  JobView,
+  PoolView,
+  RunnerView,
+  StatusSources,
+} from "./status/control-plane-status";
 export type { AuthFailure } from "./webhook/authenticate";
 export type { WebhookCredentials } from "./webhook/credentials";
 export type { WebhookDependencies, WebhookRequest } from "./webhook/receive-job-webhook";

@@ -1,8 +1,13 @@
 import type { JobRecord } from "../jobs/job-record";
 import type { JobStatus } from "../jobs/job-status";
 import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
+import type { AutoscalerConfig } from "../pools/autoscaler-config";
+import { routeJob } from "../pools/routing";
+import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
+import type { RunnerStore } from "../ports/runner-store";
+import { type RunnerRecord, supplyOf } from "../runners/runner-record";
 
 /** A job as operators see it: what GitLab said, without storage bookkeeping. */
 export type JobView = { readonly id: number } & Omit<
@@ -10,11 +15,35 @@ export type JobView = { readonly id: number } & Omit<
   "jobId" | "statusRank" | "expiresAt"
 >;
 
+export type RunnerView = Pick<
+  RunnerRecord,
+  "name" | "pool" | "state" | "instanceId" | "gitlabRunnerId" | "market" | "updatedAt"
+>;
+
+export interface PoolView {
+  readonly name: string;
+  /** Pending jobs routed here; jobs whose tags are not read yet are counted under `unresolved`. */
+  readonly pending: number;
+  readonly creating: number;
+  readonly booting: number;
+  readonly idle: number;
+  readonly busy: number;
+  readonly draining: number;
+  readonly maxInstances: number;
+  readonly slotsInUse: number;
+}
+
 /** What the control plane sees, for operators (`cli status`). */
 export interface ControlPlaneStatus {
   readonly generatedAt: string;
   readonly jobs: readonly JobView[];
   readonly jobsByStatus: Readonly<Partial<Record<JobStatus, number>>>;
+  readonly runners: readonly RunnerView[];
+  readonly pools: readonly PoolView[];
+  readonly pendingUnresolved: number;
+  readonly pendingUnroutable: number;
+  readonly slotsInUse: number;
+  readonly maxInstances: number;
   readonly activeProjects: readonly { readonly id: number; readonly lastJobEventAt: string }[];
 }
 
@@ -28,22 +57,67 @@ const toJobView = ({
   ...job,
 });
 
-export const readControlPlaneStatus = async (
-  demand: DemandStore,
-  clock: Clock,
-): Promise<ControlPlaneStatus> => {
+const toRunnerView = ({
+  name,
+  pool,
+  state,
+  instanceId,
+  gitlabRunnerId,
+  market,
+  updatedAt,
+}: RunnerRecord): RunnerView => ({
+  name,
+  pool,
+  state,
+  instanceId,
+  gitlabRunnerId,
+  market,
+  updatedAt,
+});
+
+export interface StatusSources {
+  readonly demand: DemandStore;
+  readonly runners: RunnerStore;
+  readonly config: AutoscalerConfig;
+  readonly clock: Clock;
+}
+
+export const readControlPlaneStatus = async ({
+  demand,
+  runners,
+  config,
+  clock,
+}: StatusSources): Promise<ControlPlaneStatus> => {
   const now = clock.now();
   const since = new Date(now.getTime() - PROJECT_ACTIVITY_WINDOW_SECONDS * 1000);
-  const [jobs, projects] = await Promise.all([
+  const [jobs, projects, live, ledger] = await Promise.all([
     demand.listJobs(now),
     demand.listActiveProjects(since),
+    runners.listLive(),
+    runners.ledger(),
   ]);
   const jobsByStatus: Partial<Record<JobStatus, number>> = {};
   for (const job of jobs) jobsByStatus[job.status] = (jobsByStatus[job.status] ?? 0) + 1;
+  const pending = jobs.filter((job) => job.status === "pending");
+  const routed = pending.map((job) =>
+    job.tags ? (routeJob(config.pools, job.tags)?.name ?? null) : undefined,
+  );
   return {
     generatedAt: now.toISOString(),
     jobs: jobs.map(toJobView).sort((a, b) => a.id - b.id),
     jobsByStatus,
+    runners: live.map(toRunnerView).sort((a, b) => a.name.localeCompare(b.name)),
+    pools: config.pools.map((pool) => ({
+      name: pool.name,
+      pending: routed.filter((name) => name === pool.name).length,
+      ...supplyOf(live.filter((runner) => runner.pool === pool.name)),
+      maxInstances: poolSettingsAt(pool, now).maxInstances,
+      slotsInUse: ledger.byPool[pool.name] ?? 0,
+    })),
+    pendingUnresolved: routed.filter((name) => name === undefined).length,
+    pendingUnroutable: routed.filter((name) => name === null).length,
+    slotsInUse: ledger.global,
+    maxInstances: config.max_instances,
     activeProjects: projects
       .map((project) => ({ id: project.projectId, lastJobEventAt: project.lastJobEventAt }))
       .sort((a, b) => a.id - b.id),
