@@ -1,6 +1,11 @@
 export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
 export { DynamoRunnerStore } from "./adapters/dynamodb/runner-store";
-export { SCALER_WAKE_FILTER_PATTERN, wakesScaler } from "./adapters/dynamodb/scaler-wake";
+export {
+  reportsRunnerProgress,
+  SCALER_STREAM_FILTER_PATTERNS,
+  scalerWantsRecord,
+  wakesScaler,
+} from "./adapters/dynamodb/scaler-wake";
 export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
 export { Ec2FleetCompute } from "./adapters/ec2/fleet-compute";
 export { TAG_KEYS } from "./adapters/ec2/tags";
@@ -28,6 +33,7 @@ export { poolCanRun, routeJob } from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
+export { observeJobProgress } from "./runners/observe-progress";
 export {
   newRunnerName,
   runnerDescription,

@@ -31,6 +31,7 @@ export type {
 } from "./ports/runner-store";
 export type { TokenDrop } from "./ports/token-drop";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
+export type { JobProgress } from "./runners/observe-progress";
 export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
 export type { LaunchDependencies, LaunchOutcome } from "./scaler/launch-runner";
 export type { PoolReport, ScalerDependencies, ScalerLimits, ScalerReport } from "./scaler/scale-up";

@@ -10,7 +10,13 @@ import { LOCAL_AWS_SETTINGS } from "@ger/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, dynamodbEndpoint, type TestTable } from "../../../test/support/dynamodb";
 import { hooksAlong } from "../../../test/support/lifecycles";
-import { DynamoDemandStore, SCALER_WAKE_FILTER_PATTERN, wakesScaler } from "../src/index";
+import {
+  DynamoDemandStore,
+  reportsRunnerProgress,
+  SCALER_STREAM_FILTER_PATTERNS,
+  scalerWantsRecord,
+  wakesScaler,
+} from "../src/index";
 
 let table: TestTable;
 let streams: DynamoDBStreamsClient;
@@ -74,22 +80,43 @@ describe("waking the scaler through the table stream", () => {
     expect(waking[0]?.eventName).toBe("MODIFY");
   });
 
-  it("selects the same records with the Lambda filter pattern as with wakesScaler", async () => {
+  it("flags the record of a job a runner took as runner progress", async () => {
+    const records = (await streamRecords()).filter(
+      (record) => record.dynamodb?.Keys?.pk?.S === "JOB#77",
+    );
+
+    const progress = records.filter((record) =>
+      reportsRunnerProgress(record.dynamodb?.NewImage as never),
+    );
+
+    expect(progress.map((record) => record.dynamodb?.NewImage?.status?.S)).toEqual(["running"]);
+  });
+
+  it("selects the same records with the Lambda filter patterns as with scalerWantsRecord", async () => {
     const records = await streamRecords();
 
-    const byPattern = records.filter((record) =>
-      matchesPattern(SCALER_WAKE_FILTER_PATTERN, record),
+    const byPatterns = records.filter((record) =>
+      SCALER_STREAM_FILTER_PATTERNS.some((pattern) => matchesPattern(pattern, record)),
     );
-    const byPredicate = records.filter((record) => wakesScaler(record.dynamodb?.NewImage as never));
+    const byPredicate = records.filter((record) =>
+      scalerWantsRecord(record.dynamodb?.NewImage as never),
+    );
 
-    expect(records.length).toBeGreaterThan(byPattern.length);
-    expect(byPattern).toEqual(byPredicate);
+    expect(records.length).toBeGreaterThan(byPatterns.length);
+    expect(byPatterns.length).toBe(2);
+    expect(byPatterns).toEqual(byPredicate);
   });
 });
 
-/** Lambda's filter semantics for the subset the pattern uses: nested objects, lists of allowed values. */
+/** Lambda's filter semantics for the subset the patterns use: nested objects, allowed values, exists. */
 const matchesPattern = (pattern: unknown, value: unknown): boolean => {
-  if (Array.isArray(pattern)) return pattern.includes(value);
+  if (Array.isArray(pattern)) {
+    return pattern.some((allowed) =>
+      typeof allowed === "object" && allowed !== null && "exists" in allowed
+        ? (value !== undefined) === allowed.exists
+        : allowed === value,
+    );
+  }
   if (
     typeof pattern !== "object" ||
     pattern === null ||
