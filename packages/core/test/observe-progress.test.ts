@@ -29,9 +29,14 @@ describe("observeJobProgress", () => {
 
   it("lets the scaler start a runner for new demand once the first one is busy", async () => {
     const { world, runner } = await launchedRunner();
-    await observeJobProgress(world.deps, [
-      { jobId: 21, status: "running", runnerId: runner.gitlabRunnerId! },
-    ]);
+    const running = {
+      jobId: 21,
+      projectId: 5,
+      status: "running" as const,
+      runnerId: runner.gitlabRunnerId!,
+    };
+    await world.demand.recordJobEvent(running, world.clock.now());
+    await observeJobProgress(world.deps, [running]);
     await world.addPendingJob(22, ["linux"]);
 
     const report = await runScalerPass(world.deps);
