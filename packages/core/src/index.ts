@@ -43,6 +43,7 @@ export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { launchRunner } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
 export { DEFAULT_SCALER_LIMITS, runScalerPass } from "./scaler/scale-up";
+export { scalerMetrics } from "./scaler/scaler-metrics";
 export { readControlPlaneStatus } from "./status/control-plane-status";
 export { RUNNER_SCRIPT_PATH, renderUserData } from "./user-data/cloud-config";
 export { runnerScript, shellQuote, tokenParameterPrefix } from "./user-data/runner-script";

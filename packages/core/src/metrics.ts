@@ -9,6 +9,14 @@ export const MetricName = {
   WebhookIgnored: "WebhookIgnored",
   WebhookAuthFailures: "WebhookAuthFailures",
   WebhookRejected: "WebhookRejected",
+  PendingJobs: "PendingJobs",
+  OldestPendingJobAge: "OldestPendingJobAge",
+  Runners: "Runners",
+  RunnersStarted: "RunnersStarted",
+  LaunchFailures: "LaunchFailures",
+  UnroutableJobs: "UnroutableJobs",
+  LostJobsClosed: "LostJobsClosed",
+  QuotaExceeded: "QuotaExceeded",
 } as const;
 
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -3,6 +3,13 @@ export { freePort, LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-loc
 export type { GitlabDouble } from "./gitlab-double/index";
 export { startGitlabDouble } from "./gitlab-double/index";
 export { localLambdaContext, toApiGatewayEvent } from "./lambda-http-adapter";
+export type { LocalStack } from "./local-stack";
+export { startLocalStack } from "./local-stack";
 export { createLocalServer } from "./server";
-export { DEFAULT_LOCAL_PORT, DEFAULT_LOCAL_TABLE, DEFAULT_LOCAL_WEBHOOK_SECRET } from "./settings";
+export {
+  DEFAULT_LOCAL_PORT,
+  DEFAULT_LOCAL_TABLE,
+  DEFAULT_LOCAL_WEBHOOK_SECRET,
+  loadLocalSettings,
+} from "./settings";
 export { ensureTable } from "./table-setup";

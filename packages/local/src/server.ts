@@ -18,8 +18,8 @@ type HttpLambda = (
 
 export interface LocalServerOptions {
   readonly webhook: HttpLambda;
-  /** What GET /healthz reports, so that the CLI can find this stack's table. */
-  readonly health: Readonly<Record<string, unknown>>;
+  /** What GET /healthz reports, so that the CLI can find this stack's table and GitLab double. */
+  readonly health: () => Readonly<Record<string, unknown>>;
 }
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
@@ -38,7 +38,7 @@ export const createLocalServer = ({ webhook, health }: LocalServerOptions): Serv
         const event = await toApiGatewayEvent(request, route);
         writeLambdaResult(response, await webhook(event, localLambdaContext("webhook")));
       } else if (route === "GET /healthz") {
-        writeLambdaResult(response, json(200, { status: "ok", ...health }));
+        writeLambdaResult(response, json(200, { status: "ok", ...health() }));
       } else {
         writeLambdaResult(
           response,

@@ -6,14 +6,16 @@ export const DEFAULT_LOCAL_WEBHOOK_SECRET = "local-webhook-secret";
 export const DEFAULT_LOCAL_PORT = 8080;
 export const DEFAULT_LOCAL_TABLE = "gitlab-runner-autoscaler-local";
 
-const port = v.pipe(
-  v.string(),
-  v.transform(Number),
-  v.number("must be a port number"),
-  v.integer("must be a port number"),
-  v.minValue(1),
-  v.maxValue(65535),
-);
+const integer = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.transform(Number),
+    v.number("must be a whole number"),
+    v.integer("must be a whole number"),
+    v.minValue(min),
+    v.maxValue(max),
+  );
+const port = integer(1, 65535);
 
 const localEnvironment = v.object({
   PORT: v.optional(port, String(DEFAULT_LOCAL_PORT)),
@@ -25,6 +27,14 @@ const localEnvironment = v.object({
   TABLE_NAME: v.optional(v.pipe(v.string(), v.minLength(3)), DEFAULT_LOCAL_TABLE),
   DYNAMODB_PORT: v.optional(port),
   DYNAMODB_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1))),
+  AUTOSCALER_CONFIG: v.optional(v.pipe(v.string(), v.minLength(1))),
+  GITLAB_DOUBLE_PORT: v.optional(port),
+  /** Simulated EC2: launch call to the runner's first poll. */
+  SIM_BOOT_DELAY_MS: v.optional(integer(0, 600_000), "3000"),
+  /** Simulated gitlab-runner: pause between two job requests (gitlab-runner's check_interval). */
+  SIM_CHECK_INTERVAL_MS: v.optional(integer(50, 60_000), "1000"),
+  /** The scaler's backstop schedule (one minute on AWS). */
+  SCALER_SCHEDULE_SECONDS: v.optional(integer(1, 3600), "60"),
 });
 
 export type LocalSettings = v.InferOutput<typeof localEnvironment>;

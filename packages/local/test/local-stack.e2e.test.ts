@@ -17,7 +17,13 @@ beforeAll(async () => {
   port = await freePort();
   stack = spawn("npx", ["tsx", "packages/local/src/main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), WEBHOOK_SECRET: undefined },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      WEBHOOK_SECRET: undefined,
+      SIM_BOOT_DELAY_MS: "300",
+      SIM_CHECK_INTERVAL_MS: "100",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   stack.stdout?.on("data", (chunk) => (log += chunk));
@@ -108,4 +114,45 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     expect(stdout).toMatch(/Jobs:\s+\d+/);
     expect(stdout).toMatch(/1977\s+380\s+created/);
   });
+
+  it("runs an enqueued job to success on a runner the scaler launched, with no hand steps", async () => {
+    const { stdout } = await cli(
+      "enqueue",
+      "--project",
+      "7",
+      "--tags",
+      "linux,docker",
+      "--duration",
+      "1",
+      "--json",
+    );
+    const [job] = JSON.parse(stdout).jobs as { id: number }[];
+
+    const deadline = Date.now() + 30_000;
+    let status: {
+      jobs: { id: number; status: string }[];
+      runners: { state: string; gitlabRunnerId: number }[];
+    };
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = JSON.parse((await cli("status", "--json")).stdout);
+    } while (
+      status.jobs.find((candidate) => candidate.id === job!.id)?.status !== "success" &&
+      Date.now() < deadline
+    );
+
+    expect(status.jobs.find((candidate) => candidate.id === job!.id)).toMatchObject({
+      status: "success",
+    });
+    const state = (await (await fetch(`${(await health()).gitlabDoubleUrl}/-/state`)).json()) as {
+      jobs: { id: number; runnerId: number }[];
+    };
+    const ranOn = state.jobs.find((candidate) => candidate.id === job!.id)?.runnerId;
+    expect(status.runners).toContainEqual(
+      expect.objectContaining({ gitlabRunnerId: ranOn, state: "finished" }),
+    );
+  });
 });
+
+const health = async () =>
+  (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as Promise<{ gitlabDoubleUrl: string }>;

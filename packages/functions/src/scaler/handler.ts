@@ -1,0 +1,34 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { observeJobProgress, runScalerPass, scalerMetrics } from "@ger/core";
+import type { ScalerDependencies } from "@ger/core/types";
+import middy from "@middy/core";
+import type { DynamoDBStreamEvent } from "aws-lambda";
+import { type Observability, publishMetrics } from "../shared/observability";
+import { progressFromRecords } from "./stream-records";
+
+/** Woken by the table's stream (new demand, runner progress) and by a one-minute schedule. */
+export type ScalerEvent = DynamoDBStreamEvent | { readonly source?: string };
+
+const isStreamEvent = (event: ScalerEvent): event is DynamoDBStreamEvent => "Records" in event;
+
+/**
+ * The scaler Lambda. A failed pass throws: Lambda then retries the stream batch, and the next
+ * scheduled pass picks up whatever a failed one left (every step is idempotent).
+ */
+export const createScalerHandler = (deps: ScalerDependencies, { logger, metrics }: Observability) =>
+  middy<ScalerEvent, { readonly launched: number }>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const progress = isStreamEvent(event) ? progressFromRecords(event.Records) : [];
+      const moved = await observeJobProgress(deps, progress);
+      const report = await runScalerPass(deps);
+      const launched = report.pools.reduce((sum, pool) => sum + pool.launched, 0);
+      const trigger = isStreamEvent(event) ? "stream" : "schedule";
+      logger.info("scaler pass", { trigger, runnersMoved: moved, launched, ...report });
+      if (report.quotaExceeded)
+        logger.error("EC2 quota reached: launches stopped", { code: report.quotaExceeded });
+      publishMetrics(metrics, scalerMetrics(report));
+      return { launched };
+    });

@@ -1,0 +1,16 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { reportsRunnerProgress } from "@ger/core";
+import type { JobProgress } from "@ger/core/types";
+import type { DynamoDBRecord } from "aws-lambda";
+
+type Image = Record<string, AttributeValue>;
+
+/** The runner progress that stream records carry (jobs a runner took or finished). */
+export const progressFromRecords = (records: readonly DynamoDBRecord[]): JobProgress[] =>
+  records.flatMap((record) => {
+    const image = record.dynamodb?.NewImage as Image | undefined;
+    if (!reportsRunnerProgress(image)) return [];
+    const job = unmarshall(image as Image);
+    return [{ jobId: Number(job.jobId), status: job.status, runnerId: Number(job.runnerId) }];
+  });
