@@ -12,6 +12,7 @@ import {
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { gitlabHeaders, jobHook, TEST_TOKEN } from "../support/gitlab";
 import { measureBundle } from "./bundle";
+import { measureDecisionLatency } from "./decision-latency";
 import { summarize, timeEach } from "./stats";
 
 // `npm run bench [-- --json]`: webhook latency and throughput against DynamoDB Local, next to a
@@ -115,6 +116,9 @@ try {
     WEBHOOK_SECRET_ID: "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",
     AWS_REGION: "us-east-1",
   });
+  const unmuteDecisions = muteStdout();
+  const decisionLatency = await measureDecisionLatency(100);
+  unmuteDecisions();
   const handlerLatency = summarize(handlerSamples);
   const putLatency = summarize(putSamples);
   const invocations = 600 + SEQUENTIAL + CONCURRENT;
@@ -136,6 +140,11 @@ try {
       rssMiB: Math.round((ended.rss / 1024 / 1024) * 10) / 10,
     },
     bundle,
+    decisionLatency: {
+      ...decisionLatency,
+      from: "pending Job Hook fired",
+      to: "EC2 launch requested",
+    },
   };
   if (asJson) {
     console.log(JSON.stringify(report));
@@ -147,6 +156,7 @@ try {
         `bare PutItem     p50 ${putLatency.p50Ms} ms  p99 ${putLatency.p99Ms} ms  ${report.bareConditionalPutItem.throughputPerSecond} req/s`,
         `p99 ratio        ${report.p99RatioToBarePutItem} (target <= 2)`,
         `bundle           ${(bundle.bytes / 1024).toFixed(0)} KiB minified, ${(bundle.gzipBytes / 1024).toFixed(0)} KiB gzip`,
+        `decision         p50 ${decisionLatency.p50Ms} ms  p95 ${decisionLatency.p95Ms} ms  (Job Hook fired -> launch requested, local stack)`,
         `module load      p50 ${bundle.moduleLoad.p50Ms} ms  max-of-${bundle.moduleLoad.samples} p99 ${bundle.moduleLoad.p99Ms} ms  RSS ${bundle.rssAfterLoadMiB} MiB`,
       ].join("\n"),
     );

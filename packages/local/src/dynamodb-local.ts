@@ -63,7 +63,8 @@ export const startDynamoDbLocal = async (
   options: DynamoDbLocalOptions = {},
 ): Promise<DynamoDbLocal> => {
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, path: options.dataDir ?? null, stdio: "ignore" });
+  // One database whatever the credentials and region of a request (clients here use several).
+  const child = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "ignore" });
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     child.once("exit", () => {

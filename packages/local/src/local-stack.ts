@@ -19,7 +19,7 @@ import { createObservability } from "@ger/functions";
 import { createScalerHandler } from "@ger/functions/scaler";
 import { createWebhookHandler } from "@ger/functions/webhook";
 import { LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
-import { startGitlabDouble } from "./gitlab-double/index";
+import { type GitlabDouble, startGitlabDouble } from "./gitlab-double/index";
 import { localLambdaContext } from "./lambda-http-adapter";
 import { createLocalServer } from "./server";
 import type { LocalSettings } from "./settings";
@@ -31,6 +31,7 @@ export interface LocalStack {
   readonly baseUrl: string;
   readonly dynamodbEndpoint: string;
   readonly gitlabDoubleUrl: string;
+  readonly gitlab: GitlabDouble;
   readonly compute: SimulatedEc2;
   stop(): Promise<void>;
 }
@@ -127,6 +128,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     baseUrl,
     dynamodbEndpoint: dynamoDbLocal.endpoint,
     gitlabDoubleUrl: gitlab.url,
+    gitlab,
     compute,
     stop: async () => {
       clearInterval(schedule);
