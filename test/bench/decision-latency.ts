@@ -43,24 +43,26 @@ export const measureDecisionLatency = async (samples: number) => {
       SCALER_SCHEDULE_SECONDS: "3600",
     }),
   );
+  const { double, simulatedEc2 } = stack.edges;
+  if (!double || !simulatedEc2) throw new Error("the decision bench needs the simulated edges");
   try {
     let launchedAt = 0;
-    const launch = stack.compute.launch.bind(stack.compute);
-    stack.compute.launch = (request) => {
+    const launch = simulatedEc2.launch.bind(simulatedEc2);
+    simulatedEc2.launch = (request) => {
       launchedAt = performance.now();
       return launch(request);
     };
     let hookFiredAt = 0;
-    stack.gitlab.model.on("job", (job) => {
+    double.model.on("job", (job) => {
       if (job.status === "pending") hookFiredAt = performance.now();
     });
     const latencies: number[] = [];
     for (let i = 0; i < samples; i++) {
-      const launchesBefore = stack.compute.launchCalls;
-      stack.gitlab.model.enqueue({ projectId: 1, tags: ["bench"], durationSeconds: 1 });
+      const launchesBefore = simulatedEc2.launchCalls;
+      double.model.enqueue({ projectId: 1, tags: ["bench"], durationSeconds: 1 });
       const deadline = Date.now() + 10_000;
-      while (stack.compute.launchCalls === launchesBefore && Date.now() < deadline) await sleep(1);
-      if (stack.compute.launchCalls === launchesBefore)
+      while (simulatedEc2.launchCalls === launchesBefore && Date.now() < deadline) await sleep(1);
+      if (simulatedEc2.launchCalls === launchesBefore)
         throw new Error(`no launch for sample ${i} within 10 s`);
       latencies.push(launchedAt - hookFiredAt);
     }

@@ -7,8 +7,6 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
   DynamoRunnerStore,
-  GitLabRestClient,
-  InMemoryTokenDrop,
   loadConfigFile,
   newRunnerName,
   StaticWebhookCredentials,
@@ -19,20 +17,17 @@ import { createObservability } from "@ger/functions";
 import { createScalerHandler } from "@ger/functions/scaler";
 import { createWebhookHandler } from "@ger/functions/webhook";
 import { LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
-import { type GitlabDouble, startGitlabDouble } from "./gitlab-double/index";
 import { localLambdaContext } from "./lambda-http-adapter";
+import { realEdges, type ScalerEdges, simulatedEdges } from "./scaler-edges";
 import { createLocalServer } from "./server";
 import type { LocalSettings } from "./settings";
-import { SimulatedEc2 } from "./simulated-ec2";
 import { pollTableStream } from "./stream-poller";
 import { ensureTable } from "./table-setup";
 
 export interface LocalStack {
   readonly baseUrl: string;
   readonly dynamodbEndpoint: string;
-  readonly gitlabDoubleUrl: string;
-  readonly gitlab: GitlabDouble;
-  readonly compute: SimulatedEc2;
+  readonly edges: ScalerEdges;
   stop(): Promise<void>;
 }
 
@@ -76,31 +71,25 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
   await once(server, "listening");
   const baseUrl = `http://${settings.HOST}:${(server.address() as AddressInfo).port}`;
 
-  const gitlab = await startGitlabDouble({
-    port: settings.GITLAB_DOUBLE_PORT,
-    webhook: { url: `${baseUrl}/webhook`, secretToken: settings.WEBHOOK_SECRET },
-  });
-  const config = { ...(await loadConfigFile(settings.AUTOSCALER_CONFIG)), gitlab_url: gitlab.url };
-  const gitlabApi = new GitLabRestClient({
-    baseUrl: gitlab.url,
-    token: async () => gitlab.adminToken,
-  });
-  const tokens = new InMemoryTokenDrop();
-  const compute = new SimulatedEc2({
-    tokens,
-    gitlabUrl: gitlab.url,
-    bootDelayMs: settings.SIM_BOOT_DELAY_MS,
-    checkIntervalMs: settings.SIM_CHECK_INTERVAL_MS,
-  });
+  const fileConfig = await loadConfigFile(settings.AUTOSCALER_CONFIG);
+  const { GITLAB_URL, GITLAB_TOKEN, LAUNCH_TEMPLATES, AWS_ACCOUNT_ID, AWS_REGION } = settings;
+  const edges =
+    GITLAB_URL && GITLAB_TOKEN && LAUNCH_TEMPLATES && AWS_ACCOUNT_ID && AWS_REGION
+      ? realEdges(
+          { GITLAB_URL, GITLAB_TOKEN, LAUNCH_TEMPLATES, AWS_ACCOUNT_ID, AWS_REGION },
+          fileConfig.deployment,
+        )
+      : await simulatedEdges(settings, `${baseUrl}/webhook`);
+  const config = { ...fileConfig, gitlab_url: edges.gitlabUrl };
   const scaler = createScalerHandler(
     {
       config,
       demand,
       runners: new DynamoRunnerStore(documents, settings.TABLE_NAME),
-      jobsApi: gitlabApi,
-      registry: gitlabApi,
-      tokens,
-      compute,
+      jobsApi: edges.jobsApi,
+      registry: edges.registry,
+      tokens: edges.tokens,
+      compute: edges.compute,
       clock: systemClock,
       newRunnerName,
     },
@@ -122,20 +111,18 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     scaler({ source: "aws.scheduler" }, localLambdaContext("scaler")).catch(onError);
   }, settings.SCALER_SCHEDULE_SECONDS * 1000);
 
-  health = { ...health, gitlabDoubleUrl: gitlab.url };
+  health = { ...health, ...(edges.double && { gitlabDoubleUrl: edges.double.url }) };
 
   return {
     baseUrl,
     dynamodbEndpoint: dynamoDbLocal.endpoint,
-    gitlabDoubleUrl: gitlab.url,
-    gitlab,
-    compute,
+    edges,
     stop: async () => {
       clearInterval(schedule);
       await poller.stop();
       server.closeAllConnections();
       server.close();
-      await gitlab.stop();
+      await edges.stop();
       dynamodb.destroy();
       streams.destroy();
       await dynamoDbLocal.stop();

@@ -20,7 +20,9 @@ console.error(
     `  webhook URL:    ${stack.baseUrl}/webhook`,
     `  secret token:   ${settings.WEBHOOK_SECRET}   (X-Gitlab-Token; set WEBHOOK_SECRET to change it)`,
     `  health:         ${stack.baseUrl}/healthz`,
-    `  GitLab double:  ${stack.gitlabDoubleUrl} (sends Job Hooks to the webhook)`,
+    stack.edges.double
+      ? `  GitLab double:  ${stack.edges.double.url} (sends Job Hooks to the webhook); EC2 simulated`
+      : `  GitLab:         ${stack.edges.gitlabUrl} and real EC2 (point the GitLab webhook here)`,
     `  DynamoDB Local: ${stack.dynamodbEndpoint} (table ${settings.TABLE_NAME}, ${settings.DYNAMODB_DATA_DIR ?? "in memory"})`,
     "  try:           npm run cli -- enqueue --tags linux --duration 5   then   npm run cli -- status",
   ].join("\n"),

@@ -1,4 +1,4 @@
-import { parseEnvironment } from "@ger/core";
+import { ConfigurationError, parseEnvironment } from "@ger/core";
 import * as v from "valibot";
 
 /** The documented default, so that a first `npm start` and the README's curl agree. */
@@ -16,6 +16,15 @@ const integer = (min: number, max: number) =>
     v.maxValue(max),
   );
 const port = integer(1, 65535);
+
+const launchTemplates = v.pipe(
+  v.string(),
+  v.parseJson(undefined, "must be JSON"),
+  v.record(
+    v.string(),
+    v.object({ launchTemplateId: v.pipe(v.string(), v.startsWith("lt-")), version: v.string() }),
+  ),
+);
 
 const localEnvironment = v.object({
   PORT: v.optional(port, String(DEFAULT_LOCAL_PORT)),
@@ -35,9 +44,37 @@ const localEnvironment = v.object({
   SIM_CHECK_INTERVAL_MS: v.optional(integer(50, 60_000), "1000"),
   /** The scaler's backstop schedule (one minute on AWS). */
   SCALER_SCHEDULE_SECONDS: v.optional(integer(1, 3600), "60"),
+  /** Set all of these to drive a real GitLab and real EC2 instead of the double and the simulation. */
+  GITLAB_URL: v.optional(v.pipe(v.string(), v.url())),
+  GITLAB_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1))),
+  LAUNCH_TEMPLATES: v.optional(launchTemplates),
+  AWS_ACCOUNT_ID: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{12}$/, "must be a 12-digit account id")),
+  ),
+  AWS_REGION: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
+
+const REAL_EDGE_SETTINGS = [
+  "GITLAB_URL",
+  "GITLAB_TOKEN",
+  "LAUNCH_TEMPLATES",
+  "AWS_ACCOUNT_ID",
+  "AWS_REGION",
+] as const;
 
 export type LocalSettings = v.InferOutput<typeof localEnvironment>;
 
-export const loadLocalSettings = (env: NodeJS.ProcessEnv): LocalSettings =>
-  parseEnvironment(localEnvironment, env, "the local stack");
+export const loadLocalSettings = (env: NodeJS.ProcessEnv): LocalSettings => {
+  const settings = parseEnvironment(localEnvironment, env, "the local stack");
+  // Half real, half simulated would let simulated runners take real jobs, or real instances look
+  // for a GitLab on this machine's loopback: all or nothing.
+  if (settings.GITLAB_URL) {
+    const missing = REAL_EDGE_SETTINGS.filter((name) => settings[name] === undefined);
+    if (missing.length > 0) {
+      throw new ConfigurationError(
+        `the local stack is misconfigured: GITLAB_URL is set, so ${missing.join(", ")} must be too`,
+      );
+    }
+  }
+  return settings;
+};
