@@ -13,14 +13,22 @@ export type {
 export type { PoolSupply, ScalingInput } from "./pools/scaling-policy";
 export type { PoolSettings } from "./pools/schedule";
 export type { Clock } from "./ports/clock";
-export type { Compute, LaunchRequest, LaunchResult } from "./ports/compute";
+export type {
+  Compute,
+  ComputeInstance,
+  InstanceState,
+  LaunchRequest,
+  LaunchResult,
+} from "./ports/compute";
 export type { DemandStore } from "./ports/demand-store";
 export type {
   CreatedRunner,
   CreateRunnerRequest,
   GitlabJob,
+  GitlabRunner,
   JobsApi,
   RunnerRegistry,
+  RunnerScope,
 } from "./ports/gitlab";
 export type {
   CapacityCaps,

@@ -2,8 +2,10 @@ import {
   type _InstanceType,
   CreateFleetCommand,
   type CreateFleetCommandOutput,
+  DescribeInstancesCommand,
   EC2Client,
   EC2ServiceException,
+  TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -230,5 +232,95 @@ describe("Ec2FleetCompute", () => {
 
     expect(result).toMatchObject({ kind: "failed", code: "NoLaunchTemplate" });
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(0);
+  });
+});
+
+describe("Ec2FleetCompute: finding and terminating instances", () => {
+  beforeEach(() => ec2.reset());
+
+  const described = (instanceId: string, state: "running" | "shutting-down", runner: string) => ({
+    InstanceId: instanceId,
+    InstanceType: "t4g.large" as _InstanceType,
+    LaunchTime: new Date("2026-11-23T10:00:00Z"),
+    State: { Code: state === "running" ? 16 : 32, Name: state },
+    Tags: [
+      { Key: "gitlab-runner-autoscaler:deployment", Value: "ci-autoscaler" },
+      { Key: "gitlab-runner-autoscaler:pool", Value: "linux-arm" },
+      { Key: "gitlab-runner-autoscaler:runner", Value: runner },
+    ],
+  });
+
+  it("lists this deployment's instances by tag, across pages", async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolvesOnce({
+        Reservations: [{ Instances: [described("i-0aaaaaaaaaaaaaaa1", "running", "linux-arm-1")] }],
+        NextToken: "page-2",
+      })
+      .resolvesOnce({
+        Reservations: [
+          { Instances: [described("i-0aaaaaaaaaaaaaaa2", "shutting-down", "linux-arm-2")] },
+        ],
+      });
+
+    const instances = await compute.listInstances();
+
+    expect(instances).toEqual([
+      {
+        instanceId: "i-0aaaaaaaaaaaaaaa1",
+        runnerName: "linux-arm-1",
+        pool: "linux-arm",
+        state: "running",
+        launchedAt: "2026-11-23T10:00:00.000Z",
+      },
+      {
+        instanceId: "i-0aaaaaaaaaaaaaaa2",
+        runnerName: "linux-arm-2",
+        pool: "linux-arm",
+        state: "shutting-down",
+        launchedAt: "2026-11-23T10:00:00.000Z",
+      },
+    ]);
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0]!.args[0].input.Filters).toContainEqual({
+      Name: "tag:gitlab-runner-autoscaler:deployment",
+      Values: ["ci-autoscaler"],
+    });
+  });
+
+  it("terminates in one call, and one by one when an id is already unknown", async () => {
+    const notFound = new EC2ServiceException({
+      name: "InvalidInstanceID.NotFound",
+      $fault: "client",
+      $metadata: { httpStatusCode: 400 },
+      message: "The instance ID 'i-0bbbbbbbbbbbbbbb2' does not exist",
+    });
+    ec2
+      .on(TerminateInstancesCommand)
+      .rejectsOnce(notFound)
+      .resolvesOnce({ TerminatingInstances: [{ InstanceId: "i-0bbbbbbbbbbbbbbb1" }] })
+      .rejectsOnce(notFound);
+
+    await compute.terminate(["i-0bbbbbbbbbbbbbbb1", "i-0bbbbbbbbbbbbbbb2"]);
+
+    expect(
+      ec2.commandCalls(TerminateInstancesCommand).map((call) => call.args[0].input.InstanceIds),
+    ).toEqual([
+      ["i-0bbbbbbbbbbbbbbb1", "i-0bbbbbbbbbbbbbbb2"],
+      ["i-0bbbbbbbbbbbbbbb1"],
+      ["i-0bbbbbbbbbbbbbbb2"],
+    ]);
+  });
+
+  it("passes on a refusal to terminate", async () => {
+    ec2.on(TerminateInstancesCommand).rejects(
+      new EC2ServiceException({
+        name: "UnauthorizedOperation",
+        $fault: "client",
+        $metadata: { httpStatusCode: 403 },
+        message: "not authorized",
+      }),
+    );
+
+    await expect(compute.terminate(["i-0ccccccccccccccc1"])).rejects.toThrow("not authorized");
   });
 });

@@ -124,3 +124,35 @@ describe("GitLabRestClient against the GitLab double", () => {
     ).rejects.toMatchObject({ status: 400 });
   });
 });
+
+describe("GitLabRestClient: reading runners", () => {
+  it("reads a runner's status and whether it is running a job", async () => {
+    const { id, token } = await client.createRunner(createRequest);
+    const before = await client.getRunner(id);
+    gitlab.model.enqueue({ projectId: 50, tags: ["linux"] });
+    const taken = gitlab.model.assignJob(gitlab.model.runnerByToken(token)!);
+
+    const during = await client.getRunner(id);
+
+    expect(before).toMatchObject({ id, status: "never_contacted", busy: false });
+    expect(during).toMatchObject({ id, status: "online", busy: true });
+    expect(taken?.runnerId).toBe(id);
+    expect(await client.getRunner(999_999)).toBeUndefined();
+  });
+
+  it("lists a group's runners across pages", async () => {
+    const created = [];
+    for (let i = 0; i < 105; i++)
+      created.push(await client.createRunner({ ...createRequest, groupId: 777 }));
+
+    const listed = await client.listRunners({ runnerType: "group_type", groupId: 777 });
+
+    expect(listed.map((runner) => runner.id).sort((a, b) => a - b)).toEqual(
+      created.map((runner) => runner.id),
+    );
+    expect(listed[0]).toMatchObject({
+      description: "ci-autoscaler/linux-arm-0001",
+      status: "never_contacted",
+    });
+  });
+});

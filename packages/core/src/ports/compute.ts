@@ -22,7 +22,28 @@ export type LaunchResult =
   | { readonly kind: "quota_exceeded"; readonly code: string; readonly message: string }
   | { readonly kind: "failed"; readonly code: string; readonly message: string };
 
+export type InstanceState =
+  | "pending"
+  | "running"
+  | "stopping"
+  | "stopped"
+  | "shutting-down"
+  | "terminated";
+
+/** An instance this deployment launched, as the cloud reports it. */
+export interface ComputeInstance {
+  readonly instanceId: string;
+  readonly runnerName: string;
+  readonly pool: string;
+  readonly state: InstanceState;
+  readonly launchedAt: string;
+}
+
 /** Instances, fleeting-style: the cloud knows nothing of jobs or caps. */
 export interface Compute {
   launch(request: LaunchRequest): Promise<LaunchResult>;
+  /** Every instance carrying this deployment's tag that is not yet terminated. */
+  listInstances(): Promise<ComputeInstance[]>;
+  /** Terminates instances; ones already gone are not an error. */
+  terminate(instanceIds: readonly string[]): Promise<void>;
 }

@@ -19,10 +19,30 @@ export interface CreatedRunner {
 }
 
 /** GitLab's runner-management API, as far as the control plane uses it. */
+/** Where a pool's runners live in GitLab, for listing them. */
+export type RunnerScope =
+  | { readonly runnerType: "instance_type" }
+  | { readonly runnerType: "group_type"; readonly groupId: number }
+  | { readonly runnerType: "project_type"; readonly projectId: number };
+
+export interface GitlabRunner {
+  readonly id: number;
+  readonly description: string;
+  /** online, offline, stale or never_contacted. */
+  readonly status: string;
+  readonly contactedAt?: string;
+  /** GitLab says the runner is running a job right now. */
+  readonly busy: boolean;
+}
+
 export interface RunnerRegistry {
   createRunner(request: CreateRunnerRequest): Promise<CreatedRunner>;
   /** Deletes the runner (not just its manager); a runner already gone is not an error. */
   deleteRunner(runnerId: number): Promise<void>;
+  /** Undefined when GitLab no longer has it. */
+  getRunner(runnerId: number): Promise<GitlabRunner | undefined>;
+  /** The runners in a scope (ids and descriptions; status as listed). */
+  listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]>;
 }
 
 export interface GitlabJob {

@@ -26,6 +26,8 @@ export interface DoubleRunner {
   readonly token: string;
   readonly description: string;
   readonly runnerType: string;
+  readonly groupId?: number;
+  readonly projectId?: number;
   readonly tags: readonly string[];
   readonly runUntagged: boolean;
   readonly maximumTimeout?: number;

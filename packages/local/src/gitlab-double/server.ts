@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { jobResource } from "./job-hook";
-import type { GitlabDoubleModel } from "./model";
+import type { DoubleRunner, GitlabDoubleModel } from "./model";
 
 export interface Fault {
   readonly method: string;
@@ -53,6 +53,8 @@ const createRunner: AdminHandler = (model, _params, body) => {
     tags: asTags(body.tag_list),
     runUntagged: body.run_untagged === true,
     ...(typeof body.maximum_timeout === "number" && { maximumTimeout: body.maximum_timeout }),
+    ...(typeof body.group_id === "number" && { groupId: body.group_id }),
+    ...(typeof body.project_id === "number" && { projectId: body.project_id }),
   });
   return { status: 201, body: { id: runner.id, token: runner.token, token_expires_at: null } };
 };
@@ -99,11 +101,54 @@ const listJobs: AdminHandler = (model, [projectId], _body, query) => {
   return { status: 200, body: jobs.map((job) => jobResource(job, undefined)) };
 };
 
+const runnerSummary = (runner: DoubleRunner) => ({
+  id: runner.id,
+  description: runner.description,
+  runner_type: runner.runnerType,
+  status: runner.contactedAt ? "online" : "never_contacted",
+  active: true,
+  paused: false,
+});
+
+/** GET /runners/all, /groups/:id/runners, /projects/:id/runners: filtered by type, paginated. */
+const listRunners =
+  (owner: (runner: DoubleRunner, id: number) => boolean): AdminHandler =>
+  (model, [id], _body, query) => {
+    const perPage = Number(query.get("per_page") ?? 20);
+    const page = Number(query.get("page") ?? 1);
+    const type = query.get("type");
+    const runners = [...model.runners.values()].filter(
+      (runner) => owner(runner, Number(id)) && (!type || runner.runnerType === type),
+    );
+    const slice = runners.slice((page - 1) * perPage, page * perPage);
+    return { status: 200, body: slice.map(runnerSummary) };
+  };
+
+const runnerJobs: AdminHandler = (model, [id], _body, query) => {
+  const status = query.get("status");
+  const jobs = [...model.jobs.values()].filter(
+    (job) => job.runnerId === Number(id) && (!status || job.status === status),
+  );
+  return { status: 200, body: jobs.map((job) => jobResource(job, model.runners.get(Number(id)))) };
+};
+
 /** Routes that GitLab guards with a personal/group access token (PRIVATE-TOKEN). */
 const ADMIN_ROUTES: readonly [string, RegExp, AdminHandler][] = [
   ["POST", /^\/api\/v4\/user\/runners$/, createRunner],
   ["DELETE", /^\/api\/v4\/runners\/(\d+)$/, deleteRunner],
   ["GET", /^\/api\/v4\/runners\/(\d+)$/, getRunner],
+  ["GET", /^\/api\/v4\/runners\/(\d+)\/jobs$/, runnerJobs],
+  ["GET", /^\/api\/v4\/runners\/all$/, listRunners(() => true)],
+  [
+    "GET",
+    /^\/api\/v4\/groups\/(\d+)\/runners$/,
+    listRunners((runner, id) => runner.groupId === id),
+  ],
+  [
+    "GET",
+    /^\/api\/v4\/projects\/(\d+)\/runners$/,
+    listRunners((runner, id) => runner.projectId === id),
+  ],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/, getJob],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, listJobs],
 ];

@@ -3,9 +3,17 @@ import {
   type CreateFleetCommandInput,
   type CreateFleetCommandOutput,
   type EC2Client,
+  paginateDescribeInstances,
+  TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import type { PoolConfig } from "../../pools/autoscaler-config";
-import type { Compute, LaunchRequest, LaunchResult } from "../../ports/compute";
+import type {
+  Compute,
+  ComputeInstance,
+  InstanceState,
+  LaunchRequest,
+  LaunchResult,
+} from "../../ports/compute";
 import type { Market } from "../../runners/runner-record";
 import { classifyLaunchError } from "./launch-errors";
 import { instanceTags, TAG_KEYS } from "./tags";
@@ -61,6 +69,59 @@ export class Ec2FleetCompute implements Compute {
       capacityErrors.push(...result.errors);
     }
     return { kind: "no_capacity", errors: capacityErrors };
+  }
+
+  async listInstances(): Promise<ComputeInstance[]> {
+    const instances: ComputeInstance[] = [];
+    const pages = paginateDescribeInstances(
+      { client: this.client, pageSize: 500 },
+      {
+        Filters: [
+          { Name: `tag:${TAG_KEYS.deployment}`, Values: [this.options.deployment] },
+          {
+            Name: "instance-state-name",
+            Values: ["pending", "running", "stopping", "stopped", "shutting-down"],
+          },
+        ],
+      },
+    );
+    for await (const page of pages) {
+      for (const instance of (page.Reservations ?? []).flatMap(
+        (reservation) => reservation.Instances ?? [],
+      )) {
+        const tag = (key: string) =>
+          instance.Tags?.find((candidate) => candidate.Key === key)?.Value ?? "";
+        instances.push({
+          instanceId: instance.InstanceId ?? "",
+          runnerName: tag(TAG_KEYS.runner),
+          pool: tag(TAG_KEYS.pool),
+          state: (instance.State?.Name ?? "pending") as InstanceState,
+          launchedAt: (instance.LaunchTime ?? new Date(0)).toISOString(),
+        });
+      }
+    }
+    return instances;
+  }
+
+  async terminate(instanceIds: readonly string[]): Promise<void> {
+    // TerminateInstances fails whole when one id is unknown; then each is tried alone.
+    for (let start = 0; start < instanceIds.length; start += 500) {
+      const batch = instanceIds.slice(start, start + 500);
+      try {
+        await this.client.send(new TerminateInstancesCommand({ InstanceIds: [...batch] }));
+      } catch (error) {
+        if ((error as { name?: string }).name !== "InvalidInstanceID.NotFound") throw error;
+        for (const instanceId of batch) await this.terminateOne(instanceId);
+      }
+    }
+  }
+
+  private async terminateOne(instanceId: string): Promise<void> {
+    try {
+      await this.client.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== "InvalidInstanceID.NotFound") throw error;
+    }
   }
 
   private async launchIn(

@@ -4,8 +4,10 @@ import type {
   CreatedRunner,
   CreateRunnerRequest,
   GitlabJob,
+  GitlabRunner,
   JobsApi,
   RunnerRegistry,
+  RunnerScope,
 } from "../../ports/gitlab";
 
 export interface GitLabRestOptions {
@@ -72,6 +74,68 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
 
   async deleteRunner(runnerId: number): Promise<void> {
     await this.request({ method: "DELETE", path: `/runners/${runnerId}`, notFoundOk: true });
+  }
+
+  async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {
+    const runner = (await this.request({
+      method: "GET",
+      path: `/runners/${runnerId}`,
+      notFoundOk: true,
+    })) as
+      | {
+          id: number;
+          description?: string;
+          status?: string;
+          contacted_at?: string | null;
+          job_execution_status?: string;
+        }
+      | undefined;
+    if (!runner) return undefined;
+    // job_execution_status is GitLab 17.x+; older versions are asked for the runner's running jobs.
+    const busy =
+      runner.job_execution_status !== undefined
+        ? runner.job_execution_status === "active"
+        : (
+            (await this.request({
+              method: "GET",
+              path: `/runners/${runnerId}/jobs?status=running&per_page=1`,
+            })) as unknown[]
+          ).length > 0;
+    return {
+      id: runner.id,
+      description: runner.description ?? "",
+      status: runner.status ?? "unknown",
+      ...(runner.contacted_at && { contactedAt: runner.contacted_at }),
+      busy,
+    };
+  }
+
+  async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {
+    const base =
+      scope.runnerType === "instance_type"
+        ? "/runners/all?type=instance_type"
+        : scope.runnerType === "group_type"
+          ? `/groups/${scope.groupId}/runners?type=group_type`
+          : `/projects/${scope.projectId}/runners?type=project_type`;
+    const runners: Omit<GitlabRunner, "busy" | "contactedAt">[] = [];
+    for (let page = 1; ; page++) {
+      const batch = (await this.request({
+        method: "GET",
+        path: `${base}&per_page=100&page=${page}`,
+      })) as {
+        id: number;
+        description?: string;
+        status?: string;
+      }[];
+      runners.push(
+        ...batch.map((runner) => ({
+          id: runner.id,
+          description: runner.description ?? "",
+          status: runner.status ?? "unknown",
+        })),
+      );
+      if (batch.length < 100) return runners;
+    }
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {

@@ -1,4 +1,10 @@
-import type { Compute, LaunchRequest, LaunchResult } from "../../ports/compute";
+import type {
+  Compute,
+  ComputeInstance,
+  InstanceState,
+  LaunchRequest,
+  LaunchResult,
+} from "../../ports/compute";
 import type { Market } from "../../runners/runner-record";
 
 export interface SimulatedInstance {
@@ -7,7 +13,8 @@ export interface SimulatedInstance {
   readonly pool: string;
   readonly instanceType: string;
   readonly market: Market;
-  state: "pending" | "running" | "shutting-down" | "terminated";
+  readonly launchedAt: string;
+  state: InstanceState;
 }
 
 /** EC2 in memory: launches are idempotent by runner name, as CreateFleet is by client token. */
@@ -16,6 +23,7 @@ export class InMemoryCompute implements Compute {
   /** What the next launches answer instead of an instance, once per entry. */
   readonly failures: Exclude<LaunchResult, { kind: "launched" }>[] = [];
   launchCalls = 0;
+  terminateCalls = 0;
   private nextId = 1;
 
   async launch({ runnerName, pool }: LaunchRequest): Promise<LaunchResult> {
@@ -33,6 +41,7 @@ export class InMemoryCompute implements Compute {
       pool: pool.name,
       instanceType: pool.instance.types[0] ?? "unknown",
       market,
+      launchedAt: new Date().toISOString(),
       state: "pending",
     };
     this.instances.set(instance.instanceId, instance);
@@ -42,5 +51,25 @@ export class InMemoryCompute implements Compute {
       instanceType: instance.instanceType,
       market,
     };
+  }
+
+  async listInstances(): Promise<ComputeInstance[]> {
+    return [...this.instances.values()]
+      .filter((instance) => instance.state !== "terminated")
+      .map(({ instanceId, runnerName, pool, state, launchedAt }) => ({
+        instanceId,
+        runnerName,
+        pool,
+        state,
+        launchedAt,
+      }));
+  }
+
+  async terminate(instanceIds: readonly string[]): Promise<void> {
+    this.terminateCalls += 1;
+    for (const id of instanceIds) {
+      const instance = this.instances.get(id);
+      if (instance) instance.state = "terminated";
+    }
   }
 }

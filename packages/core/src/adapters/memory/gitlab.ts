@@ -4,13 +4,18 @@ import type {
   CreatedRunner,
   CreateRunnerRequest,
   GitlabJob,
+  GitlabRunner,
   JobsApi,
   RunnerRegistry,
+  RunnerScope,
 } from "../../ports/gitlab";
 
 export interface InMemoryGitlabRunner extends CreateRunnerRequest {
   readonly id: number;
   readonly token: string;
+  /** Set by tests: the runner has polled GitLab / is running a job. */
+  contactedAt?: string;
+  busy?: boolean;
 }
 
 /** GitLab's runner and job APIs in memory, for the simulator and unit tests. */
@@ -19,7 +24,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
   readonly jobs = new Map<number, GitlabJob>();
   /** Answers the next calls with this error status, once per entry (429, 500, ...). */
   readonly failures: number[] = [];
-  calls = { createRunner: 0, deleteRunner: 0, getJob: 0 };
+  calls = { createRunner: 0, deleteRunner: 0, getJob: 0, getRunner: 0, listRunners: 0 };
   private nextRunnerId = 1;
 
   async createRunner(request: CreateRunnerRequest): Promise<CreatedRunner> {
@@ -38,6 +43,37 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
     this.calls.deleteRunner += 1;
     this.failNext();
     this.runners.delete(runnerId);
+  }
+
+  async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {
+    this.calls.getRunner += 1;
+    this.failNext();
+    const runner = this.runners.get(runnerId);
+    if (!runner) return undefined;
+    return {
+      id: runner.id,
+      description: runner.description,
+      status: runner.contactedAt ? "online" : "never_contacted",
+      ...(runner.contactedAt && { contactedAt: runner.contactedAt }),
+      busy: runner.busy === true,
+    };
+  }
+
+  async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {
+    this.calls.listRunners += 1;
+    this.failNext();
+    return [...this.runners.values()]
+      .filter(
+        (runner) =>
+          runner.runnerType === scope.runnerType &&
+          (scope.runnerType !== "group_type" || runner.groupId === scope.groupId) &&
+          (scope.runnerType !== "project_type" || runner.projectId === scope.projectId),
+      )
+      .map((runner) => ({
+        id: runner.id,
+        description: runner.description,
+        status: runner.contactedAt ? "online" : "never_contacted",
+      }));
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {
