@@ -2,11 +2,17 @@ import {
   InMemoryCompute,
   InMemoryDemandStore,
   InMemoryGitlab,
+  InMemoryLease,
   InMemoryRunnerStore,
   InMemoryTokenDrop,
   parseAutoscalerConfig,
 } from "@ger/core";
-import type { AutoscalerConfigInput, JobStatus, ScalerDependencies } from "@ger/core/types";
+import type {
+  AutoscalerConfigInput,
+  JobStatus,
+  ReaperDependencies,
+  ScalerDependencies,
+} from "@ger/core/types";
 import { configInput } from "./config";
 
 /** The scaler's whole world in memory, with a clock the test moves. */
@@ -19,6 +25,7 @@ export const scalerWorld = (config: AutoscalerConfigInput = configInput()) => {
     tokens: new InMemoryTokenDrop(),
     demand: new InMemoryDemandStore(),
     runners: new InMemoryRunnerStore(),
+    lease: new InMemoryLease(),
     clock: { now: () => now },
     advance: (seconds: number) => {
       now = new Date(now.getTime() + seconds * 1000);
@@ -38,6 +45,7 @@ export const scalerWorld = (config: AutoscalerConfigInput = configInput()) => {
     clock: world.clock,
     newRunnerName: (pool) => `${pool}-${String(++sequence).padStart(4, "0")}`,
   };
+  const reaperDeps: ReaperDependencies = { ...deps, lease: world.lease };
   /** A job as GitLab has it, and the pending hook the webhook recorded for it. */
   const addPendingJob = async (
     jobId: number,
@@ -51,5 +59,5 @@ export const scalerWorld = (config: AutoscalerConfigInput = configInput()) => {
       now,
     );
   };
-  return { ...world, deps, addPendingJob };
+  return { ...world, deps, reaperDeps, addPendingJob };
 };

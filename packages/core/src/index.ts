@@ -1,4 +1,5 @@
 export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
+export { DynamoLease } from "./adapters/dynamodb/lease";
 export { DynamoRunnerStore } from "./adapters/dynamodb/runner-store";
 export {
   reportsRunnerProgress,
@@ -14,6 +15,7 @@ export { GitLabRestClient } from "./adapters/gitlab/rest-client";
 export { InMemoryCompute } from "./adapters/memory/compute";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
 export { InMemoryGitlab } from "./adapters/memory/gitlab";
+export { InMemoryLease } from "./adapters/memory/lease";
 export { InMemoryRunnerStore } from "./adapters/memory/runner-store";
 export { StaticWebhookCredentials } from "./adapters/memory/static-credentials";
 export { InMemoryTokenDrop } from "./adapters/memory/token-drop";
@@ -34,6 +36,13 @@ export { poolCanRun, routeJob } from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
+export { retireRunner, runReaperPass } from "./reaper/reap";
+export {
+  decideReaperActions,
+  INSTANCE_LISTING_LAG_SECONDS,
+  ORPHAN_GRACE_SECONDS,
+  STALLED_LAUNCH_SECONDS,
+} from "./reaper/reaper-decisions";
 export { observeJobProgress } from "./runners/observe-progress";
 export {
   newRunnerName,

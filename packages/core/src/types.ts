@@ -30,6 +30,7 @@ export type {
   RunnerRegistry,
   RunnerScope,
 } from "./ports/gitlab";
+export type { Lease } from "./ports/lease";
 export type {
   CapacityCaps,
   LedgerView,
@@ -39,6 +40,8 @@ export type {
 } from "./ports/runner-store";
 export type { TokenDrop } from "./ports/token-drop";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
+export type { ReaperDependencies, ReaperOptions, ReaperReport } from "./reaper/reap";
+export type { ReaperAction, ReaperFacts, RetireReason } from "./reaper/reaper-decisions";
 export type { JobProgress } from "./runners/observe-progress";
 export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
 export type { LaunchDependencies, LaunchOutcome } from "./scaler/launch-runner";

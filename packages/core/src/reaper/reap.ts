@@ -1,0 +1,184 @@
+import { randomUUID } from "node:crypto";
+import { mapWithConcurrency } from "../concurrency";
+import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
+import { routeJob } from "../pools/routing";
+import type { Clock } from "../ports/clock";
+import type { Compute } from "../ports/compute";
+import type { DemandStore } from "../ports/demand-store";
+import type { RunnerRegistry, RunnerScope } from "../ports/gitlab";
+import type { Lease } from "../ports/lease";
+import type { RunnerStore } from "../ports/runner-store";
+import type { TokenDrop } from "../ports/token-drop";
+import type { RunnerRecord } from "../runners/runner-record";
+import { decideReaperActions, type ReaperAction, type RetireReason } from "./reaper-decisions";
+
+export interface ReaperDependencies {
+  readonly config: AutoscalerConfig;
+  readonly demand: DemandStore;
+  readonly runners: RunnerStore;
+  readonly registry: RunnerRegistry;
+  readonly tokens: TokenDrop;
+  readonly compute: Compute;
+  readonly clock: Clock;
+  readonly lease: Lease;
+}
+
+export interface ReaperReport {
+  /** Another pass held the lease: this one did nothing. */
+  readonly skipped: boolean;
+  readonly retired: Readonly<Partial<Record<RetireReason, number>>>;
+  /** Runners GitLab said were running a job, so they were spared. */
+  readonly sparedBusy: number;
+  readonly orphanInstances: number;
+  readonly orphanGitlabRunners: number;
+  /** Actions left for the next pass (per-pass budget). */
+  readonly deferred: number;
+  readonly dryRun: boolean;
+  readonly actions: readonly ReaperAction[];
+}
+
+export interface ReaperOptions {
+  /** Decide and report, change nothing. */
+  readonly dryRun?: boolean;
+  /** Actions carried out per pass: bounds one pass's EC2 and GitLab calls. */
+  readonly maxActions?: number;
+  readonly leaseSeconds?: number;
+}
+
+const REAPER_LEASE = "reaper";
+
+const scopeOf = (pool: PoolConfig): RunnerScope => {
+  const { runner } = pool;
+  if (runner.runner_type === "group_type")
+    return { runnerType: "group_type", groupId: runner.group_id };
+  if (runner.runner_type === "project_type")
+    return { runnerType: "project_type", projectId: runner.project_id };
+  return { runnerType: "instance_type" };
+};
+
+const listOurGitlabRunners = async (deps: ReaperDependencies) => {
+  const scopes = new Map(
+    deps.config.pools.map((pool) => [JSON.stringify(scopeOf(pool)), scopeOf(pool)]),
+  );
+  const lists = await Promise.all(
+    [...scopes.values()].map((scope) => deps.registry.listRunners(scope)),
+  );
+  const prefix = `${deps.config.deployment}/`;
+  return lists.flat().filter((runner) => runner.description.startsWith(prefix));
+};
+
+const pendingByPool = async (deps: ReaperDependencies, now: Date) => {
+  const counts: Record<string, number> = {};
+  for (const job of await deps.demand.listPendingJobs(now)) {
+    const pool = job.tags && routeJob(deps.config.pools, job.tags);
+    if (pool) counts[pool.name] = (counts[pool.name] ?? 0) + 1;
+  }
+  return counts;
+};
+
+/** Before touching a runner that may be working, GitLab has the last word. */
+const stillNeeded = async (deps: ReaperDependencies, runner: RunnerRecord): Promise<boolean> => {
+  if (runner.gitlabRunnerId === undefined) return false;
+  const gitlab = await deps.registry.getRunner(runner.gitlabRunnerId);
+  if (!gitlab) return false;
+  if (gitlab.busy) {
+    await deps.runners.transition(runner.name, [runner.state], { state: "busy" }, deps.clock.now());
+    return true;
+  }
+  // A runner that has polled GitLab booted fine: it is idle, not stuck.
+  if (runner.state === "booting" && gitlab.status === "online") {
+    await deps.runners.transition(runner.name, ["booting"], { state: "idle" }, deps.clock.now());
+    return true;
+  }
+  return false;
+};
+
+/** Terminates, deletes the GitLab runner and the token, then releases the slot: release last, so a failure is retried. */
+export const retireRunner = async (
+  deps: Pick<ReaperDependencies, "compute" | "registry" | "tokens" | "runners" | "clock">,
+  runner: RunnerRecord,
+  instanceIds: readonly string[] = [],
+): Promise<boolean> => {
+  const instances = [
+    ...new Set([...instanceIds, ...(runner.instanceId ? [runner.instanceId] : [])]),
+  ];
+  if (instances.length > 0) await deps.compute.terminate(instances);
+  if (runner.gitlabRunnerId !== undefined) await deps.registry.deleteRunner(runner.gitlabRunnerId);
+  await deps.tokens.remove(runner.name);
+  return deps.runners.release(runner.name, [runner.state], deps.clock.now());
+};
+
+/**
+ * One reaper pass: retire finished, stuck, idle-too-long and lost runners, clean orphans both ways.
+ * One pass at a time (a lease); every step idempotent, so a pass that dies is finished by the next.
+ */
+export const runReaperPass = async (
+  deps: ReaperDependencies,
+  options: ReaperOptions = {},
+): Promise<ReaperReport> => {
+  const holder = randomUUID();
+  const now = deps.clock.now();
+  const dryRun = options.dryRun ?? false;
+  const empty = {
+    retired: {},
+    sparedBusy: 0,
+    orphanInstances: 0,
+    orphanGitlabRunners: 0,
+    deferred: 0,
+    dryRun,
+    actions: [],
+  };
+  if (
+    !dryRun &&
+    !(await deps.lease.tryAcquire(REAPER_LEASE, holder, options.leaseSeconds ?? 120, now))
+  ) {
+    return { skipped: true, ...empty };
+  }
+  try {
+    const [runners, instances, gitlabRunners, pending] = await Promise.all([
+      deps.runners.listLive(),
+      deps.compute.listInstances(),
+      listOurGitlabRunners(deps),
+      pendingByPool(deps, now),
+    ]);
+    const actions = decideReaperActions({
+      now,
+      config: deps.config,
+      runners,
+      instances,
+      gitlabRunners,
+      pendingByPool: pending,
+    });
+    if (dryRun) return { skipped: false, ...empty, actions };
+    const budget = options.maxActions ?? 50;
+    const retired: Partial<Record<RetireReason, number>> = {};
+    let sparedBusy = 0;
+    let orphanInstances = 0;
+    let orphanGitlabRunners = 0;
+    await mapWithConcurrency(actions.slice(0, budget), 5, async (action) => {
+      if (action.kind === "retire") {
+        if (action.confirmNotBusy && (await stillNeeded(deps, action.runner))) return sparedBusy++;
+        if (await retireRunner(deps, action.runner, action.instanceIds))
+          retired[action.reason] = (retired[action.reason] ?? 0) + 1;
+      } else if (action.kind === "terminate_orphan_instance") {
+        await deps.compute.terminate([action.instance.instanceId]);
+        orphanInstances++;
+      } else {
+        await deps.registry.deleteRunner(action.gitlabRunner.id);
+        orphanGitlabRunners++;
+      }
+    });
+    return {
+      skipped: false,
+      retired,
+      sparedBusy,
+      orphanInstances,
+      orphanGitlabRunners,
+      deferred: Math.max(0, actions.length - budget),
+      dryRun,
+      actions,
+    };
+  } finally {
+    if (!dryRun) await deps.lease.release(REAPER_LEASE, holder);
+  }
+};

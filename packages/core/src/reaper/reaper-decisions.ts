@@ -1,0 +1,141 @@
+import type { AutoscalerConfig } from "../pools/autoscaler-config";
+import { poolSettingsAt } from "../pools/schedule";
+import type { ComputeInstance } from "../ports/compute";
+import type { GitlabRunner } from "../ports/gitlab";
+import { runnerNameFromDescription } from "../runners/runner-identity";
+import type { RunnerRecord } from "../runners/runner-record";
+
+/** How long something may look orphaned before it is treated as one: longer than any launch step. */
+export const ORPHAN_GRACE_SECONDS = 300;
+/** A launch record the scaler has not finished (it resumes after 60 s) is rolled back after this. */
+export const STALLED_LAUNCH_SECONDS = 600;
+/** EC2's listing lags a launch by a little; an instance missing for less is not yet "gone". */
+export const INSTANCE_LISTING_LAG_SECONDS = 60;
+
+export type RetireReason =
+  | "finished"
+  | "boot_timeout"
+  | "idle_timeout"
+  | "instance_gone"
+  | "stalled_launch"
+  | "job_timeout";
+
+export type ReaperAction =
+  /** Terminate (if any), delete the GitLab runner and token, release the slot. */
+  | {
+      readonly kind: "retire";
+      readonly runner: RunnerRecord;
+      readonly reason: RetireReason;
+      readonly instanceIds: readonly string[];
+      /** Ask GitLab first and spare the runner if it is running a job. */
+      readonly confirmNotBusy: boolean;
+    }
+  | { readonly kind: "terminate_orphan_instance"; readonly instance: ComputeInstance }
+  | {
+      readonly kind: "delete_orphan_gitlab_runner";
+      readonly gitlabRunner: Pick<GitlabRunner, "id" | "description">;
+    };
+
+export interface ReaperFacts {
+  readonly now: Date;
+  readonly config: AutoscalerConfig;
+  /** Live runner records. */
+  readonly runners: readonly RunnerRecord[];
+  /** This deployment's instances that are not terminated. */
+  readonly instances: readonly ComputeInstance[];
+  /** GitLab runners in the pools' scopes (anyone's; ours are recognised by description). */
+  readonly gitlabRunners: readonly Pick<GitlabRunner, "id" | "description">[];
+  /** Pending jobs routed to each pool. */
+  readonly pendingByPool: Readonly<Record<string, number>>;
+}
+
+const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
+
+const LAUNCHING = new Set(["reserved", "registered", "launching"]);
+
+/**
+ * What one reaper pass should do, from what the records, EC2 and GitLab say. Pure: the caller
+ * carries the actions out (and confirms with GitLab before touching a runner that might be busy).
+ */
+export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
+  const { now, config } = facts;
+  const pools = new Map(config.pools.map((pool) => [pool.name, pool]));
+  const instancesByRunner = new Map<string, ComputeInstance[]>();
+  for (const instance of facts.instances) {
+    instancesByRunner.set(instance.runnerName, [
+      ...(instancesByRunner.get(instance.runnerName) ?? []),
+      instance,
+    ]);
+  }
+  const actions: ReaperAction[] = [];
+  const retire = (runner: RunnerRecord, reason: RetireReason, confirmNotBusy = false) =>
+    actions.push({
+      kind: "retire",
+      runner,
+      reason,
+      instanceIds: (instancesByRunner.get(runner.name) ?? []).map(
+        (instance) => instance.instanceId,
+      ),
+      confirmNotBusy,
+    });
+
+  // Idle runners past idle_time, newest kept while the pool wants warm runners or has demand.
+  const idleByPool = new Map<string, RunnerRecord[]>();
+  for (const runner of facts.runners) {
+    const pool = pools.get(runner.pool);
+    const age = secondsSince(runner.updatedAt, now);
+    const instanceGone =
+      runner.instanceId !== undefined &&
+      !facts.instances.some((instance) => instance.instanceId === runner.instanceId) &&
+      age > INSTANCE_LISTING_LAG_SECONDS;
+    if (LAUNCHING.has(runner.state)) {
+      if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch");
+    } else if (runner.state === "finished") {
+      retire(runner, "finished");
+    } else if (instanceGone) {
+      retire(runner, "instance_gone");
+    } else if (runner.state === "booting") {
+      if (age > (pool?.boot_timeout ?? 600)) retire(runner, "boot_timeout", true);
+    } else if (runner.state === "busy") {
+      // Never reaped while GitLab may still run its job; past the job timeout, GitLab is asked.
+      if (age > (pool?.runner.maximum_timeout ?? 3600) + ORPHAN_GRACE_SECONDS)
+        retire(runner, "job_timeout", true);
+    } else if (runner.state === "idle") {
+      idleByPool.set(runner.pool, [...(idleByPool.get(runner.pool) ?? []), runner]);
+    }
+  }
+  for (const [poolName, idle] of idleByPool) {
+    const pool = pools.get(poolName);
+    const settings = pool ? poolSettingsAt(pool, now) : { idleCount: 0, idleTimeSeconds: 0 };
+    const keep = Math.max(settings.idleCount, facts.pendingByPool[poolName] ?? 0);
+    const newestFirst = [...idle].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    for (const runner of newestFirst.slice(keep)) {
+      if (secondsSince(runner.updatedAt, now) > settings.idleTimeSeconds)
+        retire(runner, "idle_timeout", true);
+    }
+  }
+
+  const byName = new Map(facts.runners.map((runner) => [runner.name, runner]));
+  for (const instance of facts.instances) {
+    const owner = byName.get(instance.runnerName);
+    const old = secondsSince(instance.launchedAt, now) > ORPHAN_GRACE_SECONDS;
+    const recordLost = !owner;
+    const duplicate = owner?.instanceId !== undefined && owner.instanceId !== instance.instanceId;
+    if (old && (recordLost || duplicate))
+      actions.push({ kind: "terminate_orphan_instance", instance });
+  }
+  for (const gitlabRunner of facts.gitlabRunners) {
+    const name = runnerNameFromDescription(config.deployment, gitlabRunner.description);
+    if (name === undefined) continue;
+    const owner = byName.get(name);
+    // The record is written before the GitLab runner is created, so no record means it was retired.
+    const recordLost = !owner;
+    const duplicate =
+      owner?.gitlabRunnerId !== undefined &&
+      owner.gitlabRunnerId !== gitlabRunner.id &&
+      secondsSince(owner.updatedAt, now) > ORPHAN_GRACE_SECONDS;
+    if (recordLost || duplicate)
+      actions.push({ kind: "delete_orphan_gitlab_runner", gitlabRunner });
+  }
+  return actions;
+};

@@ -1,0 +1,308 @@
+import { describe, expect, it } from "vitest";
+import { configInput } from "../../../test/support/config";
+import { scalerWorld } from "../../../test/support/scaler-world";
+import {
+  INSTANCE_LISTING_LAG_SECONDS,
+  ORPHAN_GRACE_SECONDS,
+  runReaperPass,
+  runScalerPass,
+  STALLED_LAUNCH_SECONDS,
+} from "../src/index";
+
+/** A world with one runner launched for one job, in state booting. */
+const withRunner = async (config = configInput()) => {
+  const world = scalerWorld(config);
+  await world.addPendingJob(31, ["linux"]);
+  await runScalerPass(world.deps);
+  const [runner] = await world.runners.listLive();
+  const gitlabRunner = world.gitlab.runners.get(runner!.gitlabRunnerId!)!;
+  const moveTo = (state: "idle" | "busy" | "finished") =>
+    world.runners.transition(
+      runner!.name,
+      ["booting", "idle", "busy"],
+      { state },
+      world.clock.now(),
+    );
+  // The job left the queue (a runner took it); only the runner's own state matters below.
+  const jobTaken = () =>
+    world.demand.recordJobEvent({ jobId: 31, projectId: 5, status: "running" }, world.clock.now());
+  return { world, runner: runner!, gitlabRunner, moveTo, jobTaken };
+};
+
+const nothingLeft = async (world: ReturnType<typeof scalerWorld>) => ({
+  live: (await world.runners.listLive()).length,
+  instances: (await world.compute.listInstances()).length,
+  gitlabRunners: world.gitlab.runners.size,
+  tokens: world.tokens.tokens.size,
+  slots: (await world.runners.ledger()).global,
+});
+
+describe("runReaperPass", () => {
+  it("terminates and deregisters a runner that finished its job, leaving nothing behind", async () => {
+    const { world, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("finished");
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.retired).toEqual({ finished: 1 });
+    expect(await nothingLeft(world)).toEqual({
+      live: 0,
+      instances: 0,
+      gitlabRunners: 0,
+      tokens: 0,
+      slots: 0,
+    });
+  });
+
+  it("never touches a busy runner, however long past idle_time", async () => {
+    const { world, runner, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("busy");
+    world.advance(3000);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.actions).toEqual([]);
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
+    expect(world.compute.terminateCalls).toBe(0);
+  });
+
+  it("asks GitLab before retiring a busy runner past its job timeout, and spares it while busy", async () => {
+    const { world, runner, gitlabRunner, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("busy");
+    gitlabRunner.busy = true;
+    world.advance(3600 + ORPHAN_GRACE_SECONDS + 1);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report).toMatchObject({ sparedBusy: 1, retired: {} });
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
+  });
+
+  it("cleans a runner that never contacted GitLab after boot_timeout, and not before", async () => {
+    const { world, jobTaken } = await withRunner();
+    await jobTaken();
+    world.advance(599);
+    const early = await runReaperPass(world.reaperDeps);
+    world.advance(2);
+
+    const late = await runReaperPass(world.reaperDeps);
+
+    expect(early.actions).toEqual([]);
+    expect(late.retired).toEqual({ boot_timeout: 1 });
+    expect(await nothingLeft(world)).toEqual({
+      live: 0,
+      instances: 0,
+      gitlabRunners: 0,
+      tokens: 0,
+      slots: 0,
+    });
+  });
+
+  it("moves a slow booter that did reach GitLab to idle instead of killing it", async () => {
+    const { world, runner, gitlabRunner, jobTaken } = await withRunner();
+    await jobTaken();
+    gitlabRunner.contactedAt = world.clock.now().toISOString();
+    world.advance(601);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.sparedBusy).toBe(1);
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "idle" });
+  });
+
+  it("retires an idle runner past idle_time when no demand needs it", async () => {
+    const { world, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("idle");
+    world.advance(301);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.retired).toEqual({ idle_timeout: 1 });
+  });
+
+  it("keeps an idle runner that pending demand needs", async () => {
+    const { world, runner, moveTo } = await withRunner();
+    await world.demand.setJobTags(31, ["linux"]);
+    await moveTo("idle");
+    world.advance(301);
+
+    await runReaperPass(world.reaperDeps);
+
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "idle" });
+  });
+
+  it("keeps the scheduled idle_count of warm runners", async () => {
+    const world = scalerWorld();
+    world.setTime("2026-11-23T08:00:00Z"); // Monday 09:00 in Berlin: idle_count 2
+    await runScalerPass(world.deps);
+    for (const runner of await world.runners.listLive()) {
+      await world.runners.transition(
+        runner.name,
+        ["booting"],
+        { state: "idle" },
+        world.clock.now(),
+      );
+    }
+    world.advance(1300);
+
+    await runReaperPass(world.reaperDeps);
+
+    expect((await world.runners.listLive()).map((runner) => runner.state)).toEqual([
+      "idle",
+      "idle",
+    ]);
+  });
+
+  it("spares an idle runner that GitLab says is running a job, and marks it busy", async () => {
+    const { world, runner, gitlabRunner, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("idle");
+    gitlabRunner.busy = true;
+    world.advance(301);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.sparedBusy).toBe(1);
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
+  });
+
+  it("cleans a runner record whose instance is gone", async () => {
+    const { world, runner, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("busy");
+    await world.compute.terminate([runner.instanceId!]);
+    world.advance(INSTANCE_LISTING_LAG_SECONDS + 1);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.retired).toEqual({ instance_gone: 1 });
+    expect(await nothingLeft(world)).toEqual({
+      live: 0,
+      instances: 0,
+      gitlabRunners: 0,
+      tokens: 0,
+      slots: 0,
+    });
+  });
+
+  it("rolls back a launch that stalled past the scaler's own retries", async () => {
+    const world = scalerWorld();
+    const at = world.clock.now().toISOString();
+    await world.runners.reserve(
+      {
+        name: "linux-arm-stalled",
+        pool: "linux-arm",
+        state: "reserved",
+        createdAt: at,
+        updatedAt: at,
+      },
+      { poolMaxInstances: 10, globalMaxInstances: 20 },
+    );
+    world.advance(STALLED_LAUNCH_SECONDS + 1);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.retired).toEqual({ stalled_launch: 1 });
+    expect((await world.runners.ledger()).global).toBe(0);
+  });
+
+  it("terminates an instance with no runner record after the grace period, not before", async () => {
+    const world = scalerWorld();
+    const pool = world.deps.config.pools[0]!;
+    await world.compute.launch({ runnerName: "linux-arm-lost", pool, waitTimeoutSeconds: 300 });
+    const [orphan] = await world.compute.listInstances();
+    const launchedAt = Date.parse(orphan!.launchedAt);
+    world.setTime(new Date(launchedAt + (ORPHAN_GRACE_SECONDS - 10) * 1000).toISOString());
+    const early = await runReaperPass(world.reaperDeps);
+    world.setTime(new Date(launchedAt + (ORPHAN_GRACE_SECONDS + 1) * 1000).toISOString());
+
+    const late = await runReaperPass(world.reaperDeps);
+
+    expect(early.orphanInstances).toBe(0);
+    expect(late.orphanInstances).toBe(1);
+    expect(await world.compute.listInstances()).toEqual([]);
+  });
+
+  it("deletes our GitLab runners whose record is gone, and leaves everyone else's alone", async () => {
+    const world = scalerWorld();
+    const base = {
+      runnerType: "group_type" as const,
+      groupId: 42,
+      tagList: [],
+      runUntagged: true,
+      maximumTimeout: 60,
+      accessLevel: "not_protected" as const,
+    };
+    const ours = await world.gitlab.createRunner({
+      ...base,
+      description: "ci-autoscaler/linux-arm-retired",
+    });
+    const theirs = await world.gitlab.createRunner({ ...base, description: "team-runner-1" });
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.orphanGitlabRunners).toBe(1);
+    expect([...world.gitlab.runners.keys()]).toEqual([theirs.id]);
+    expect(world.gitlab.runners.has(ours.id)).toBe(false);
+  });
+
+  it("deletes a duplicate GitLab runner left by a crashed registration after the grace period", async () => {
+    const { world, runner, jobTaken } = await withRunner();
+    await jobTaken();
+    const duplicate = await world.gitlab.createRunner({
+      runnerType: "group_type",
+      groupId: 42,
+      description: `ci-autoscaler/${runner.name}`,
+      tagList: [],
+      runUntagged: true,
+      maximumTimeout: 60,
+      accessLevel: "not_protected",
+    });
+    world.gitlab.runners.get(runner.gitlabRunnerId!)!.busy = true;
+    world.advance(ORPHAN_GRACE_SECONDS + 1);
+
+    await runReaperPass(world.reaperDeps);
+
+    expect(world.gitlab.runners.has(duplicate.id)).toBe(false);
+    expect(world.gitlab.runners.has(runner.gitlabRunnerId!)).toBe(true);
+  });
+
+  it("lets only one of two reapers at once do the work", async () => {
+    const { world, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("finished");
+
+    const [first, second] = await Promise.all([
+      runReaperPass(world.reaperDeps),
+      runReaperPass(world.reaperDeps),
+    ]);
+
+    expect([first.skipped, second.skipped].sort()).toEqual([false, true]);
+    expect(world.compute.terminateCalls).toBe(1);
+    expect(world.gitlab.calls.deleteRunner).toBe(1);
+    expect(await nothingLeft(world)).toEqual({
+      live: 0,
+      instances: 0,
+      gitlabRunners: 0,
+      tokens: 0,
+      slots: 0,
+    });
+  });
+
+  it("reports what it would do on a dry run, and does none of it", async () => {
+    const { world, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("finished");
+
+    const report = await runReaperPass(world.reaperDeps, { dryRun: true });
+
+    expect(report.actions).toEqual([
+      expect.objectContaining({ kind: "retire", reason: "finished" }),
+    ]);
+    expect(await nothingLeft(world)).toMatchObject({ live: 1, instances: 1, gitlabRunners: 1 });
+  });
+});
