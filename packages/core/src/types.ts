@@ -42,7 +42,12 @@ export type { TokenDrop } from "./ports/token-drop";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
 export type { ReaperDependencies, ReaperOptions, ReaperReport } from "./reaper/reap";
 export type { ReaperAction, ReaperFacts, RetireReason } from "./reaper/reaper-decisions";
-export type { JobProgress } from "./runners/observe-progress";
+export type {
+  InstanceEvent,
+  InstanceEventDependencies,
+  InstanceEventOutcome,
+} from "./runners/instance-events";
+export type { JobProgress, ProgressOutcome } from "./runners/observe-progress";
 export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
 export type { LaunchDependencies, LaunchOutcome } from "./scaler/launch-runner";
 export type { PoolReport, ScalerDependencies, ScalerLimits, ScalerReport } from "./scaler/scale-up";

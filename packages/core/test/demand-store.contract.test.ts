@@ -128,9 +128,9 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
     const [pendingEvent, runningEvent] = lifecycle(["pending", "running"]);
     await store.recordJobEvent(pendingEvent!, t0);
 
-    await store.setJobTags(pendingEvent!.jobId, ["linux", "docker"]);
+    await store.annotateJob(pendingEvent!.jobId, { tags: ["linux", "docker"] });
     await store.recordJobEvent(runningEvent!, later(1));
-    await store.setJobTags(999_999_999, ["ghost"]);
+    await store.annotateJob(999_999_999, { tags: ["ghost"] });
 
     const jobs = await store.listJobs(later(1));
     expect(jobs.find((job) => job.jobId === pendingEvent!.jobId)).toMatchObject({
@@ -138,6 +138,26 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
       tags: ["linux", "docker"],
     });
     expect(jobs.map((job) => job.jobId)).not.toContain(999_999_999);
+  });
+
+  it("grants a job's one retry once, keeps its interruption mark across hooks, and never for an unknown job", async () => {
+    const store = makeStore();
+    const [runningEvent, failedEvent] = lifecycle(["running", "failed"]);
+    await store.recordJobEvent(runningEvent!, t0);
+    await store.annotateJob(runningEvent!.jobId, { interrupted: true });
+    await store.recordJobEvent(failedEvent!, later(1));
+
+    const claims = [
+      await store.claimJobRetry(runningEvent!.jobId),
+      await store.claimJobRetry(runningEvent!.jobId),
+    ];
+
+    expect(claims).toEqual([true, false]);
+    expect(await store.claimJobRetry(999_999_998)).toBe(false);
+    const job = (await store.listJobs(later(1))).find(
+      (candidate) => candidate.jobId === runningEvent!.jobId,
+    );
+    expect(job).toMatchObject({ status: "failed", interrupted: true, retryClaimed: true });
   });
 
   it("remembers active projects, rewriting each at most once a minute", async () => {

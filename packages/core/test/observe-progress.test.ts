@@ -15,14 +15,14 @@ describe("observeJobProgress", () => {
     const { world, runner } = await launchedRunner();
 
     const movedBusy = await observeJobProgress(world.deps, [
-      { jobId: 21, status: "running", runnerId: runner.gitlabRunnerId! },
+      { jobId: 21, projectId: 5, status: "running", runnerId: runner.gitlabRunnerId! },
     ]);
     const busy = await world.runners.get(runner.name);
     const movedDone = await observeJobProgress(world.deps, [
-      { jobId: 21, status: "success", runnerId: runner.gitlabRunnerId! },
+      { jobId: 21, projectId: 5, status: "success", runnerId: runner.gitlabRunnerId! },
     ]);
 
-    expect([movedBusy, movedDone]).toEqual([1, 1]);
+    expect([movedBusy.runnersMoved, movedDone.runnersMoved]).toEqual([1, 1]);
     expect(busy).toMatchObject({ state: "busy", jobId: 21 });
     expect(await world.runners.get(runner.name)).toMatchObject({ state: "finished", jobId: 21 });
   });
@@ -47,15 +47,15 @@ describe("observeJobProgress", () => {
   it("ignores hooks about runners that are not ours, and replays", async () => {
     const { world, runner } = await launchedRunner();
     await observeJobProgress(world.deps, [
-      { jobId: 21, status: "success", runnerId: runner.gitlabRunnerId! },
+      { jobId: 21, projectId: 5, status: "success", runnerId: runner.gitlabRunnerId! },
     ]);
 
     const moved = await observeJobProgress(world.deps, [
-      { jobId: 99, status: "running", runnerId: 4242 },
-      { jobId: 21, status: "running", runnerId: runner.gitlabRunnerId! },
+      { jobId: 99, projectId: 5, status: "running", runnerId: 4242 },
+      { jobId: 21, projectId: 5, status: "running", runnerId: runner.gitlabRunnerId! },
     ]);
 
-    expect(moved).toBe(0);
+    expect(moved).toEqual({ runnersMoved: 0, retried: [] });
     expect(await world.runners.get(runner.name)).toMatchObject({ state: "finished" });
   });
 });

@@ -126,7 +126,7 @@ describe("runReaperPass", () => {
 
   it("keeps an idle runner that pending demand needs", async () => {
     const { world, runner, moveTo } = await withRunner();
-    await world.demand.setJobTags(31, ["linux"]);
+    await world.demand.annotateJob(31, { tags: ["linux"] });
     await moveTo("idle");
     world.advance(301);
 

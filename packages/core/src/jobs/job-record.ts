@@ -7,21 +7,40 @@ export const JOB_RETENTION_SECONDS = {
   unfinished: 30 * 24 * 3600,
 } as const;
 
+/** What the control plane learns about a job besides its hooks; hooks never overwrite it. */
+export interface JobAnnotations {
+  /** The job's tags, read from GitLab's job API by the scaler (the hook does not carry them). */
+  readonly tags?: readonly string[];
+  /** The job's spot instance got an interruption warning while running it. */
+  readonly interrupted?: boolean;
+  /** A retry of the job was claimed (at most one is ever made). */
+  readonly retryClaimed?: boolean;
+}
+
+export const JOB_ANNOTATIONS = [
+  "tags",
+  "interrupted",
+  "retryClaimed",
+] as const satisfies readonly (keyof JobAnnotations)[];
+
 /** The stored state of one job: the merge of every event that moved it forward. */
-export interface JobRecord extends JobEvent {
+export interface JobRecord extends JobEvent, JobAnnotations {
   readonly statusRank: number;
   /** When the event that set the current status was received (ISO 8601). */
   readonly updatedAt: string;
   /** Epoch seconds after which the record may be deleted (DynamoDB TTL). */
   readonly expiresAt: number;
-  /** The job's tags, read from GitLab's job API by the scaler (the hook does not carry them). */
-  readonly tags?: readonly string[];
 }
 
 export type JobEventOutcome =
   | { readonly kind: "recorded"; readonly record: JobRecord; readonly previousStatus?: JobStatus }
   /** A duplicate, or an event that arrived after a later one: nothing changes. */
   | { readonly kind: "unchanged"; readonly currentStatus: JobStatus };
+
+const annotationsOf = (record: JobRecord | undefined): JobAnnotations =>
+  Object.fromEntries(
+    JOB_ANNOTATIONS.filter((key) => record?.[key] !== undefined).map((key) => [key, record?.[key]]),
+  );
 
 export const expiryFor = (status: JobStatus, receivedAt: Date): number =>
   Math.floor(receivedAt.getTime() / 1000) +
@@ -53,7 +72,7 @@ export const applyJobEvent = (
     kind: "recorded",
     // The scaler's findings are not the hook's to replace.
     record: {
-      ...(existing?.tags && { tags: existing.tags }),
+      ...annotationsOf(existing),
       ...recordFieldsFor(event, receivedAt),
     },
     ...(existing && { previousStatus: existing.status }),

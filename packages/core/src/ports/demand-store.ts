@@ -1,5 +1,5 @@
 import type { JobEvent } from "../jobs/job-event";
-import type { JobEventOutcome, JobRecord } from "../jobs/job-record";
+import type { JobAnnotations, JobEventOutcome, JobRecord } from "../jobs/job-record";
 import type { ProjectActivity } from "../jobs/project-activity";
 
 /** Where demand lives: jobs by state, and the projects that sent them. */
@@ -12,8 +12,10 @@ export interface DemandStore {
   listJobs(now: Date): Promise<JobRecord[]>;
   /** Jobs whose last known status is pending, oldest first. */
   listPendingJobs(now: Date): Promise<JobRecord[]>;
-  /** Remembers a job's tags once read from GitLab; does nothing for a job not recorded. */
-  setJobTags(jobId: number, tags: readonly string[]): Promise<void>;
+  /** Adds what the control plane learnt about a job (tags, interruption); nothing for a job not recorded. */
+  annotateJob(jobId: number, annotations: JobAnnotations): Promise<void>;
+  /** Claims the one retry a job may get; false when it was claimed before (or the job is unknown). */
+  claimJobRetry(jobId: number): Promise<boolean>;
   /** Projects with a job event at or after `since`. */
   listActiveProjects(since: Date): Promise<ProjectActivity[]>;
 }

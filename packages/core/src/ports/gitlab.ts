@@ -56,4 +56,6 @@ export interface GitlabJob {
 export interface JobsApi {
   /** Undefined when GitLab no longer knows the job (deleted project, erased job). */
   getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined>;
+  /** Retries a finished job; GitLab makes a new job and returns its id. */
+  retryJob(projectId: number, jobId: number): Promise<number>;
 }

@@ -97,12 +97,15 @@ const stillNeeded = async (deps: ReaperDependencies, runner: RunnerRecord): Prom
 export const retireRunner = async (
   deps: Pick<ReaperDependencies, "compute" | "registry" | "tokens" | "runners" | "clock">,
   runner: RunnerRecord,
-  instanceIds: readonly string[] = [],
+  {
+    instanceIds = [],
+    terminate = true,
+  }: { instanceIds?: readonly string[]; terminate?: boolean } = {},
 ): Promise<boolean> => {
   const instances = [
     ...new Set([...instanceIds, ...(runner.instanceId ? [runner.instanceId] : [])]),
   ];
-  if (instances.length > 0) await deps.compute.terminate(instances);
+  if (terminate && instances.length > 0) await deps.compute.terminate(instances);
   if (runner.gitlabRunnerId !== undefined) await deps.registry.deleteRunner(runner.gitlabRunnerId);
   await deps.tokens.remove(runner.name);
   return deps.runners.release(runner.name, [runner.state], deps.clock.now());
@@ -158,7 +161,7 @@ export const runReaperPass = async (
     await mapWithConcurrency(actions.slice(0, budget), 5, async (action) => {
       if (action.kind === "retire") {
         if (action.confirmNotBusy && (await stillNeeded(deps, action.runner))) return sparedBusy++;
-        if (await retireRunner(deps, action.runner, action.instanceIds))
+        if (await retireRunner(deps, action.runner, { instanceIds: action.instanceIds }))
           retired[action.reason] = (retired[action.reason] ?? 0) + 1;
       } else if (action.kind === "terminate_orphan_instance") {
         await deps.compute.terminate([action.instance.instanceId]);

@@ -1,29 +1,50 @@
 import type { JobStatus } from "../jobs/job-status";
 import type { Clock } from "../ports/clock";
+import type { DemandStore } from "../ports/demand-store";
+import type { JobsApi } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 
 export interface JobProgress {
   readonly jobId: number;
+  readonly projectId: number;
   readonly status: JobStatus;
   /** GitLab's id of the runner the job ran on, from the Job Hook. */
   readonly runnerId: number;
+  /** The job's spot instance was being reclaimed while it ran. */
+  readonly interrupted?: boolean;
+}
+
+export interface ProgressOutcome {
+  readonly runnersMoved: number;
+  /** New job ids GitLab created for jobs a spot interruption killed. */
+  readonly retried: readonly number[];
 }
 
 /**
  * Job Hooks say which runner took a job: ours move to busy (it will take no other job) and, once
  * the job is over, to finished (the instance is powering off), so the scaler stops counting them
- * as available. Hooks for other runners are ignored. Moves are conditional, so replays are no-ops.
+ * as available. A job that failed after its spot instance was reclaimed is retried, once.
+ * Hooks for other runners are ignored; moves are conditional, so replays are no-ops.
  */
 export const observeJobProgress = async (
-  deps: { readonly runners: RunnerStore; readonly clock: Clock },
+  deps: {
+    readonly runners: RunnerStore;
+    readonly demand: DemandStore;
+    readonly jobsApi: JobsApi;
+    readonly clock: Clock;
+  },
   progress: readonly JobProgress[],
-): Promise<number> => {
-  if (progress.length === 0) return 0;
+): Promise<ProgressOutcome> => {
+  if (progress.length === 0) return { runnersMoved: 0, retried: [] };
   const byGitlabId = new Map(
     (await deps.runners.listLive()).map((runner) => [runner.gitlabRunnerId, runner]),
   );
-  let moved = 0;
-  for (const { jobId, status, runnerId } of progress) {
+  let runnersMoved = 0;
+  const retried: number[] = [];
+  for (const { jobId, projectId, status, runnerId, interrupted } of progress) {
+    if (interrupted && status === "failed" && (await deps.demand.claimJobRetry(jobId))) {
+      retried.push(await deps.jobsApi.retryJob(projectId, jobId));
+    }
     const runner = byGitlabId.get(runnerId);
     if (!runner) continue;
     const change =
@@ -40,7 +61,7 @@ export const observeJobProgress = async (
             { state: "finished", jobId },
             deps.clock.now(),
           );
-    if (change) moved += 1;
+    if (change) runnersMoved += 1;
   }
-  return moved;
+  return { runnersMoved, retried };
 };

@@ -48,7 +48,7 @@ export const resolveJobTags = async (
         );
         return closed.push(job.jobId);
       }
-      await deps.demand.setJobTags(job.jobId, found.tagList);
+      await deps.demand.annotateJob(job.jobId, { tags: found.tagList });
       if (found.status !== "pending" && isJobStatus(found.status)) {
         const {
           statusRank: _rank,

@@ -22,11 +22,17 @@ export const createScalerHandler = (deps: ScalerDependencies, { logger, metrics 
     .use(logMetrics(metrics))
     .handler(async (event) => {
       const progress = isStreamEvent(event) ? progressFromRecords(event.Records) : [];
-      const moved = await observeJobProgress(deps, progress);
+      const { runnersMoved, retried } = await observeJobProgress(deps, progress);
       const report = await runScalerPass(deps);
       const launched = report.pools.reduce((sum, pool) => sum + pool.launched, 0);
       const trigger = isStreamEvent(event) ? "stream" : "schedule";
-      logger.info("scaler pass", { trigger, runnersMoved: moved, launched, ...report });
+      logger.info("scaler pass", {
+        trigger,
+        runnersMoved,
+        retriedJobs: retried,
+        launched,
+        ...report,
+      });
       if (report.quotaExceeded)
         logger.error("EC2 quota reached: launches stopped", { code: report.quotaExceeded });
       publishMetrics(metrics, scalerMetrics(report));

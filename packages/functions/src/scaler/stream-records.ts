@@ -12,5 +12,13 @@ export const progressFromRecords = (records: readonly DynamoDBRecord[]): JobProg
     const image = record.dynamodb?.NewImage as Image | undefined;
     if (!reportsRunnerProgress(image)) return [];
     const job = unmarshall(image as Image);
-    return [{ jobId: Number(job.jobId), status: job.status, runnerId: Number(job.runnerId) }];
+    return [
+      {
+        jobId: Number(job.jobId),
+        projectId: Number(job.projectId),
+        status: job.status,
+        runnerId: Number(job.runnerId),
+        interrupted: job.interrupted === true,
+      },
+    ];
   });

@@ -109,6 +109,16 @@ export class GitlabDoubleModel extends EventEmitter<{ job: [DoubleJob] }> {
     return job;
   }
 
+  /** POST /projects/:id/jobs/:job_id/retry: a new job like the old one, pending. */
+  retry(job: DoubleJob): DoubleJob {
+    return this.enqueue({
+      projectId: job.projectId,
+      tags: job.tags,
+      durationSeconds: job.durationSeconds,
+      name: job.name,
+    });
+  }
+
   finishJob(job: DoubleJob, status: "success" | "failed" | "canceled"): void {
     job.finishedAt = new Date();
     this.setStatus(job, status);

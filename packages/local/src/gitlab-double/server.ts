@@ -132,6 +132,15 @@ const runnerJobs: AdminHandler = (model, [id], _body, query) => {
   return { status: 200, body: jobs.map((job) => jobResource(job, model.runners.get(Number(id)))) };
 };
 
+const retryJob: AdminHandler = (model, [projectId, jobId]) => {
+  const job = model.jobs.get(Number(jobId));
+  if (!job || job.projectId !== Number(projectId)) return message(404, "404 Job Not Found");
+  if (!["success", "failed", "canceled"].includes(job.status))
+    return message(403, "403 Forbidden - Job is not retryable");
+  const retried = model.retry(job);
+  return { status: 201, body: jobResource(retried, undefined) };
+};
+
 /** Routes that GitLab guards with a personal/group access token (PRIVATE-TOKEN). */
 const ADMIN_ROUTES: readonly [string, RegExp, AdminHandler][] = [
   ["POST", /^\/api\/v4\/user\/runners$/, createRunner],
@@ -150,6 +159,7 @@ const ADMIN_ROUTES: readonly [string, RegExp, AdminHandler][] = [
     listRunners((runner, id) => runner.projectId === id),
   ],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/, getJob],
+  ["POST", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)\/retry$/, retryJob],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, listJobs],
 ];
 

@@ -9,6 +9,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { type JobEvent, OPTIONAL_JOB_EVENT_FIELDS } from "../../jobs/job-event";
 import {
   applyJobEvent,
+  type JobAnnotations,
   type JobEventOutcome,
   type JobRecord,
   recordFieldsFor,
@@ -175,20 +176,44 @@ export class DynamoDemandStore implements DemandStore {
     return jobs;
   }
 
-  async setJobTags(jobId: number, tags: readonly string[]): Promise<void> {
+  async annotateJob(jobId: number, annotations: JobAnnotations): Promise<void> {
+    const update = buildUpdate({ ...annotations, tags: annotations.tags && [...annotations.tags] });
+    if (!update.UpdateExpression) return;
+    await this.updateIfRecorded(jobId, update, "attribute_exists(#pk)");
+  }
+
+  async claimJobRetry(jobId: number): Promise<boolean> {
+    const update = buildUpdate({ retryClaimed: true });
+    return this.updateIfRecorded(
+      jobId,
+      update,
+      "attribute_exists(#pk) AND attribute_not_exists(#retryClaimed)",
+    );
+  }
+
+  /** Conditional update of an existing job; false when the condition did not hold. */
+  private async updateIfRecorded(
+    jobId: number,
+    update: ReturnType<typeof buildUpdate>,
+    condition: string,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKey(jobId),
-          UpdateExpression: "SET #tags = :tags",
-          ConditionExpression: "attribute_exists(#pk)",
-          ExpressionAttributeNames: { "#tags": "tags", "#pk": TABLE_KEYS.partitionKey },
-          ExpressionAttributeValues: { ":tags": [...tags] },
+          ...update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            ...update.ExpressionAttributeNames,
+            "#pk": TABLE_KEYS.partitionKey,
+          },
         }),
       );
+      return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 

@@ -138,6 +138,14 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
     }
   }
 
+  async retryJob(projectId: number, jobId: number): Promise<number> {
+    const job = (await this.request({
+      method: "POST",
+      path: `/projects/${projectId}/jobs/${jobId}/retry`,
+    })) as { id: number };
+    return job.id;
+  }
+
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {
     const job = (await this.request({
       method: "GET",

@@ -1,5 +1,10 @@
 import type { JobEvent } from "../../jobs/job-event";
-import { applyJobEvent, type JobEventOutcome, type JobRecord } from "../../jobs/job-record";
+import {
+  applyJobEvent,
+  type JobAnnotations,
+  type JobEventOutcome,
+  type JobRecord,
+} from "../../jobs/job-record";
 import {
   PROJECT_ACTIVITY_REFRESH_SECONDS,
   type ProjectActivity,
@@ -28,9 +33,16 @@ export class InMemoryDemandStore implements DemandStore {
       );
   }
 
-  async setJobTags(jobId: number, tags: readonly string[]): Promise<void> {
+  async annotateJob(jobId: number, annotations: JobAnnotations): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (job) this.jobs.set(jobId, { ...job, tags: [...tags] });
+    if (job) this.jobs.set(jobId, { ...job, ...annotations });
+  }
+
+  async claimJobRetry(jobId: number): Promise<boolean> {
+    const job = this.jobs.get(jobId);
+    if (!job || job.retryClaimed) return false;
+    this.jobs.set(jobId, { ...job, retryClaimed: true });
+    return true;
   }
 
   async noteProjectActivity(projectId: number, at: Date): Promise<void> {

@@ -24,7 +24,14 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
   readonly jobs = new Map<number, GitlabJob>();
   /** Answers the next calls with this error status, once per entry (429, 500, ...). */
   readonly failures: number[] = [];
-  calls = { createRunner: 0, deleteRunner: 0, getJob: 0, getRunner: 0, listRunners: 0 };
+  calls = {
+    createRunner: 0,
+    deleteRunner: 0,
+    getJob: 0,
+    getRunner: 0,
+    listRunners: 0,
+    retryJob: 0,
+  };
   private nextRunnerId = 1;
 
   async createRunner(request: CreateRunnerRequest): Promise<CreatedRunner> {
@@ -74,6 +81,16 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
         description: runner.description,
         status: runner.contactedAt ? "online" : "never_contacted",
       }));
+  }
+
+  async retryJob(projectId: number, jobId: number): Promise<number> {
+    this.calls.retryJob += 1;
+    this.failNext();
+    const job = this.jobs.get(jobId);
+    if (!job || job.projectId !== projectId) throw new GitLabApiError("404 Job Not Found", 404);
+    const id = Math.max(...this.jobs.keys()) + 1;
+    this.jobs.set(id, { ...job, id, status: "pending" });
+    return id;
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { scalerWorld } from "../../../test/support/scaler-world";
+import { handleInstanceEvent, observeJobProgress, runScalerPass } from "../src/index";
+
+const busyRunner = async () => {
+  const world = scalerWorld();
+  await world.addPendingJob(41, ["linux"]);
+  await runScalerPass(world.deps);
+  const [runner] = await world.runners.listLive();
+  const running = {
+    jobId: 41,
+    projectId: 5,
+    status: "running" as const,
+    runnerId: runner!.gitlabRunnerId!,
+  };
+  await world.demand.recordJobEvent(running, world.clock.now());
+  await observeJobProgress(world.deps, [running]);
+  return { world, runner: (await world.runners.get(runner!.name))! };
+};
+
+describe("handleInstanceEvent", () => {
+  it("retires the runner of an instance that is shutting down, at once and without terminating it again", async () => {
+    const { world, runner } = await busyRunner();
+
+    const outcome = await handleInstanceEvent(world.deps, {
+      kind: "state_change",
+      instanceId: runner.instanceId!,
+      state: "shutting-down",
+    });
+
+    expect(outcome).toBe("retired");
+    expect(world.compute.terminateCalls).toBe(0);
+    expect(world.gitlab.runners.size).toBe(0);
+    expect(await world.runners.ledger()).toEqual({ global: 0, byPool: { "linux-arm": 0 } });
+  });
+
+  it("ignores states that are not an ending, and instances that are not ours", async () => {
+    const { world, runner } = await busyRunner();
+
+    const running = await handleInstanceEvent(world.deps, {
+      kind: "state_change",
+      instanceId: runner.instanceId!,
+      state: "running",
+    });
+    const stranger = await handleInstanceEvent(world.deps, {
+      kind: "state_change",
+      instanceId: "i-0stranger",
+      state: "terminated",
+    });
+
+    expect([running, stranger]).toEqual(["ignored", "ignored"]);
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
+  });
+
+  it("retries, once, a job whose spot instance was interrupted when the job fails", async () => {
+    const { world, runner } = await busyRunner();
+
+    const outcome = await handleInstanceEvent(world.deps, {
+      kind: "spot_interruption",
+      instanceId: runner.instanceId!,
+    });
+    await world.demand.recordJobEvent(
+      { jobId: 41, projectId: 5, status: "failed", runnerId: runner.gitlabRunnerId! },
+      world.clock.now(),
+    );
+    const [job] = await world.demand.listJobs(world.clock.now());
+    const failed = {
+      jobId: 41,
+      projectId: 5,
+      status: "failed" as const,
+      runnerId: runner.gitlabRunnerId!,
+      interrupted: job!.interrupted,
+    };
+    const first = await observeJobProgress(world.deps, [failed]);
+    const replay = await observeJobProgress(world.deps, [failed]);
+
+    expect(outcome).toBe("job_marked_interrupted");
+    expect(first.retried).toHaveLength(1);
+    expect(world.gitlab.jobs.get(first.retried[0]!)).toMatchObject({
+      status: "pending",
+      tagList: ["linux"],
+    });
+    expect(replay.retried).toEqual([]);
+    expect(world.gitlab.calls.retryJob).toBe(1);
+  });
+
+  it("does not retry an ordinary failure", async () => {
+    const { world, runner } = await busyRunner();
+
+    const outcome = await observeJobProgress(world.deps, [
+      { jobId: 41, projectId: 5, status: "failed", runnerId: runner.gitlabRunnerId! },
+    ]);
+
+    expect(outcome.retried).toEqual([]);
+  });
+
+  it("retires an idle runner at once on an interruption warning: it has no job to lose", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(42, ["linux"]);
+    await runScalerPass(world.deps);
+    const [runner] = await world.runners.listLive();
+
+    const outcome = await handleInstanceEvent(world.deps, {
+      kind: "spot_interruption",
+      instanceId: runner!.instanceId!,
+    });
+
+    expect(outcome).toBe("retired");
+    expect(world.compute.terminateCalls).toBe(1);
+  });
+});
