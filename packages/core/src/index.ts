@@ -43,6 +43,7 @@ export {
   ORPHAN_GRACE_SECONDS,
   STALLED_LAUNCH_SECONDS,
 } from "./reaper/reaper-decisions";
+export { reaperMetrics } from "./reaper/reaper-metrics";
 export { handleInstanceEvent } from "./runners/instance-events";
 export { observeJobProgress } from "./runners/observe-progress";
 export {

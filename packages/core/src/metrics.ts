@@ -17,6 +17,11 @@ export const MetricName = {
   UnroutableJobs: "UnroutableJobs",
   LostJobsClosed: "LostJobsClosed",
   QuotaExceeded: "QuotaExceeded",
+  RunnersRetired: "RunnersRetired",
+  OrphansCleaned: "OrphansCleaned",
+  BusyRunnersSpared: "BusyRunnersSpared",
+  InstanceEvents: "InstanceEvents",
+  JobsRetried: "JobsRetried",
 } as const;
 
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -137,7 +137,7 @@ describe("scaler Lambda entry point", () => {
     vi.stubEnv("AWS_ACCOUNT_ID", undefined);
 
     await expect(import("../src/scaler/lambda")).rejects.toThrow(
-      /the scaler function is misconfigured: LAUNCH_TEMPLATES: must be JSON; AWS_ACCOUNT_ID: is required/,
+      /the control plane \(scaler, reaper, EC2 events\) is misconfigured: LAUNCH_TEMPLATES: must be JSON; AWS_ACCOUNT_ID: is required/,
     );
   });
 });

@@ -6,6 +6,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
+  DynamoLease,
   DynamoRunnerStore,
   loadConfigFile,
   newRunnerName,
@@ -14,6 +15,8 @@ import {
   systemClock,
 } from "@ger/core";
 import { createObservability } from "@ger/functions";
+import { createInstanceEventsHandler } from "@ger/functions/instance-events";
+import { createReaperHandler } from "@ger/functions/reaper";
 import { createScalerHandler } from "@ger/functions/scaler";
 import { createWebhookHandler } from "@ger/functions/webhook";
 import { LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
@@ -23,6 +26,11 @@ import { createLocalServer } from "./server";
 import type { LocalSettings } from "./settings";
 import { pollTableStream } from "./stream-poller";
 import { ensureTable } from "./table-setup";
+
+const onError = (component: string) => (error: unknown) =>
+  console.error(
+    JSON.stringify({ level: "ERROR", message: `${component} failed`, error: String(error) }),
+  );
 
 export interface LocalStack {
   readonly baseUrl: string;
@@ -73,43 +81,60 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
 
   const fileConfig = await loadConfigFile(settings.AUTOSCALER_CONFIG);
   const { GITLAB_URL, GITLAB_TOKEN, LAUNCH_TEMPLATES, AWS_ACCOUNT_ID, AWS_REGION } = settings;
+  // Simulated EC2 reports state changes as EventBridge would, to the same event handler.
+  let instanceEvents: ReturnType<typeof createInstanceEventsHandler> | undefined;
+  const onInstanceStateChange = (instanceId: string, state: string) => {
+    const event = {
+      source: "aws.ec2",
+      "detail-type": "EC2 Instance State-change Notification",
+      detail: { "instance-id": instanceId, state },
+    };
+    instanceEvents?.(event, localLambdaContext("instance-events")).catch(onError("instance event"));
+  };
   const edges =
     GITLAB_URL && GITLAB_TOKEN && LAUNCH_TEMPLATES && AWS_ACCOUNT_ID && AWS_REGION
       ? realEdges(
           { GITLAB_URL, GITLAB_TOKEN, LAUNCH_TEMPLATES, AWS_ACCOUNT_ID, AWS_REGION },
           fileConfig.deployment,
         )
-      : await simulatedEdges(settings, `${baseUrl}/webhook`);
-  const config = { ...fileConfig, gitlab_url: edges.gitlabUrl };
+      : await simulatedEdges(settings, `${baseUrl}/webhook`, onInstanceStateChange);
+  const controlPlane = {
+    config: { ...fileConfig, gitlab_url: edges.gitlabUrl },
+    demand,
+    runners: new DynamoRunnerStore(documents, settings.TABLE_NAME),
+    lease: new DynamoLease(documents, settings.TABLE_NAME),
+    jobsApi: edges.jobsApi,
+    registry: edges.registry,
+    tokens: edges.tokens,
+    compute: edges.compute,
+    clock: systemClock,
+  };
   const scaler = createScalerHandler(
-    {
-      config,
-      demand,
-      runners: new DynamoRunnerStore(documents, settings.TABLE_NAME),
-      jobsApi: edges.jobsApi,
-      registry: edges.registry,
-      tokens: edges.tokens,
-      compute: edges.compute,
-      clock: systemClock,
-      newRunnerName,
-    },
+    { ...controlPlane, newRunnerName },
     createObservability("scaler"),
   );
-  const onError = (error: unknown) =>
-    console.error(
-      JSON.stringify({ level: "ERROR", message: "scaler failed", error: String(error) }),
-    );
+  const reaper = createReaperHandler(controlPlane, createObservability("reaper"));
+  instanceEvents = createInstanceEventsHandler(
+    controlPlane,
+    createObservability("instance-events"),
+  );
+
   const poller = pollTableStream({
     dynamodb,
     streams,
     tableName: settings.TABLE_NAME,
     select: scalerWantsRecord,
     deliver: (event) => scaler(event, localLambdaContext("scaler")),
-    onError,
+    onError: onError("scaler"),
   });
-  const schedule = setInterval(() => {
-    scaler({ source: "aws.scheduler" }, localLambdaContext("scaler")).catch(onError);
-  }, settings.SCALER_SCHEDULE_SECONDS * 1000);
+  const schedules = [
+    setInterval(() => {
+      scaler({ source: "aws.scheduler" }, localLambdaContext("scaler")).catch(onError("scaler"));
+    }, settings.SCALER_SCHEDULE_SECONDS * 1000),
+    setInterval(() => {
+      reaper({ source: "aws.scheduler" }, localLambdaContext("reaper")).catch(onError("reaper"));
+    }, settings.REAPER_SCHEDULE_SECONDS * 1000),
+  ];
 
   health = { ...health, ...(edges.double && { gitlabDoubleUrl: edges.double.url }) };
 
@@ -118,7 +143,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     dynamodbEndpoint: dynamoDbLocal.endpoint,
     edges,
     stop: async () => {
-      clearInterval(schedule);
+      for (const schedule of schedules) clearInterval(schedule);
       await poller.stop();
       server.closeAllConnections();
       server.close();

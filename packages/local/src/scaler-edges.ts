@@ -29,6 +29,7 @@ export interface ScalerEdges {
 export const simulatedEdges = async (
   settings: LocalSettings,
   webhookUrl: string,
+  onInstanceStateChange: (instanceId: string, state: string) => void,
 ): Promise<ScalerEdges> => {
   const double = await startGitlabDouble({
     port: settings.GITLAB_DOUBLE_PORT,
@@ -41,6 +42,7 @@ export const simulatedEdges = async (
     gitlabUrl: double.url,
     bootDelayMs: settings.SIM_BOOT_DELAY_MS,
     checkIntervalMs: settings.SIM_CHECK_INTERVAL_MS,
+    onStateChange: onInstanceStateChange,
   });
   return {
     gitlabUrl: double.url,

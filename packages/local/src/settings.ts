@@ -44,6 +44,8 @@ const localEnvironment = v.object({
   SIM_CHECK_INTERVAL_MS: v.optional(integer(50, 60_000), "1000"),
   /** The scaler's backstop schedule (one minute on AWS). */
   SCALER_SCHEDULE_SECONDS: v.optional(integer(1, 3600), "60"),
+  /** The reaper's schedule (one minute on AWS). */
+  REAPER_SCHEDULE_SECONDS: v.optional(integer(1, 3600), "60"),
   /** Set all of these to drive a real GitLab and real EC2 instead of the double and the simulation. */
   GITLAB_URL: v.optional(v.pipe(v.string(), v.url())),
   GITLAB_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1))),

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { observeJobProgress, runScalerPass, scalerMetrics } from "@ger/core";
+import { MetricName, observeJobProgress, runScalerPass, scalerMetrics } from "@ger/core";
 import type { ScalerDependencies } from "@ger/core/types";
 import middy from "@middy/core";
 import type { DynamoDBStreamEvent } from "aws-lambda";
@@ -35,6 +35,9 @@ export const createScalerHandler = (deps: ScalerDependencies, { logger, metrics 
       });
       if (report.quotaExceeded)
         logger.error("EC2 quota reached: launches stopped", { code: report.quotaExceeded });
-      publishMetrics(metrics, scalerMetrics(report));
+      publishMetrics(metrics, [
+        ...scalerMetrics(report),
+        { name: MetricName.JobsRetried, value: retried.length },
+      ]);
       return { launched };
     });

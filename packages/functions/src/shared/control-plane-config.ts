@@ -11,7 +11,7 @@ const launchTemplates = v.pipe(
   ),
 );
 
-const scalerEnvironment = v.object(
+const controlPlaneEnvironment = v.object(
   {
     TABLE_NAME: required,
     /** Secrets Manager secret holding a GitLab token with create_runner and manage_runner scopes. */
@@ -27,7 +27,7 @@ const scalerEnvironment = v.object(
   "is required",
 );
 
-export type ScalerConfig = v.InferOutput<typeof scalerEnvironment>;
+export type ControlPlaneConfig = v.InferOutput<typeof controlPlaneEnvironment>;
 
-export const loadScalerConfig = (env: NodeJS.ProcessEnv): ScalerConfig =>
-  parseEnvironment(scalerEnvironment, env, "the scaler function");
+export const loadControlPlaneConfig = (env: NodeJS.ProcessEnv): ControlPlaneConfig =>
+  parseEnvironment(controlPlaneEnvironment, env, "the control plane (scaler, reaper, EC2 events)");

@@ -1,0 +1,25 @@
+import { MetricName, type MetricPoint } from "../metrics";
+import type { ReaperReport } from "./reap";
+
+/** What one reaper pass reports to CloudWatch. */
+export const reaperMetrics = (report: ReaperReport): MetricPoint[] =>
+  report.skipped
+    ? []
+    : [
+        ...Object.entries(report.retired).map(([reason, count]) => ({
+          name: MetricName.RunnersRetired,
+          value: count ?? 0,
+          dimensions: { Reason: reason },
+        })),
+        {
+          name: MetricName.OrphansCleaned,
+          value: report.orphanInstances,
+          dimensions: { Kind: "instance" },
+        },
+        {
+          name: MetricName.OrphansCleaned,
+          value: report.orphanGitlabRunners,
+          dimensions: { Kind: "gitlab_runner" },
+        },
+        { name: MetricName.BusyRunnersSpared, value: report.sparedBusy },
+      ];

@@ -1,0 +1,111 @@
+import { runScalerPass } from "@ger/core";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { scalerWorld } from "../../../test/support/scaler-world";
+import { createObservability } from "../src/index";
+import { toInstanceEvent } from "../src/instance-events/ec2-event";
+import { createInstanceEventsHandler } from "../src/instance-events/handler";
+import { createReaperHandler } from "../src/reaper/handler";
+import { captureOutput, lambdaContext } from "./support";
+
+/** EventBridge's events from EC2, as delivered to a rule's target. */
+const stateChange = (instanceId: string, state: string) => ({
+  version: "0",
+  id: "7bf73129-1428-4cd3-a780-95db273d1602",
+  "detail-type": "EC2 Instance State-change Notification",
+  source: "aws.ec2",
+  account: "123456789012",
+  time: "2026-11-23T12:00:00Z",
+  region: "eu-central-1",
+  resources: [`arn:aws:ec2:eu-central-1:123456789012:instance/${instanceId}`],
+  detail: { "instance-id": instanceId, state },
+});
+const spotWarning = (instanceId: string) => ({
+  ...stateChange(instanceId, "running"),
+  "detail-type": "EC2 Spot Instance Interruption Warning",
+  detail: { "instance-id": instanceId, "instance-action": "terminate" },
+});
+
+let output: ReturnType<typeof captureOutput>;
+beforeEach(() => {
+  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+const emitted = (name: string) =>
+  output.lines
+    .filter((line) => line.includes('"_aws"') && line.includes(`"${name}"`))
+    .map((line) => JSON.parse(line));
+
+describe("toInstanceEvent", () => {
+  it("reads EC2's state-change and spot-warning events and nothing else", () => {
+    expect(toInstanceEvent(stateChange("i-0a", "shutting-down"))).toEqual({
+      kind: "state_change",
+      instanceId: "i-0a",
+      state: "shutting-down",
+    });
+    expect(toInstanceEvent(spotWarning("i-0b"))).toEqual({
+      kind: "spot_interruption",
+      instanceId: "i-0b",
+    });
+    expect(
+      toInstanceEvent({ source: "aws.s3", "detail-type": "Object Created", detail: {} }),
+    ).toBeUndefined();
+    expect(toInstanceEvent("nonsense")).toBeUndefined();
+  });
+});
+
+describe("instance-events handler", () => {
+  it("retires the runner of a terminated instance and counts the event", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(51, ["linux"]);
+    await runScalerPass(world.deps);
+    const [runner] = await world.runners.listLive();
+    const handler = createInstanceEventsHandler(world.deps, createObservability("instance-events"));
+
+    const result = await handler(stateChange(runner!.instanceId!, "terminated"), lambdaContext());
+
+    expect(result).toEqual({ outcome: "retired" });
+    expect(await world.runners.listLive()).toEqual([]);
+    expect(emitted("InstanceEvents")[0]).toMatchObject({
+      Kind: "state_change",
+      Outcome: "retired",
+      InstanceEvents: 1,
+    });
+  });
+
+  it("answers an unrelated event without failing it (EventBridge would retry)", async () => {
+    const world = scalerWorld();
+    const handler = createInstanceEventsHandler(world.deps, createObservability("instance-events"));
+
+    expect(await handler({ source: "aws.health" }, lambdaContext())).toEqual({
+      outcome: "unrecognised",
+    });
+  });
+});
+
+describe("reaper handler", () => {
+  it("runs a pass, logs what it did and counts retirements by reason", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(52, ["linux"]);
+    await runScalerPass(world.deps);
+    const [runner] = await world.runners.listLive();
+    await world.demand.recordJobEvent(
+      { jobId: 52, projectId: 5, status: "success" },
+      world.clock.now(),
+    );
+    await world.runners.transition(
+      runner!.name,
+      ["booting"],
+      { state: "finished" },
+      world.clock.now(),
+    );
+    const handler = createReaperHandler(world.reaperDeps, createObservability("reaper"));
+
+    const report = await handler({ source: "aws.scheduler" }, lambdaContext());
+
+    expect(report).toMatchObject({ skipped: false, retired: { finished: 1 } });
+    expect(output.lines.join("")).toContain('"message":"reaper pass"');
+    expect(emitted("RunnersRetired")[0]).toMatchObject({ Reason: "finished", RunnersRetired: 1 });
+  });
+});
