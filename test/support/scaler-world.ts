@@ -11,6 +11,7 @@ import type {
   AutoscalerConfigInput,
   JobStatus,
   ReaperDependencies,
+  ReconcileDependencies,
   ScalerDependencies,
 } from "@ger/core/types";
 import { configInput } from "./config";
@@ -45,7 +46,7 @@ export const scalerWorld = (config: AutoscalerConfigInput = configInput()) => {
     clock: world.clock,
     newRunnerName: (pool) => `${pool}-${String(++sequence).padStart(4, "0")}`,
   };
-  const reaperDeps: ReaperDependencies = { ...deps, lease: world.lease };
+  const reaperDeps: ReaperDependencies & ReconcileDependencies = { ...deps, lease: world.lease };
   /** A job as GitLab has it, and the pending hook the webhook recorded for it. */
   const addPendingJob = async (
     jobId: number,

@@ -44,6 +44,7 @@ export {
   STALLED_LAUNCH_SECONDS,
 } from "./reaper/reaper-decisions";
 export { reaperMetrics } from "./reaper/reaper-metrics";
+export { DEFAULT_RECONCILE_LIMITS, reconcileDemand, reconcileMetrics } from "./reaper/reconcile";
 export { handleInstanceEvent } from "./runners/instance-events";
 export { observeJobProgress } from "./runners/observe-progress";
 export {

@@ -22,6 +22,9 @@ export const MetricName = {
   BusyRunnersSpared: "BusyRunnersSpared",
   InstanceEvents: "InstanceEvents",
   JobsRetried: "JobsRetried",
+  LostWebhooksRecovered: "LostWebhooksRecovered",
+  StaleJobsClosed: "StaleJobsClosed",
+  WebhookSuspect: "WebhookSuspect",
 } as const;
 
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -42,6 +42,7 @@ export type { TokenDrop } from "./ports/token-drop";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
 export type { ReaperDependencies, ReaperOptions, ReaperReport } from "./reaper/reap";
 export type { ReaperAction, ReaperFacts, RetireReason } from "./reaper/reaper-decisions";
+export type { ReconcileDependencies, ReconcileLimits, ReconcileReport } from "./reaper/reconcile";
 export type {
   InstanceEvent,
   InstanceEventDependencies,

@@ -104,7 +104,8 @@ describe("reaper handler", () => {
 
     const report = await handler({ source: "aws.scheduler" }, lambdaContext());
 
-    expect(report).toMatchObject({ skipped: false, retired: { finished: 1 } });
+    expect(report.reap).toMatchObject({ skipped: false, retired: { finished: 1 } });
+    expect(report.reconcile).toMatchObject({ webhookSuspect: false });
     expect(output.lines.join("")).toContain('"message":"reaper pass"');
     expect(emitted("RunnersRetired")[0]).toMatchObject({ Reason: "finished", RunnersRetired: 1 });
   });

@@ -56,6 +56,8 @@ export interface GitlabJob {
 export interface JobsApi {
   /** Undefined when GitLab no longer knows the job (deleted project, erased job). */
   getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined>;
+  /** A project's pending jobs (GET /projects/:id/jobs?scope[]=pending), at most `limit`. */
+  listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]>;
   /** Retries a finished job; GitLab makes a new job and returns its id. */
   retryJob(projectId: number, jobId: number): Promise<number>;
 }

@@ -1,23 +1,46 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { reaperMetrics, runReaperPass } from "@ger/core";
-import type { ReaperDependencies, ReaperReport } from "@ger/core/types";
+import { reaperMetrics, reconcileDemand, reconcileMetrics, runReaperPass } from "@ger/core";
+import type {
+  ReaperDependencies,
+  ReaperReport,
+  ReconcileDependencies,
+  ReconcileReport,
+} from "@ger/core/types";
 import middy from "@middy/core";
 import { type Observability, publishMetrics } from "../shared/observability";
 
-/** The reaper Lambda, on a one-minute schedule; a pass already running elsewhere makes it skip. */
-export const createReaperHandler = (deps: ReaperDependencies, { logger, metrics }: Observability) =>
-  middy<unknown, Omit<ReaperReport, "actions">>()
+export interface ReaperResult {
+  readonly reap: Omit<ReaperReport, "actions">;
+  readonly reconcile?: ReconcileReport;
+}
+
+/**
+ * The reaper Lambda, on a one-minute schedule: retire what is done or lost, clean orphans, then
+ * reconcile demand with GitLab's API. A pass already running elsewhere makes it skip both.
+ */
+export const createReaperHandler = (
+  deps: ReaperDependencies & ReconcileDependencies,
+  { logger, metrics }: Observability,
+) =>
+  middy<unknown, ReaperResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async () => {
-      const { actions, ...report } = await runReaperPass(deps);
-      logger.info("reaper pass", {
-        ...report,
-        actions: actions.map((action) => summarize(action)),
-      });
-      publishMetrics(metrics, reaperMetrics({ ...report, actions }));
-      return report;
+      const { actions, ...reap } = await runReaperPass(deps);
+      logger.info("reaper pass", { ...reap, actions: actions.map(summarize) });
+      publishMetrics(metrics, reaperMetrics({ ...reap, actions }));
+      if (reap.skipped) return { reap };
+      const reconcile = await reconcileDemand(deps);
+      const log = reconcile.webhookSuspect ? logger.error.bind(logger) : logger.info.bind(logger);
+      log(
+        reconcile.webhookSuspect
+          ? "webhook suspect: GitLab has jobs no hook told us about, or no hook came for too long; check the project/group hook (it may be disabled)"
+          : "demand reconciled",
+        { ...reconcile },
+      );
+      publishMetrics(metrics, reconcileMetrics(reconcile));
+      return { reap, reconcile };
     });
 
 const summarize = (action: ReaperReport["actions"][number]) => {

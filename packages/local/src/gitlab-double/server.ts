@@ -94,11 +94,14 @@ const getJob: AdminHandler = (model, [projectId, jobId]) => {
 
 const listJobs: AdminHandler = (model, [projectId], _body, query) => {
   const scopes = query.getAll("scope[]");
+  const perPage = Number(query.get("per_page") ?? 20);
+  const page = Number(query.get("page") ?? 1);
   const jobs = [...model.jobs.values()].filter(
     (job) =>
       job.projectId === Number(projectId) && (scopes.length === 0 || scopes.includes(job.status)),
   );
-  return { status: 200, body: jobs.map((job) => jobResource(job, undefined)) };
+  const slice = jobs.slice((page - 1) * perPage, page * perPage);
+  return { status: 200, body: slice.map((job) => jobResource(job, undefined)) };
 };
 
 const runnerSummary = (runner: DoubleRunner) => ({

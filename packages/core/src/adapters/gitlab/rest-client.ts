@@ -138,6 +138,26 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
     }
   }
 
+  async listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
+    const jobs: GitlabJob[] = [];
+    for (let page = 1; jobs.length < limit; page++) {
+      const batch = (await this.request({
+        method: "GET",
+        path: `/projects/${projectId}/jobs?scope[]=pending&per_page=100&page=${page}`,
+      })) as { id: number; status: string; tag_list?: string[] }[];
+      jobs.push(
+        ...batch.map((job) => ({
+          id: job.id,
+          projectId,
+          status: job.status,
+          tagList: job.tag_list ?? [],
+        })),
+      );
+      if (batch.length < 100) break;
+    }
+    return jobs.slice(0, limit);
+  }
+
   async retryJob(projectId: number, jobId: number): Promise<number> {
     const job = (await this.request({
       method: "POST",

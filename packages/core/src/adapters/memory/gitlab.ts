@@ -31,6 +31,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
     getRunner: 0,
     listRunners: 0,
     retryJob: 0,
+    listPendingJobs: 0,
   };
   private nextRunnerId = 1;
 
@@ -81,6 +82,14 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
         description: runner.description,
         status: runner.contactedAt ? "online" : "never_contacted",
       }));
+  }
+
+  async listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
+    this.calls.listPendingJobs += 1;
+    this.failNext();
+    return [...this.jobs.values()]
+      .filter((job) => job.projectId === projectId && job.status === "pending")
+      .slice(0, limit);
   }
 
   async retryJob(projectId: number, jobId: number): Promise<number> {

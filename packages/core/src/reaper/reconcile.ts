@@ -1,0 +1,144 @@
+import { mapWithConcurrency } from "../concurrency";
+import { GitLabApiError } from "../errors";
+import type { JobRecord } from "../jobs/job-record";
+import { JOB_STATUSES, type JobStatus } from "../jobs/job-status";
+import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
+import { MetricName, type MetricPoint } from "../metrics";
+import type { Clock } from "../ports/clock";
+import type { DemandStore } from "../ports/demand-store";
+import type { JobsApi } from "../ports/gitlab";
+
+export interface ReconcileDependencies {
+  readonly demand: DemandStore;
+  readonly jobsApi: JobsApi;
+  readonly clock: Clock;
+}
+
+export interface ReconcileLimits {
+  /** Projects asked per pass, most recently active first. */
+  readonly projectsPerPass: number;
+  /** Pending jobs read per project. */
+  readonly jobsPerProject: number;
+  /** Jobs we believe pending that GitLab no longer lists, confirmed one by one per pass. */
+  readonly confirmationsPerPass: number;
+  /** No hook for this long while GitLab has pending jobs: the webhook is probably broken. */
+  readonly webhookSilenceSeconds: number;
+}
+
+export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
+  projectsPerPass: 25,
+  jobsPerProject: 100,
+  confirmationsPerPass: 50,
+  webhookSilenceSeconds: 900,
+};
+
+export interface ReconcileReport {
+  readonly projectsChecked: number;
+  /** Pending jobs GitLab has that no hook told us about: now recorded, so the scaler serves them. */
+  readonly lostJobsRecorded: readonly number[];
+  /** Jobs we believed pending that GitLab had finished or started: now recorded as such. */
+  readonly staleJobsClosed: readonly number[];
+  readonly gitlabPendingJobs: number;
+  /** Seconds since the last Job Hook from any active project (undefined: none in the window). */
+  readonly lastHookAgeSeconds?: number;
+  /** GitLab has pending jobs but no hook came for longer than allowed, or hooks were lost. */
+  readonly webhookSuspect: boolean;
+  readonly rateLimited: boolean;
+}
+
+const isJobStatus = (status: string): status is JobStatus =>
+  (JOB_STATUSES as readonly string[]).includes(status);
+
+const eventOf = ({
+  statusRank: _rank,
+  updatedAt: _updated,
+  expiresAt: _expiry,
+  tags: _tags,
+  interrupted: _i,
+  retryClaimed: _r,
+  ...event
+}: JobRecord) => event;
+
+/**
+ * GitLab never redelivers a failed hook and drops rate-limited ones, so demand is checked against
+ * its API: pending jobs of recently active projects that we never heard of are recorded (which
+ * wakes the scaler), and jobs we still think pending but GitLab has moved on are closed.
+ */
+export const reconcileDemand = async (
+  deps: ReconcileDependencies,
+  limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS,
+): Promise<ReconcileReport> => {
+  const now = deps.clock.now();
+  const since = new Date(now.getTime() - PROJECT_ACTIVITY_WINDOW_SECONDS * 1000);
+  const projects = (await deps.demand.listActiveProjects(since))
+    .sort((a, b) => b.lastJobEventAt.localeCompare(a.lastJobEventAt))
+    .slice(0, limits.projectsPerPass);
+  const ours = await deps.demand.listPendingJobs(now);
+  const known = new Set(ours.map((job) => job.jobId));
+  const lostJobsRecorded: number[] = [];
+  const stale: JobRecord[] = [];
+  let gitlabPendingJobs = 0;
+  let rateLimited = false;
+
+  await mapWithConcurrency(projects, 4, async ({ projectId }) => {
+    if (rateLimited) return;
+    let pending: Awaited<ReturnType<JobsApi["listPendingJobs"]>>;
+    try {
+      pending = await deps.jobsApi.listPendingJobs(projectId, limits.jobsPerProject);
+    } catch (error) {
+      if (!(error instanceof GitLabApiError) || !error.retryable) throw error;
+      rateLimited ||= error.status === 429;
+      return;
+    }
+    gitlabPendingJobs += pending.length;
+    for (const job of pending.filter((candidate) => !known.has(candidate.id))) {
+      const outcome = await deps.demand.recordJobEvent(
+        { jobId: job.id, projectId, status: "pending" },
+        now,
+      );
+      if (outcome.kind !== "recorded") continue;
+      await deps.demand.annotateJob(job.id, { tags: job.tagList });
+      lostJobsRecorded.push(job.id);
+    }
+    // Only a complete listing proves a job is no longer pending.
+    if (pending.length < limits.jobsPerProject) {
+      const listed = new Set(pending.map((job) => job.id));
+      stale.push(...ours.filter((job) => job.projectId === projectId && !listed.has(job.jobId)));
+    }
+  });
+
+  const staleJobsClosed: number[] = [];
+  for (const job of stale.slice(0, limits.confirmationsPerPass)) {
+    if (rateLimited) break;
+    const current = await deps.jobsApi.getJob(job.projectId, job.jobId);
+    const status = current ? current.status : "canceled";
+    if (status === "pending" || !isJobStatus(status)) continue;
+    const outcome = await deps.demand.recordJobEvent({ ...eventOf(job), status }, now);
+    if (outcome.kind === "recorded") staleJobsClosed.push(job.jobId);
+  }
+
+  const lastHook = projects
+    .map((project) => Date.parse(project.lastJobEventAt))
+    .sort((a, b) => b - a)[0];
+  const lastHookAgeSeconds =
+    lastHook === undefined ? undefined : Math.round((now.getTime() - lastHook) / 1000);
+  const silent =
+    gitlabPendingJobs > 0 &&
+    (lastHookAgeSeconds ?? Number.POSITIVE_INFINITY) > limits.webhookSilenceSeconds;
+  return {
+    projectsChecked: projects.length,
+    lostJobsRecorded,
+    staleJobsClosed,
+    gitlabPendingJobs,
+    ...(lastHookAgeSeconds !== undefined && { lastHookAgeSeconds }),
+    webhookSuspect: silent || lostJobsRecorded.length > 0,
+    rateLimited,
+  };
+};
+
+/** What one reconciliation reports to CloudWatch. */
+export const reconcileMetrics = (report: ReconcileReport): MetricPoint[] => [
+  { name: MetricName.LostWebhooksRecovered, value: report.lostJobsRecorded.length },
+  { name: MetricName.StaleJobsClosed, value: report.staleJobsClosed.length },
+  { name: MetricName.WebhookSuspect, value: report.webhookSuspect ? 1 : 0 },
+];
