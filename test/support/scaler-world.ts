@@ -3,6 +3,7 @@ import {
   InMemoryDemandStore,
   InMemoryGitlab,
   InMemoryLease,
+  InMemoryPoolControls,
   InMemoryRunnerStore,
   InMemoryTokenDrop,
   parseAutoscalerConfig,
@@ -27,6 +28,7 @@ export const scalerWorld = (config: AutoscalerConfigInput = configInput()) => {
     demand: new InMemoryDemandStore(),
     runners: new InMemoryRunnerStore(),
     lease: new InMemoryLease(),
+    poolControls: new InMemoryPoolControls(),
     clock: { now: () => now },
     advance: (seconds: number) => {
       now = new Date(now.getTime() + seconds * 1000);
@@ -43,6 +45,7 @@ export const scalerWorld = (config: AutoscalerConfigInput = configInput()) => {
     registry: world.gitlab,
     tokens: world.tokens,
     compute: world.compute,
+    poolControls: world.poolControls,
     clock: world.clock,
     newRunnerName: (pool) => `${pool}-${String(++sequence).padStart(4, "0")}`,
   };

@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
+import { runDrain } from "./commands/drain";
 import { runEnqueue } from "./commands/enqueue";
+import { runReap } from "./commands/reap";
 import { runRenderUserData } from "./commands/render-user-data";
 import { runStatus } from "./commands/status";
 import { UsageError } from "./table-target";
@@ -10,6 +12,8 @@ Commands:
   status                what the control plane sees: jobs, runners, pools
   render-user-data      the user-data a launch in a pool sends (no secret in it)
   enqueue               create jobs in the local GitLab double (npm start)
+  reap                  run a reaper pass (--dry-run: only say what it would do, and why)
+  drain                 stop new launches in --pool NAME and let its runners finish (--undo)
 
 Options:
   --json                print one JSON object instead of text (status, enqueue)
@@ -21,6 +25,8 @@ Options:
   --tags a,b            enqueue: the job's tags
   --duration S          enqueue: how long the job runs, in seconds (default 5)
   --count N             enqueue: how many jobs (default 1)
+  --dry-run             reap: change nothing
+  --undo                drain: launch in the pool again
   -h, --help            this text`;
 
 const main = async (argv: string[]): Promise<number> => {
@@ -37,6 +43,8 @@ const main = async (argv: string[]): Promise<number> => {
       tags: { type: "string" },
       duration: { type: "string" },
       count: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      undo: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -55,6 +63,12 @@ const main = async (argv: string[]): Promise<number> => {
       return 0;
     case "enqueue":
       await runEnqueue(values);
+      return 0;
+    case "reap":
+      await runReap({ dryRun: values["dry-run"], json: values.json });
+      return 0;
+    case "drain":
+      await runDrain(values);
       return 0;
     default:
       throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);

@@ -1,5 +1,6 @@
 export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
 export { DynamoLease } from "./adapters/dynamodb/lease";
+export { DynamoPoolControls } from "./adapters/dynamodb/pool-controls";
 export { DynamoRunnerStore } from "./adapters/dynamodb/runner-store";
 export {
   reportsRunnerProgress,
@@ -16,6 +17,7 @@ export { InMemoryCompute } from "./adapters/memory/compute";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
 export { InMemoryGitlab } from "./adapters/memory/gitlab";
 export { InMemoryLease } from "./adapters/memory/lease";
+export { InMemoryPoolControls } from "./adapters/memory/pool-controls";
 export { InMemoryRunnerStore } from "./adapters/memory/runner-store";
 export { StaticWebhookCredentials } from "./adapters/memory/static-credentials";
 export { InMemoryTokenDrop } from "./adapters/memory/token-drop";

@@ -31,6 +31,7 @@ export type {
   RunnerScope,
 } from "./ports/gitlab";
 export type { Lease } from "./ports/lease";
+export type { PoolControls } from "./ports/pool-controls";
 export type {
   CapacityCaps,
   LedgerView,

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
   DynamoLease,
+  DynamoPoolControls,
   DynamoRunnerStore,
   loadConfigFile,
   newRunnerName,
@@ -19,6 +20,7 @@ import { createInstanceEventsHandler } from "@ger/functions/instance-events";
 import { createReaperHandler } from "@ger/functions/reaper";
 import { createScalerHandler } from "@ger/functions/scaler";
 import { createWebhookHandler } from "@ger/functions/webhook";
+import type { Context } from "aws-lambda";
 import { LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
 import { localLambdaContext } from "./lambda-http-adapter";
 import { realEdges, type ScalerEdges, simulatedEdges } from "./scaler-edges";
@@ -74,7 +76,8 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     tableName: settings.TABLE_NAME,
     dynamodbEndpoint: dynamoDbLocal.endpoint,
   };
-  const server = createLocalServer({ webhook, health: () => health });
+  let functions: Record<string, (event: unknown, context: Context) => Promise<unknown>> = {};
+  const server = createLocalServer({ webhook, health: () => health, functions: () => functions });
   server.listen(settings.PORT, settings.HOST);
   await once(server, "listening");
   const baseUrl = `http://${settings.HOST}:${(server.address() as AddressInfo).port}`;
@@ -103,6 +106,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     demand,
     runners: new DynamoRunnerStore(documents, settings.TABLE_NAME),
     lease: new DynamoLease(documents, settings.TABLE_NAME),
+    poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),
     jobsApi: edges.jobsApi,
     registry: edges.registry,
     tokens: edges.tokens,
@@ -118,6 +122,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     controlPlane,
     createObservability("instance-events"),
   );
+  functions = { reaper: reaper as never, scaler: scaler as never };
 
   const poller = pollTableStream({
     dynamodb,

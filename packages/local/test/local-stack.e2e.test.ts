@@ -23,6 +23,8 @@ beforeAll(async () => {
       WEBHOOK_SECRET: undefined,
       SIM_BOOT_DELAY_MS: "300",
       SIM_CHECK_INTERVAL_MS: "100",
+      SCALER_SCHEDULE_SECONDS: "2",
+      REAPER_SCHEDULE_SECONDS: "2",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -149,6 +151,40 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     };
     const ranOn = state.jobs.find((candidate) => candidate.id === job!.id)?.runnerId;
     expect(ranOn).toEqual(expect.any(Number));
+  });
+
+  it("holds a drained pool's jobs until it is undrained", async () => {
+    await cli("drain", "--pool", "linux-arm");
+    const { stdout } = await cli("enqueue", "--tags", "arm64", "--duration", "1", "--json");
+    const [job] = JSON.parse(stdout).jobs as { id: number }[];
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const held = JSON.parse((await cli("status", "--json")).stdout);
+
+    await cli("drain", "--pool", "linux-arm", "--undo");
+    const deadline = Date.now() + 20_000;
+    let status = held;
+    while (
+      status.jobs.find((candidate: { id: number }) => candidate.id === job!.id)?.status !==
+        "success" &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = JSON.parse((await cli("status", "--json")).stdout);
+    }
+
+    expect(held.jobs.find((candidate: { id: number }) => candidate.id === job!.id)?.status).toBe(
+      "pending",
+    );
+    expect(held.runners).toEqual([]);
+    expect(status.jobs.find((candidate: { id: number }) => candidate.id === job!.id)?.status).toBe(
+      "success",
+    );
+  });
+
+  it("says what a reaper pass would do without doing it", async () => {
+    const { stdout } = await cli("reap", "--dry-run");
+
+    expect(stdout).toMatch(/the reaper would do/);
   });
 
   it("leaves nothing behind once the work is done: no runner, no GitLab runner, no slot", async () => {

@@ -7,6 +7,7 @@ import type { Compute } from "../ports/compute";
 import type { DemandStore } from "../ports/demand-store";
 import type { RunnerRegistry, RunnerScope } from "../ports/gitlab";
 import type { Lease } from "../ports/lease";
+import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import type { RunnerRecord } from "../runners/runner-record";
@@ -21,6 +22,7 @@ export interface ReaperDependencies {
   readonly compute: Compute;
   readonly clock: Clock;
   readonly lease: Lease;
+  readonly poolControls: PoolControls;
 }
 
 export interface ReaperReport {
@@ -138,11 +140,12 @@ export const runReaperPass = async (
     return { skipped: true, ...empty };
   }
   try {
-    const [runners, instances, gitlabRunners, pending] = await Promise.all([
+    const [runners, instances, gitlabRunners, pending, drainedPools] = await Promise.all([
       deps.runners.listLive(),
       deps.compute.listInstances(),
       listOurGitlabRunners(deps),
       pendingByPool(deps, now),
+      deps.poolControls.drainedPools(),
     ]);
     const actions = decideReaperActions({
       now,
@@ -151,6 +154,7 @@ export const runReaperPass = async (
       instances,
       gitlabRunners,
       pendingByPool: pending,
+      drainedPools,
     });
     if (dryRun) return { skipped: false, ...empty, actions };
     const budget = options.maxActions ?? 50;

@@ -47,6 +47,8 @@ export interface ReaperFacts {
   readonly gitlabRunners: readonly Pick<GitlabRunner, "id" | "description">[];
   /** Pending jobs routed to each pool. */
   readonly pendingByPool: Readonly<Record<string, number>>;
+  /** Pools an operator drained: no warm runners are kept there. */
+  readonly drainedPools: ReadonlySet<string>;
 }
 
 const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
@@ -107,7 +109,9 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
   for (const [poolName, idle] of idleByPool) {
     const pool = pools.get(poolName);
     const settings = pool ? poolSettingsAt(pool, now) : { idleCount: 0, idleTimeSeconds: 0 };
-    const keep = Math.max(settings.idleCount, facts.pendingByPool[poolName] ?? 0);
+    const keep = facts.drainedPools.has(poolName)
+      ? 0
+      : Math.max(settings.idleCount, facts.pendingByPool[poolName] ?? 0);
     const newestFirst = [...idle].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
     for (const runner of newestFirst.slice(keep)) {
       if (secondsSince(runner.updatedAt, now) > settings.idleTimeSeconds)

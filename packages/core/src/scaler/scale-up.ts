@@ -6,6 +6,7 @@ import { runnersToStart } from "../pools/scaling-policy";
 import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
+import type { PoolControls } from "../ports/pool-controls";
 import { type RunnerRecord, supplyOf } from "../runners/runner-record";
 import { type LaunchDependencies, type LaunchOutcome, launchRunner } from "./launch-runner";
 import { resolveJobTags } from "./resolve-tags";
@@ -13,6 +14,7 @@ import { resolveJobTags } from "./resolve-tags";
 export interface ScalerDependencies extends LaunchDependencies {
   readonly demand: DemandStore;
   readonly jobsApi: JobsApi;
+  readonly poolControls: PoolControls;
   readonly newRunnerName: (pool: string) => string;
 }
 
@@ -87,16 +89,19 @@ export const runScalerPass = async (
   let globalInUse = ledger.global;
   let launchBudget = limits.launchesPerPass;
   let quotaExceeded: string | undefined;
+  // A drained pool launches nothing; its jobs go to the next pool that matches them.
+  const drained = await deps.poolControls.drainedPools();
+  const open = pools.filter((pool) => !drained.has(pool.name));
   const starved = new Set<string>();
   // Jobs a starved pool could not cover, offered to the next pools that match them.
   const spilled = new Set<number>();
   const reports: PoolReport[] = [];
 
   for (const pool of pools) {
-    const candidates = pools.filter((candidate) => !starved.has(candidate.name));
+    const candidates = open.filter((candidate) => !starved.has(candidate.name));
     const demand = routable.filter((job) => {
       const tags = resolution.tags.get(job.jobId) ?? [];
-      return routeJob(spilled.has(job.jobId) ? candidates : pools, tags)?.name === pool.name;
+      return routeJob(spilled.has(job.jobId) ? candidates : open, tags)?.name === pool.name;
     });
     const poolRunners = live.filter((runner) => runner.pool === pool.name);
     const settings = poolSettingsAt(pool, now);

@@ -12,8 +12,12 @@ import { type Observability, publishMetrics } from "../shared/observability";
 
 export interface ReaperResult {
   readonly reap: Omit<ReaperReport, "actions">;
+  readonly actions: readonly ReturnType<typeof summarize>[];
   readonly reconcile?: ReconcileReport;
 }
+
+/** The schedule sends no payload; an operator may invoke it with `{"dryRun": true}` (cli reap --dry-run). */
+export type ReaperEvent = { readonly dryRun?: boolean; readonly source?: string } | undefined;
 
 /**
  * The reaper Lambda, on a one-minute schedule: retire what is done or lost, clean orphans, then
@@ -23,14 +27,15 @@ export const createReaperHandler = (
   deps: ReaperDependencies & ReconcileDependencies,
   { logger, metrics }: Observability,
 ) =>
-  middy<unknown, ReaperResult>()
+  middy<ReaperEvent, ReaperResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async () => {
-      const { actions, ...reap } = await runReaperPass(deps);
-      logger.info("reaper pass", { ...reap, actions: actions.map(summarize) });
+    .handler(async (event) => {
+      const { actions, ...reap } = await runReaperPass(deps, { dryRun: event?.dryRun === true });
+      const summary = actions.map(summarize);
+      logger.info(reap.dryRun ? "reaper dry run" : "reaper pass", { ...reap, actions: summary });
+      if (reap.dryRun || reap.skipped) return { reap, actions: summary };
       publishMetrics(metrics, reaperMetrics({ ...reap, actions }));
-      if (reap.skipped) return { reap };
       const reconcile = await reconcileDemand(deps);
       const log = reconcile.webhookSuspect ? logger.error.bind(logger) : logger.info.bind(logger);
       log(
@@ -40,7 +45,7 @@ export const createReaperHandler = (
         { ...reconcile },
       );
       publishMetrics(metrics, reconcileMetrics(reconcile));
-      return { reap, reconcile };
+      return { reap, actions: summary, reconcile };
     });
 
 const summarize = (action: ReaperReport["actions"][number]) => {

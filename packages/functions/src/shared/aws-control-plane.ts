@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
   DynamoLease,
+  DynamoPoolControls,
   DynamoRunnerStore,
   Ec2FleetCompute,
   GitLabRestClient,
@@ -43,6 +44,7 @@ export const awsControlPlane = (env: NodeJS.ProcessEnv) => {
     demand: new DynamoDemandStore(documents, settings.TABLE_NAME),
     runners: new DynamoRunnerStore(documents, settings.TABLE_NAME),
     lease: new DynamoLease(documents, settings.TABLE_NAME),
+    poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),
     jobsApi: gitlab,
     registry: gitlab,
     tokens: new SsmTokenDrop(new SSMClient({}), {

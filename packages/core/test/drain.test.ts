@@ -1,0 +1,80 @@
+import type { PoolControls } from "@ger/core/types";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configInput } from "../../../test/support/config";
+import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
+import { scalerWorld } from "../../../test/support/scaler-world";
+import {
+  DynamoPoolControls,
+  InMemoryPoolControls,
+  runReaperPass,
+  runScalerPass,
+} from "../src/index";
+
+describe("draining a pool", () => {
+  it("stops new launches in it", async () => {
+    const world = scalerWorld();
+    await world.poolControls.setDrained("linux-arm", true);
+    await world.addPendingJob(71, ["linux"]);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.pools[0]).toMatchObject({ pool: "linux-arm", pending: 0, started: 0 });
+    expect(world.compute.launchCalls).toBe(0);
+  });
+
+  it("sends its jobs to the next pool that matches them", async () => {
+    const config = configInput();
+    config.pools[1] = { ...config.pools[1]!, tags: ["linux", "gpu"] };
+    const world = scalerWorld(config);
+    await world.poolControls.setDrained("linux-arm", true);
+    await world.addPendingJob(72, ["linux"]);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.pools[1]).toMatchObject({ pool: "gpu", pending: 1, launched: 1 });
+  });
+
+  it("lets the reaper retire its warm runners despite idle_count", async () => {
+    const world = scalerWorld();
+    world.setTime("2026-11-23T08:00:00Z"); // office hours in Berlin: idle_count 2
+    await runScalerPass(world.deps);
+    for (const runner of await world.runners.listLive()) {
+      await world.runners.transition(
+        runner.name,
+        ["booting"],
+        { state: "idle" },
+        world.clock.now(),
+      );
+    }
+    await world.poolControls.setDrained("linux-arm", true);
+    world.advance(1300);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.retired).toEqual({ idle_timeout: 2 });
+  });
+});
+
+let table: TestTable;
+beforeAll(async () => {
+  table = await createTestTable();
+});
+afterAll(() => table.drop());
+
+describe.each([
+  ["in memory", (): PoolControls => new InMemoryPoolControls()],
+  [
+    "DynamoDB Local",
+    (): PoolControls => new DynamoPoolControls(table.documentClient, table.tableName),
+  ],
+])("PoolControls contract: %s", (_, makeControls) => {
+  it("drains and undrains pools", async () => {
+    const controls = makeControls();
+
+    await controls.setDrained("a", true);
+    await controls.setDrained("b", true);
+    await controls.setDrained("a", false);
+
+    expect([...(await controls.drainedPools())]).toEqual(["b"]);
+  });
+});
