@@ -11,6 +11,7 @@ import {
 } from "@ger/local";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { gitlabHeaders, jobHook, TEST_TOKEN } from "../support/gitlab";
+import { measureApiCallsPerJob } from "./api-calls";
 import { measureBundle } from "./bundle";
 import { measureDecisionLatency } from "./decision-latency";
 import { summarize, timeEach } from "./stats";
@@ -118,6 +119,7 @@ try {
   });
   const unmuteDecisions = muteStdout();
   const decisionLatency = await measureDecisionLatency(100);
+  const apiCalls = await measureApiCallsPerJob(100);
   unmuteDecisions();
   const handlerLatency = summarize(handlerSamples);
   const putLatency = summarize(putSamples);
@@ -157,6 +159,7 @@ try {
         `p99 ratio        ${report.p99RatioToBarePutItem} (target <= 2)`,
         `bundle           ${(bundle.bytes / 1024).toFixed(0)} KiB minified, ${(bundle.gzipBytes / 1024).toFixed(0)} KiB gzip`,
         `decision         p50 ${decisionLatency.p50Ms} ms  p95 ${decisionLatency.p95Ms} ms  (Job Hook fired -> launch requested, local stack)`,
+        `API calls        ${apiCalls.gitlabCallsPerJob} GitLab + ${apiCalls.ec2CallsPerJob} EC2 per job (${apiCalls.jobs} jobs in one burst, drained in ${apiCalls.secondsToDrain} s)`,
         `module load      p50 ${bundle.moduleLoad.p50Ms} ms  max-of-${bundle.moduleLoad.samples} p99 ${bundle.moduleLoad.p99Ms} ms  RSS ${bundle.rssAfterLoadMiB} MiB`,
       ].join("\n"),
     );

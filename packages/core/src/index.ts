@@ -38,6 +38,7 @@ export { poolCanRun, routeJob } from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
+export { TokenBucket } from "./rate-limit/token-bucket";
 export { retireRunner, runReaperPass } from "./reaper/reap";
 export {
   decideReaperActions,

@@ -21,6 +21,8 @@ export const MetricName = {
   OrphansCleaned: "OrphansCleaned",
   BusyRunnersSpared: "BusyRunnersSpared",
   InstanceEvents: "InstanceEvents",
+  InstanceEventsReceived: "InstanceEventsReceived",
+  ReaperPasses: "ReaperPasses",
   JobsRetried: "JobsRetried",
   LostWebhooksRecovered: "LostWebhooksRecovered",
   StaleJobsClosed: "StaleJobsClosed",

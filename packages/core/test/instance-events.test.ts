@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { scalerWorld } from "../../../test/support/scaler-world";
-import { handleInstanceEvent, observeJobProgress, runScalerPass } from "../src/index";
+import {
+  handleInstanceEvent,
+  observeJobProgress,
+  runReaperPass,
+  runScalerPass,
+} from "../src/index";
 
 const busyRunner = async () => {
   const world = scalerWorld();
@@ -107,5 +112,49 @@ describe("handleInstanceEvent", () => {
 
     expect(outcome).toBe("retired");
     expect(world.compute.terminateCalls).toBe(1);
+  });
+});
+
+describe("retiring one runner from two events at once", () => {
+  it("does the work once: one GitLab deletion, one release", async () => {
+    const { world, runner } = await busyRunner();
+
+    const outcomes = await Promise.all([
+      handleInstanceEvent(world.deps, {
+        kind: "state_change",
+        instanceId: runner.instanceId!,
+        state: "shutting-down",
+      }),
+      handleInstanceEvent(world.deps, {
+        kind: "state_change",
+        instanceId: runner.instanceId!,
+        state: "terminated",
+      }),
+    ]);
+
+    expect([...outcomes].sort()).toEqual(["ignored", "retired"]);
+    expect(world.gitlab.calls.deleteRunner).toBe(1);
+    expect(await world.runners.ledger()).toEqual({ global: 0, byPool: { "linux-arm": 0 } });
+  });
+
+  it("is finished by the reaper when it died part-way", async () => {
+    const { world, runner } = await busyRunner();
+    world.gitlab.failures.push(500);
+    await expect(
+      handleInstanceEvent(world.deps, {
+        kind: "state_change",
+        instanceId: runner.instanceId!,
+        state: "terminated",
+      }),
+    ).rejects.toThrow("500");
+    const stuck = await world.runners.get(runner.name);
+    world.advance(121);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(stuck).toMatchObject({ state: "retiring" });
+    expect(report.retired).toEqual({ retirement_retry: 1 });
+    expect(world.gitlab.runners.size).toBe(0);
+    expect(await world.runners.listLive()).toEqual([]);
   });
 });

@@ -95,7 +95,11 @@ const stillNeeded = async (deps: ReaperDependencies, runner: RunnerRecord): Prom
   return false;
 };
 
-/** Terminates, deletes the GitLab runner and the token, then releases the slot: release last, so a failure is retried. */
+/**
+ * Claims the runner (→ retiring: concurrent retirements of one runner do the work once), terminates
+ * its instance, deletes its GitLab runner and token, then releases the slot. Release comes last,
+ * so a retirement that fails part-way stays `retiring` and the reaper finishes it.
+ */
 export const retireRunner = async (
   deps: Pick<ReaperDependencies, "compute" | "registry" | "tokens" | "runners" | "clock">,
   runner: RunnerRecord,
@@ -104,13 +108,20 @@ export const retireRunner = async (
     terminate = true,
   }: { instanceIds?: readonly string[]; terminate?: boolean } = {},
 ): Promise<boolean> => {
+  const claimed = await deps.runners.transition(
+    runner.name,
+    [runner.state],
+    { state: "retiring" },
+    deps.clock.now(),
+  );
+  if (!claimed) return false;
   const instances = [
     ...new Set([...instanceIds, ...(runner.instanceId ? [runner.instanceId] : [])]),
   ];
   if (terminate && instances.length > 0) await deps.compute.terminate(instances);
   if (runner.gitlabRunnerId !== undefined) await deps.registry.deleteRunner(runner.gitlabRunnerId);
   await deps.tokens.remove(runner.name);
-  return deps.runners.release(runner.name, [runner.state], deps.clock.now());
+  return deps.runners.release(runner.name, ["retiring"], deps.clock.now());
 };
 
 /**

@@ -12,7 +12,11 @@ export const STALLED_LAUNCH_SECONDS = 600;
 /** EC2's listing lags a launch by a little; an instance missing for less is not yet "gone". */
 export const INSTANCE_LISTING_LAG_SECONDS = 60;
 
+/** A retirement that has not finished in this long died part-way; the reaper does it again. */
+export const RETIREMENT_RETRY_SECONDS = 120;
+
 export type RetireReason =
+  | "retirement_retry"
   | "finished"
   | "boot_timeout"
   | "idle_timeout"
@@ -90,7 +94,9 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
       runner.instanceId !== undefined &&
       !facts.instances.some((instance) => instance.instanceId === runner.instanceId) &&
       age > INSTANCE_LISTING_LAG_SECONDS;
-    if (LAUNCHING.has(runner.state)) {
+    if (runner.state === "retiring") {
+      if (age > RETIREMENT_RETRY_SECONDS) retire(runner, "retirement_retry");
+    } else if (LAUNCHING.has(runner.state)) {
       if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch");
     } else if (runner.state === "finished") {
       retire(runner, "finished");

@@ -5,7 +5,8 @@ import type { PoolSupply } from "../pools/scaling-policy";
  * crash anywhere leaves a record the reaper can finish or roll back:
  * reserved (slot taken) → registered (GitLab runner created, token stored) → launching (fleet
  * request sent) → booting (instance id known) → idle (polling GitLab) → busy (running its job) →
- * finished (job done, instance powering off) → gone (instance, GitLab runner, token, slot released).
+ * finished (job done, instance powering off) → retiring (claimed by one retirement) → gone
+ * (instance, GitLab runner, token, slot released).
  */
 export const RUNNER_STATES = [
   "reserved",
@@ -15,6 +16,7 @@ export const RUNNER_STATES = [
   "idle",
   "busy",
   "finished",
+  "retiring",
   "gone",
 ] as const;
 
@@ -46,6 +48,7 @@ const PHASE: Readonly<Record<Exclude<RunnerState, "gone">, keyof PoolSupply>> = 
   idle: "idle",
   busy: "busy",
   finished: "draining",
+  retiring: "draining",
 };
 
 /** Counts a pool's live runners by the phases the scaling policy reasons about. */

@@ -16,6 +16,7 @@ export const createInstanceEventsHandler = (
     .use(logMetrics(metrics))
     .handler(async (event) => {
       const instanceEvent = toInstanceEvent(event);
+      publishMetrics(metrics, [{ name: MetricName.InstanceEventsReceived, value: 1 }]);
       if (!instanceEvent) {
         logger.warn("not an EC2 event this function handles", {
           detailType: (event as Record<string, unknown>)?.["detail-type"],

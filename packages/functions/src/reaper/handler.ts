@@ -1,6 +1,12 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { reaperMetrics, reconcileDemand, reconcileMetrics, runReaperPass } from "@ger/core";
+import {
+  MetricName,
+  reaperMetrics,
+  reconcileDemand,
+  reconcileMetrics,
+  runReaperPass,
+} from "@ger/core";
 import type {
   ReaperDependencies,
   ReaperReport,
@@ -33,6 +39,8 @@ export const createReaperHandler = (
     .handler(async (event) => {
       const { actions, ...reap } = await runReaperPass(deps, { dryRun: event?.dryRun === true });
       const summary = actions.map(summarize);
+      // Counted on every invocation, so the EMF blob is never empty.
+      publishMetrics(metrics, [{ name: MetricName.ReaperPasses, value: 1 }]);
       logger.info(reap.dryRun ? "reaper dry run" : "reaper pass", { ...reap, actions: summary });
       if (reap.dryRun || reap.skipped) return { reap, actions: summary };
       publishMetrics(metrics, reaperMetrics({ ...reap, actions }));

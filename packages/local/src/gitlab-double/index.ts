@@ -9,6 +9,8 @@ export interface GitlabDouble {
   readonly adminToken: string;
   readonly model: GitlabDoubleModel;
   readonly faults: Fault[];
+  /** GitLab API calls received, by route (the runner-side API excluded). */
+  readonly apiCalls: Map<string, number>;
   readonly webhooks?: WebhookSender;
   stop(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export const startGitlabDouble = async (
     adminToken,
     model,
     faults: server.faults,
+    apiCalls: server.apiCalls,
     ...(webhooks && { webhooks }),
     stop: async () => {
       await webhooks?.settled();

@@ -14,6 +14,8 @@ interface Context {
   readonly model: GitlabDoubleModel;
   readonly adminToken: string;
   readonly faults: Fault[];
+  /** Calls to the API (not the runner-side one), by "METHOD /route", for measuring. */
+  readonly apiCalls: Map<string, number>;
 }
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -175,7 +177,10 @@ const adminRoute = (
 ): Reply => {
   for (const [routeMethod, pattern, handler] of ADMIN_ROUTES) {
     const match = routeMethod === method ? pattern.exec(path) : null;
-    if (match) return handler(context.model, match.slice(1), body, query);
+    if (!match) continue;
+    const key = `${method} ${pattern.source}`;
+    context.apiCalls.set(key, (context.apiCalls.get(key) ?? 0) + 1);
+    return handler(context.model, match.slice(1), body, query);
   }
   return message(404, "404 Not Found");
 };
@@ -299,8 +304,8 @@ const route = async (context: Context, request: IncomingMessage): Promise<Reply>
 export const createGitlabDoubleServer = (
   model: GitlabDoubleModel,
   adminToken: string,
-): Server & { faults: Fault[] } => {
-  const context: Context = { model, adminToken, faults: [] };
+): Server & { faults: Fault[]; apiCalls: Map<string, number> } => {
+  const context: Context = { model, adminToken, faults: [], apiCalls: new Map() };
   const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
     const reply = await route(context, request);
     response.writeHead(reply.status, {
@@ -309,5 +314,5 @@ export const createGitlabDoubleServer = (
     });
     response.end(reply.body !== undefined ? JSON.stringify(reply.body) : undefined);
   });
-  return Object.assign(server, { faults: context.faults });
+  return Object.assign(server, { faults: context.faults, apiCalls: context.apiCalls });
 };

@@ -9,6 +9,7 @@ import type {
   RunnerRegistry,
   RunnerScope,
 } from "../../ports/gitlab";
+import { TokenBucket } from "../../rate-limit/token-bucket";
 
 export interface GitLabRestOptions {
   /** e.g. https://gitlab.example.com (no /api/v4). */
@@ -20,6 +21,11 @@ export interface GitLabRestOptions {
   readonly maxAttempts?: number;
   /** Longest wait honoured from Retry-After before giving up to the next pass. */
   readonly maxRetryAfterSeconds?: number;
+  /**
+   * This client's share of the token's API budget (GitLab.com: 2,000 requests a minute per user,
+   * the jobs listing 600). Calls beyond it wait rather than draw 429s. Default 600 a minute.
+   */
+  readonly budget?: TokenBucket;
 }
 
 interface RequestOptions {
@@ -44,12 +50,14 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly maxRetryAfterSeconds: number;
+  private readonly budget: TokenBucket;
 
   constructor(private readonly options: GitLabRestOptions) {
     this.api = `${options.baseUrl.replace(/\/+$/, "")}/api/v4`;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 10;
+    this.budget = options.budget ?? new TokenBucket(10, 50);
   }
 
   async createRunner(request: CreateRunnerRequest): Promise<CreatedRunner> {
@@ -179,6 +187,7 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
     // A POST that GitLab answered with 5xx may have been applied: only 429 (refused) is repeated.
     const repeatable = method !== "POST";
     for (let attempt = 1; ; attempt++) {
+      await this.budget.take();
       const response = await fetch(`${this.api}${path}`, {
         method,
         headers: {

@@ -24,6 +24,7 @@ export class InMemoryCompute implements Compute {
   readonly failures: Exclude<LaunchResult, { kind: "launched" }>[] = [];
   launchCalls = 0;
   terminateCalls = 0;
+  listCalls = 0;
   private nextId = 1;
 
   async launch({ runnerName, pool }: LaunchRequest): Promise<LaunchResult> {
@@ -54,6 +55,7 @@ export class InMemoryCompute implements Compute {
   }
 
   async listInstances(): Promise<ComputeInstance[]> {
+    this.listCalls += 1;
     return [...this.instances.values()]
       .filter((instance) => instance.state !== "terminated")
       .map(({ instanceId, runnerName, pool, state, launchedAt }) => ({

@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort, loadLocalSettings, startLocalStack } from "@ger/local";
+
+/**
+ * GitLab and EC2 calls the control plane makes per job, in the local stack: a burst of `jobs` jobs
+ * enqueued at once, run to success, and everything retired. The runners' own calls
+ * (jobs/request, job updates) are GitLab's load, not the control plane's, and are not counted.
+ */
+export const measureApiCallsPerJob = async (jobs: number) => {
+  const stack = await startLocalStack(
+    loadLocalSettings({
+      PORT: String(await freePort()),
+      TABLE_NAME: "bench-api-calls",
+      SIM_BOOT_DELAY_MS: "200",
+      SIM_CHECK_INTERVAL_MS: "200",
+      SCALER_SCHEDULE_SECONDS: "5",
+      REAPER_SCHEDULE_SECONDS: "5",
+    }),
+  );
+  const { double, simulatedEc2 } = stack.edges;
+  if (!double || !simulatedEc2) throw new Error("the API-call bench needs the simulated edges");
+  const started = performance.now();
+  try {
+    const ids = Array.from(
+      { length: jobs },
+      () => double.model.enqueue({ projectId: 1, tags: ["linux"], durationSeconds: 1 }).id,
+    );
+    const finished = () => ids.every((id) => double.model.jobs.get(id)?.status === "success");
+    const deadline = Date.now() + 300_000;
+    while ((!finished() || double.model.runners.size > 0) && Date.now() < deadline)
+      await sleep(250);
+    if (!finished()) throw new Error("the jobs did not all finish within 5 minutes");
+    const gitlabByRoute = Object.fromEntries(double.apiCalls);
+    const gitlab = [...double.apiCalls.values()].reduce((sum, count) => sum + count, 0);
+    const ec2 = {
+      createFleet: simulatedEc2.launchCalls,
+      terminate: simulatedEc2.terminateCalls,
+      describe: simulatedEc2.listCalls,
+    };
+    const ec2Total = ec2.createFleet + ec2.terminate + ec2.describe;
+    return {
+      jobs,
+      secondsToDrain: Math.round((performance.now() - started) / 100) / 10,
+      gitlabCallsPerJob: Math.round((gitlab / jobs) * 100) / 100,
+      ec2CallsPerJob: Math.round((ec2Total / jobs) * 100) / 100,
+      gitlabByRoute,
+      ec2,
+      leftBehind: { gitlabRunners: double.model.runners.size },
+    };
+  } finally {
+    await stack.stop();
+  }
+};
