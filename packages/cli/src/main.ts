@@ -17,7 +17,7 @@ Commands:
 
 Options:
   --json                print one JSON object instead of text (status, enqueue)
-  --config FILE         the autoscaler config (default: autoscaler.config.ts)
+  --config FILE         the autoscaler config (default: AUTOSCALER_CONFIG, or autoscaler.config.ts)
   --endpoint URL        read DynamoDB at URL (default: the local stack on PORT, or TABLE_NAME in AWS)
   --table NAME          the table to read (default: TABLE_NAME, or the local stack's)
   --pool NAME           render-user-data: the pool (default: the first)

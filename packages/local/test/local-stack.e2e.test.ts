@@ -24,6 +24,8 @@ beforeAll(async () => {
       SIM_BOOT_DELAY_MS: "300",
       SIM_CHECK_INTERVAL_MS: "100",
       SCALER_SCHEDULE_SECONDS: "2",
+      // Runners that find no job give up after 2 s, as with a short idle_time.
+      AUTOSCALER_CONFIG: "test/support/e2e.config.json",
       REAPER_SCHEDULE_SECONDS: "2",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -53,7 +55,7 @@ const webhook = (body: unknown, headers: Record<string, string>) =>
 const cli = (...args: string[]) =>
   run("npx", ["tsx", "packages/cli/src/main.ts", ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, PORT: String(port), AUTOSCALER_CONFIG: "test/support/e2e.config.json" },
   });
 
 describe("npm start + npm run cli (the README's walk-through)", () => {
@@ -151,7 +153,7 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     };
     const ranOn = state.jobs.find((candidate) => candidate.id === job!.id)?.runnerId;
     expect(ranOn).toEqual(expect.any(Number));
-  });
+  }, 60_000);
 
   it("holds a drained pool's jobs until it is undrained", async () => {
     await cli("drain", "--pool", "linux-arm");
@@ -179,7 +181,7 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     expect(status.jobs.find((candidate: { id: number }) => candidate.id === job!.id)?.status).toBe(
       "success",
     );
-  });
+  }, 60_000);
 
   it("says what a reaper pass would do without doing it", async () => {
     const { stdout } = await cli("reap", "--dry-run");
@@ -225,7 +227,7 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     expect(status.runners).toEqual([]);
     expect(status.slotsInUse).toBe(0);
     expect(gitlabRunners).toEqual([]);
-  });
+  }, 60_000);
 });
 
 const health = async () =>

@@ -11,7 +11,7 @@ export interface DrainOptions {
 
 /** `drain --pool NAME [--undo]`: no new launches there; its runners finish their jobs and go. */
 export const runDrain = async (options: DrainOptions): Promise<void> => {
-  const config = await loadConfigFile(options.config);
+  const config = await loadConfigFile(options.config ?? process.env.AUTOSCALER_CONFIG);
   const names = config.pools.map((pool) => pool.name);
   if (!options.pool || !names.includes(options.pool)) {
     throw new UsageError(`drain needs --pool, one of: ${names.join(", ")}`);

@@ -6,7 +6,7 @@ export const runRenderUserData = async (options: {
   pool?: string;
   config?: string;
 }): Promise<void> => {
-  const config = await loadConfigFile(options.config);
+  const config = await loadConfigFile(options.config ?? process.env.AUTOSCALER_CONFIG);
   const names = config.pools.map((pool) => pool.name);
   const pool = options.pool
     ? config.pools.find((candidate) => candidate.name === options.pool)

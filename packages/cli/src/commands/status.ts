@@ -17,7 +17,7 @@ export interface StatusOptions {
 
 /** `status`: jobs, runners and pools as the control plane's table holds them. */
 export const runStatus = async (options: StatusOptions): Promise<void> => {
-  const config = await loadConfigFile(options.config);
+  const config = await loadConfigFile(options.config ?? process.env.AUTOSCALER_CONFIG);
   const target = await resolveTableTarget(options, process.env);
   try {
     const status = await readControlPlaneStatus({
