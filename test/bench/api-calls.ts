@@ -11,6 +11,8 @@ export const measureApiCallsPerJob = async (jobs: number) => {
     loadLocalSettings({
       PORT: String(await freePort()),
       TABLE_NAME: "bench-api-calls",
+      // Runners that find no job (another took it) give up after 2 s instead of the default 5 min.
+      AUTOSCALER_CONFIG: "test/support/e2e.config.json",
       SIM_BOOT_DELAY_MS: "200",
       SIM_CHECK_INTERVAL_MS: "200",
       SCALER_SCHEDULE_SECONDS: "5",
