@@ -147,6 +147,7 @@ try {
       from: "pending Job Hook fired",
       to: "EC2 launch requested",
     },
+    apiCalls,
   };
   if (asJson) {
     console.log(JSON.stringify(report));

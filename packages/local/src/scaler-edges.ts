@@ -52,7 +52,10 @@ export const simulatedEdges = async (
     compute: simulatedEc2,
     double,
     simulatedEc2,
-    stop: () => double.stop(),
+    stop: async () => {
+      simulatedEc2.stop();
+      await double.stop();
+    },
   };
 };
 

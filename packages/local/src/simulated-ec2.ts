@@ -19,6 +19,8 @@ export interface SimulatedEc2Options {
  */
 export class SimulatedEc2 extends InMemoryCompute {
   private readonly running = new Set<Promise<void>>();
+  /** Ends every simulated instance's wait at once when the stack stops. */
+  private readonly shutdown = new AbortController();
 
   constructor(private readonly options: SimulatedEc2Options) {
     super();
@@ -37,6 +39,11 @@ export class SimulatedEc2 extends InMemoryCompute {
     return result;
   }
 
+  /** Powers every simulated instance off now. */
+  stop(): void {
+    this.shutdown.abort();
+  }
+
   /** Resolves when every simulated instance has powered off. */
   async settled(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running);
@@ -53,7 +60,11 @@ export class SimulatedEc2 extends InMemoryCompute {
     instanceId: string,
     { runnerName, waitTimeoutSeconds }: LaunchRequest,
   ): Promise<void> {
-    await sleep(this.options.bootDelayMs);
+    try {
+      await sleep(this.options.bootDelayMs, undefined, { signal: this.shutdown.signal });
+    } catch {
+      return;
+    }
     this.setState(instanceId, "running");
     try {
       // The real instance polls SSM until the scaler grants it its token.
