@@ -9,7 +9,7 @@ export {
   wakesScaler,
 } from "./adapters/dynamodb/scaler-wake";
 export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
-export { Ec2FleetCompute } from "./adapters/ec2/fleet-compute";
+export { Ec2FleetCompute, launchTemplatesSetting } from "./adapters/ec2/fleet-compute";
 export { launchTemplateData } from "./adapters/ec2/launch-template";
 export { TAG_KEYS } from "./adapters/ec2/tags";
 export { GitLabRestClient } from "./adapters/gitlab/rest-client";

@@ -1,4 +1,4 @@
-import { ConfigurationError, parseEnvironment } from "@ger/core";
+import { ConfigurationError, launchTemplatesSetting, parseEnvironment } from "@ger/core";
 import * as v from "valibot";
 
 /** The documented default, so that a first `npm start` and the README's curl agree. */
@@ -16,15 +16,6 @@ const integer = (min: number, max: number) =>
     v.maxValue(max),
   );
 const port = integer(1, 65535);
-
-const launchTemplates = v.pipe(
-  v.string(),
-  v.parseJson(undefined, "must be JSON"),
-  v.record(
-    v.string(),
-    v.object({ launchTemplateId: v.pipe(v.string(), v.startsWith("lt-")), version: v.string() }),
-  ),
-);
 
 const localEnvironment = v.object({
   PORT: v.optional(port, String(DEFAULT_LOCAL_PORT)),
@@ -49,7 +40,7 @@ const localEnvironment = v.object({
   /** Set all of these to drive a real GitLab and real EC2 instead of the double and the simulation. */
   GITLAB_URL: v.optional(v.pipe(v.string(), v.url())),
   GITLAB_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1))),
-  LAUNCH_TEMPLATES: v.optional(launchTemplates),
+  LAUNCH_TEMPLATES: v.optional(launchTemplatesSetting),
   AWS_ACCOUNT_ID: v.optional(
     v.pipe(v.string(), v.regex(/^\d{12}$/, "must be a 12-digit account id")),
   ),

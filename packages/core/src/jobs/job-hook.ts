@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { JobEvent } from "./job-event";
-import { JOB_STATUSES, type JobStatus } from "./job-status";
+import { isJobStatus, type JobStatus } from "./job-status";
 import { parseGitlabTimestamp } from "./timestamps";
 
 // JSON numbers above 2^53 lose digits silently; GitLab ids are far below, so refuse rather than guess.
@@ -50,9 +50,6 @@ export type JobHookParseResult =
   /** A status this version does not know: GitLab added one. Ignored, never an error, so the hook stays enabled. */
   | { readonly kind: "unknown_status"; readonly jobId: number; readonly status: string }
   | { readonly kind: "invalid"; readonly issues: readonly string[] };
-
-const isJobStatus = (status: string): status is JobStatus =>
-  (JOB_STATUSES as readonly string[]).includes(status);
 
 const firstTimestamp = (...values: (string | null | undefined)[]): string | undefined => {
   for (const value of values) {

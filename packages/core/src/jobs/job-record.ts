@@ -78,3 +78,14 @@ export const applyJobEvent = (
     ...(existing && { previousStatus: existing.status }),
   };
 };
+
+/** The GitLab part of a record: what an event about the same job would carry. */
+export const jobEventOf = ({
+  statusRank: _rank,
+  updatedAt: _updated,
+  expiresAt: _expiry,
+  tags: _tags,
+  interrupted: _interrupted,
+  retryClaimed: _retryClaimed,
+  ...event
+}: JobRecord): JobEvent => event;

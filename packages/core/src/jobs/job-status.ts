@@ -42,3 +42,6 @@ export const statusRank = (status: JobStatus): number => STATUS_RANK[status];
 
 export const isFinished = (status: JobStatus): boolean =>
   STATUS_RANK[status] === STATUS_RANK.success;
+
+export const isJobStatus = (status: string): status is JobStatus =>
+  (JOB_STATUSES as readonly string[]).includes(status);

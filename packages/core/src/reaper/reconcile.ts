@@ -1,7 +1,7 @@
 import { mapWithConcurrency } from "../concurrency";
 import { GitLabApiError } from "../errors";
-import type { JobRecord } from "../jobs/job-record";
-import { JOB_STATUSES, type JobStatus } from "../jobs/job-status";
+import { type JobRecord, jobEventOf } from "../jobs/job-record";
+import { isJobStatus } from "../jobs/job-status";
 import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
 import { MetricName, type MetricPoint } from "../metrics";
 import type { Clock } from "../ports/clock";
@@ -45,19 +45,6 @@ export interface ReconcileReport {
   readonly webhookSuspect: boolean;
   readonly rateLimited: boolean;
 }
-
-const isJobStatus = (status: string): status is JobStatus =>
-  (JOB_STATUSES as readonly string[]).includes(status);
-
-const eventOf = ({
-  statusRank: _rank,
-  updatedAt: _updated,
-  expiresAt: _expiry,
-  tags: _tags,
-  interrupted: _i,
-  retryClaimed: _r,
-  ...event
-}: JobRecord) => event;
 
 /**
  * GitLab never redelivers a failed hook and drops rate-limited ones, so demand is checked against
@@ -113,7 +100,7 @@ export const reconcileDemand = async (
     const current = await deps.jobsApi.getJob(job.projectId, job.jobId);
     const status = current ? current.status : "canceled";
     if (status === "pending" || !isJobStatus(status)) continue;
-    const outcome = await deps.demand.recordJobEvent({ ...eventOf(job), status }, now);
+    const outcome = await deps.demand.recordJobEvent({ ...jobEventOf(job), status }, now);
     if (outcome.kind === "recorded") staleJobsClosed.push(job.jobId);
   }
 

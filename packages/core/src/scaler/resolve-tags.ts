@@ -1,7 +1,7 @@
 import { mapWithConcurrency } from "../concurrency";
 import { GitLabApiError } from "../errors";
-import type { JobRecord } from "../jobs/job-record";
-import { JOB_STATUSES, type JobStatus } from "../jobs/job-status";
+import { type JobRecord, jobEventOf } from "../jobs/job-record";
+import { isJobStatus } from "../jobs/job-status";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
@@ -14,9 +14,6 @@ export interface TagResolution {
   /** Jobs whose tags could not be read this pass; they wait for the next one. */
   readonly deferred: readonly number[];
 }
-
-const isJobStatus = (status: string): status is JobStatus =>
-  (JOB_STATUSES as readonly string[]).includes(status);
 
 /**
  * The Job Hook carries no job tags, so each pending job's tags are read once from GitLab's job API
@@ -50,14 +47,7 @@ export const resolveJobTags = async (
       }
       await deps.demand.annotateJob(job.jobId, { tags: found.tagList });
       if (found.status !== "pending" && isJobStatus(found.status)) {
-        const {
-          statusRank: _rank,
-          updatedAt: _updated,
-          expiresAt: _expiry,
-          tags: _tags,
-          ...event
-        } = job;
-        await deps.demand.recordJobEvent({ ...event, status: found.status }, now);
+        await deps.demand.recordJobEvent({ ...jobEventOf(job), status: found.status }, now);
         return closed.push(job.jobId);
       }
       tags.set(job.jobId, found.tagList);

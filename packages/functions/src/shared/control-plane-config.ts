@@ -1,23 +1,14 @@
-import { parseEnvironment } from "@ger/core";
+import { launchTemplatesSetting, parseEnvironment } from "@ger/core";
 import * as v from "valibot";
 
 const required = v.pipe(v.string(), v.minLength(1, "must not be empty"));
-const launchTemplates = v.pipe(
-  required,
-  v.parseJson(undefined, "must be JSON"),
-  v.record(
-    v.string(),
-    v.object({ launchTemplateId: v.pipe(v.string(), v.startsWith("lt-")), version: v.string() }),
-  ),
-);
-
 const controlPlaneEnvironment = v.object(
   {
     TABLE_NAME: required,
     /** Secrets Manager secret holding a GitLab token with create_runner and manage_runner scopes. */
     GITLAB_TOKEN_SECRET_ID: required,
     /** {"<pool>": {"launchTemplateId": "lt-…", "version": "…"}}, written by infra/. */
-    LAUNCH_TEMPLATES: launchTemplates,
+    LAUNCH_TEMPLATES: v.pipe(required, launchTemplatesSetting),
     AWS_REGION: required,
     AWS_ACCOUNT_ID: v.pipe(v.string(), v.regex(/^\d{12}$/, "must be a 12-digit account id")),
     AWS_PARTITION: v.optional(v.picklist(["aws", "aws-cn", "aws-us-gov"]), "aws"),

@@ -6,6 +6,7 @@ import {
   paginateDescribeInstances,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import * as v from "valibot";
 import type { PoolConfig } from "../../pools/autoscaler-config";
 import type {
   Compute,
@@ -208,3 +209,13 @@ export class Ec2FleetCompute implements Compute {
     return { kind: "no_capacity", errors: errors.map((error) => error.ErrorCode ?? "Unknown") };
   }
 }
+
+/** LAUNCH_TEMPLATES as infra/ writes it: {"<pool>": {"launchTemplateId": "lt-…", "version": "…"}}. */
+export const launchTemplatesSetting = v.pipe(
+  v.string(),
+  v.parseJson(undefined, "must be JSON"),
+  v.record(
+    v.string(),
+    v.object({ launchTemplateId: v.pipe(v.string(), v.startsWith("lt-")), version: v.string() }),
+  ),
+);
