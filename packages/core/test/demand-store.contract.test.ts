@@ -140,6 +140,21 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
     expect(jobs.map((job) => job.jobId)).not.toContain(999_999_999);
   });
 
+  it("writes annotations with the event that records a job, and not with one that changes nothing", async () => {
+    const store = makeStore();
+    const [pendingEvent, runningEvent] = lifecycle(["pending", "running"]);
+    const annotations = { tags: ["linux"], retryOfInterrupted: true };
+
+    const first = await store.recordJobEvent(pendingEvent!, t0, annotations);
+    const duplicate = await store.recordJobEvent(pendingEvent!, t0, { tags: ["other"] });
+    await store.recordJobEvent(runningEvent!, later(1));
+
+    expect(first).toMatchObject({ kind: "recorded", record: annotations });
+    expect(duplicate.kind).toBe("unchanged");
+    const job = (await store.listJobs(later(1))).find((c) => c.jobId === pendingEvent!.jobId);
+    expect(job).toMatchObject({ status: "running", ...annotations });
+  });
+
   it("grants a job's one retry once, keeps its interruption mark across hooks, and never for an unknown job", async () => {
     const store = makeStore();
     const [runningEvent, failedEvent] = lifecycle(["running", "failed"]);

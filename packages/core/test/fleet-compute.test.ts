@@ -221,6 +221,24 @@ describe("Ec2FleetCompute", () => {
     expect(input.LaunchTemplateConfigs?.[0]?.Overrides?.[0]?.ImageId).toBe("ami-0123456789abcdef0");
   });
 
+  it("launches a spot pool's runner on demand only, when asked to (a retried interrupted job)", async () => {
+    ec2.on(CreateFleetCommand).resolves(fleetErrors("InsufficientInstanceCapacity"));
+
+    const result = await compute.launch({
+      runnerName: "linux-arm-d4e5f6",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+      onDemand: true,
+    });
+
+    const calls = ec2.commandCalls(CreateFleetCommand).map((call) => call.args[0].input);
+    expect(result).toMatchObject({ kind: "no_capacity" });
+    expect(
+      calls.map((input) => input.TargetCapacitySpecification?.DefaultTargetCapacityType),
+    ).toEqual(["on-demand"]);
+    expect(calls[0]?.ClientToken).toBe("linux-arm-d4e5f6-on-demand");
+  });
+
   it("refuses a pool without a launch template instead of calling EC2", async () => {
     const other = { ...armPool!, name: "unknown" };
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { configInput } from "../../../test/support/config";
 import { scalerWorld } from "../../../test/support/scaler-world";
 import {
   handleInstanceEvent,
@@ -7,8 +8,7 @@ import {
   runScalerPass,
 } from "../src/index";
 
-const busyRunner = async () => {
-  const world = scalerWorld();
+const busyRunner = async (world = scalerWorld()) => {
   await world.addPendingJob(41, ["linux"]);
   await runScalerPass(world.deps);
   const [runner] = await world.runners.listLive();
@@ -21,6 +21,24 @@ const busyRunner = async () => {
   await world.demand.recordJobEvent(running, world.clock.now());
   await observeJobProgress(world.deps, [running]);
   return { world, runner: (await world.runners.get(runner!.name))! };
+};
+
+/** A busy spot runner is interrupted, its job fails and is retried: returns the retry's id. */
+const interruptedJobRetried = async (world: ReturnType<typeof scalerWorld>) => {
+  const { runner } = await busyRunner(world);
+  await handleInstanceEvent(world.deps, {
+    kind: "spot_interruption",
+    instanceId: runner.instanceId!,
+  });
+  const failed = {
+    jobId: 41,
+    projectId: 5,
+    status: "failed" as const,
+    runnerId: runner.gitlabRunnerId!,
+  };
+  await world.demand.recordJobEvent(failed, world.clock.now());
+  const { retried } = await observeJobProgress(world.deps, [{ ...failed, interrupted: true }]);
+  return { world, retryId: retried[0]! };
 };
 
 describe("handleInstanceEvent", () => {
@@ -87,6 +105,60 @@ describe("handleInstanceEvent", () => {
     });
     expect(replay.retried).toEqual([]);
     expect(world.gitlab.calls.retryJob).toBe(1);
+  });
+
+  it("records the retry as pending at once and gives it an on-demand runner", async () => {
+    const { world, retryId } = await interruptedJobRetried(scalerWorld());
+
+    const [retry] = await world.demand.listPendingJobs(world.clock.now());
+    const report = await runScalerPass(world.deps);
+    const onDemand = [...world.compute.instances.values()].filter(
+      (instance) => instance.market === "on-demand",
+    );
+
+    expect(retry).toMatchObject({ jobId: retryId, tags: ["linux"], retryOfInterrupted: true });
+    expect(report.pools[0]).toMatchObject({ pending: 1, launched: 1 });
+    expect(onDemand).toHaveLength(1);
+    expect(world.gitlab.calls.getJob).toBe(1); // the first job's tags only: the retry's came with it
+  });
+
+  it("keeps the retry on the pool's market when retry_on_demand is off", async () => {
+    const config = configInput();
+    config.pools[0]!.instance.retry_on_demand = false;
+    const { world } = await interruptedJobRetried(scalerWorld(config));
+
+    await runScalerPass(world.deps);
+
+    expect([...world.compute.instances.values()].map((instance) => instance.market)).toEqual([
+      "spot",
+      "spot",
+    ]);
+  });
+
+  it("still marks the retry when its pending hook was recorded first", async () => {
+    const { world, runner } = await busyRunner();
+    await handleInstanceEvent(world.deps, {
+      kind: "spot_interruption",
+      instanceId: runner.instanceId!,
+    });
+    const nextId = Math.max(...world.gitlab.jobs.keys()) + 1;
+    await world.demand.recordJobEvent(
+      { jobId: nextId, projectId: 5, status: "pending" },
+      world.clock.now(),
+    );
+
+    await observeJobProgress(world.deps, [
+      {
+        jobId: 41,
+        projectId: 5,
+        status: "failed",
+        runnerId: runner.gitlabRunnerId!,
+        interrupted: true,
+      },
+    ]);
+
+    const [retry] = await world.demand.listPendingJobs(world.clock.now());
+    expect(retry).toMatchObject({ jobId: nextId, retryOfInterrupted: true });
   });
 
   it("does not retry an ordinary failure", async () => {

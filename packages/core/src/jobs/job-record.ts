@@ -15,12 +15,15 @@ export interface JobAnnotations {
   readonly interrupted?: boolean;
   /** A retry of the job was claimed (at most one is ever made). */
   readonly retryClaimed?: boolean;
+  /** GitLab made this job to retry one that a spot interruption killed (see `retry_on_demand`). */
+  readonly retryOfInterrupted?: boolean;
 }
 
 export const JOB_ANNOTATIONS = [
   "tags",
   "interrupted",
   "retryClaimed",
+  "retryOfInterrupted",
 ] as const satisfies readonly (keyof JobAnnotations)[];
 
 /** The stored state of one job: the merge of every event that moved it forward. */
@@ -64,6 +67,7 @@ export const applyJobEvent = (
   existing: JobRecord | undefined,
   event: JobEvent,
   receivedAt: Date,
+  annotations: JobAnnotations = {},
 ): JobEventOutcome => {
   if (existing && existing.statusRank >= statusRank(event.status)) {
     return { kind: "unchanged", currentStatus: existing.status };
@@ -73,6 +77,7 @@ export const applyJobEvent = (
     // The scaler's findings are not the hook's to replace.
     record: {
       ...annotationsOf(existing),
+      ...annotations,
       ...recordFieldsFor(event, receivedAt),
     },
     ...(existing && { previousStatus: existing.status }),
@@ -87,5 +92,6 @@ export const jobEventOf = ({
   tags: _tags,
   interrupted: _interrupted,
   retryClaimed: _retryClaimed,
+  retryOfInterrupted: _retryOfInterrupted,
   ...event
 }: JobRecord): JobEvent => event;

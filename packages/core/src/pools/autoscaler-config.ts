@@ -91,6 +91,8 @@ const instanceSchema = v.strictObject({
     v.picklist(["spot", "on-demand", "spot-then-on-demand"]),
     "spot-then-on-demand",
   ),
+  /** A job retried after a spot interruption gets an on-demand runner, so it is not hit twice. */
+  retry_on_demand: v.optional(v.boolean(), true),
   disk_size_gb: v.optional(v.pipe(count, v.minValue(8), v.maxValue(16384)), 30),
   security_group_ids: v.optional(
     v.array(v.pipe(v.string(), v.regex(/^sg-[0-9a-f]{8,17}$/, "is not a security group id"))),

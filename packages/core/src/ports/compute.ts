@@ -7,6 +7,8 @@ export interface LaunchRequest {
   readonly pool: PoolConfig;
   /** How long the runner waits for a job before it gives up and powers off (the idle_time in force). */
   readonly waitTimeoutSeconds: number;
+  /** On-demand capacity only, whatever the pool's market. */
+  readonly onDemand?: boolean;
 }
 
 export type LaunchResult =

@@ -4,8 +4,15 @@ import type { ProjectActivity } from "../jobs/project-activity";
 
 /** Where demand lives: jobs by state, and the projects that sent them. */
 export interface DemandStore {
-  /** Applies one event atomically under the state rule (see applyJobEvent). */
-  recordJobEvent(event: JobEvent, receivedAt: Date): Promise<JobEventOutcome>;
+  /**
+   * Applies one event atomically under the state rule (see applyJobEvent); `annotations` are
+   * written in the same step, and only if the event is.
+   */
+  recordJobEvent(
+    event: JobEvent,
+    receivedAt: Date,
+    annotations?: JobAnnotations,
+  ): Promise<JobEventOutcome>;
   /** Notes that a project sent a job event; cheap to call on every event. */
   noteProjectActivity(projectId: number, at: Date): Promise<void>;
   /** Every job not yet expired, in no particular order. */

@@ -58,6 +58,6 @@ export interface JobsApi {
   getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined>;
   /** A project's pending jobs (GET /projects/:id/jobs?scope[]=pending), at most `limit`. */
   listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]>;
-  /** Retries a finished job; GitLab makes a new job and returns its id. */
-  retryJob(projectId: number, jobId: number): Promise<number>;
+  /** Retries a finished job; GitLab makes a new, pending job and returns it. */
+  retryJob(projectId: number, jobId: number): Promise<GitlabJob>;
 }

@@ -82,10 +82,9 @@ export const reconcileDemand = async (
       const outcome = await deps.demand.recordJobEvent(
         { jobId: job.id, projectId, status: "pending" },
         now,
+        { tags: job.tagList },
       );
-      if (outcome.kind !== "recorded") continue;
-      await deps.demand.annotateJob(job.id, { tags: job.tagList });
-      lostJobsRecorded.push(job.id);
+      if (outcome.kind === "recorded") lostJobsRecorded.push(job.id);
     }
     // Only a complete listing proves a job is no longer pending.
     if (pending.length < limits.jobsPerProject) {

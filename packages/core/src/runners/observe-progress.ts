@@ -21,6 +21,27 @@ export interface ProgressOutcome {
 }
 
 /**
+ * Retries the job and records the new one at once, marked as a retry after an interruption, so
+ * the scaler can start an on-demand runner for it before its own hook arrives. Should the hook
+ * win the race, the mark is added to the job it recorded.
+ */
+const recordRetry = async (
+  deps: { readonly demand: DemandStore; readonly jobsApi: JobsApi; readonly clock: Clock },
+  projectId: number,
+  jobId: number,
+): Promise<number> => {
+  const retry = await deps.jobsApi.retryJob(projectId, jobId);
+  const annotations = { tags: retry.tagList, retryOfInterrupted: true };
+  const outcome = await deps.demand.recordJobEvent(
+    { jobId: retry.id, projectId, status: "pending" },
+    deps.clock.now(),
+    annotations,
+  );
+  if (outcome.kind === "unchanged") await deps.demand.annotateJob(retry.id, annotations);
+  return retry.id;
+};
+
+/**
  * Job Hooks say which runner took a job: ours move to busy (it will take no other job) and, once
  * the job is over, to finished (the instance is powering off), so the scaler stops counting them
  * as available. A job that failed after its spot instance was reclaimed is retried, once.
@@ -43,7 +64,7 @@ export const observeJobProgress = async (
   const retried: number[] = [];
   for (const { jobId, projectId, status, runnerId, interrupted } of progress) {
     if (interrupted && status === "failed" && (await deps.demand.claimJobRetry(jobId))) {
-      retried.push(await deps.jobsApi.retryJob(projectId, jobId));
+      retried.push(await recordRetry(deps, projectId, jobId));
     }
     const runner = byGitlabId.get(runnerId);
     if (!runner) continue;

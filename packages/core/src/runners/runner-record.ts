@@ -35,6 +35,8 @@ export interface RunnerRecord {
   readonly instanceId?: string;
   readonly instanceType?: string;
   readonly market?: Market;
+  /** Launched on-demand whatever the pool's market: it was started for a job retried after a spot interruption. */
+  readonly onDemand?: boolean;
   readonly jobId?: number;
   /** Why the last step failed, for operators. */
   readonly lastError?: string;
@@ -50,6 +52,10 @@ const PHASE: Readonly<Record<Exclude<RunnerState, "gone">, keyof PoolSupply>> = 
   finished: "draining",
   retiring: "draining",
 };
+
+/** The runner can still take a job: it is on its way or polling GitLab. */
+export const canTakeJob = (state: RunnerState): boolean =>
+  state !== "gone" && ["creating", "booting", "idle"].includes(PHASE[state]);
 
 /** Counts a pool's live runners by the phases the scaling policy reasons about. */
 export const supplyOf = (runners: readonly Pick<RunnerRecord, "state">[]): PoolSupply => {

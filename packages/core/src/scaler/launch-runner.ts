@@ -82,7 +82,12 @@ export const launchRunner = async (
   }
   if (runner.state !== "launching") return { kind: "superseded" };
 
-  const result = await deps.compute.launch({ runnerName: runner.name, pool, waitTimeoutSeconds });
+  const result = await deps.compute.launch({
+    runnerName: runner.name,
+    pool,
+    waitTimeoutSeconds,
+    ...(runner.onDemand && { onDemand: true }),
+  });
   if (result.kind !== "launched") {
     await rollBack(deps, runner);
     return { kind: "rolled_back", result };

@@ -7,7 +7,7 @@ import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { PoolControls } from "../ports/pool-controls";
-import { type RunnerRecord, supplyOf } from "../runners/runner-record";
+import { canTakeJob, type RunnerRecord, supplyOf } from "../runners/runner-record";
 import { type LaunchDependencies, type LaunchOutcome, launchRunner } from "./launch-runner";
 import { resolveJobTags } from "./resolve-tags";
 
@@ -115,10 +115,12 @@ export const runScalerPass = async (
       globalMaxInstances,
     });
     const toStart = quotaExceeded ? 0 : Math.min(wanted, launchBudget);
-    const reserved = await reserveRunners(deps, pool, toStart, {
-      poolMaxInstances: settings.maxInstances,
-      globalMaxInstances,
-    });
+    const reserved = await reserveRunners(
+      deps,
+      pool,
+      { count: toStart, onDemand: onDemandWanted(pool, demand, poolRunners) },
+      { poolMaxInstances: settings.maxInstances, globalMaxInstances },
+    );
     launchBudget -= reserved.length;
     globalInUse += reserved.length;
     const outcomes = await mapWithConcurrency(reserved, limits.launchConcurrency, (runner) =>
@@ -174,14 +176,30 @@ const describeFailure = (outcome: Extract<LaunchOutcome, { kind: "rolled_back" }
   return result.kind === "no_capacity" ? "no_capacity" : result.code;
 };
 
+/**
+ * Jobs retried after a spot interruption get on-demand runners, so they are not hit twice. Runners
+ * take whichever matching job GitLab hands out, so this is a count, not a binding: the pool holds
+ * as many on-demand runners able to take a job as it has such retries pending.
+ */
+const onDemandWanted = (
+  pool: PoolConfig,
+  demand: readonly JobRecord[],
+  poolRunners: readonly RunnerRecord[],
+): number => {
+  if (!pool.instance.retry_on_demand || pool.instance.market === "on-demand") return 0;
+  const retries = demand.filter((job) => job.retryOfInterrupted).length;
+  const covering = poolRunners.filter((runner) => runner.onDemand && canTakeJob(runner.state));
+  return Math.max(0, retries - covering.length);
+};
+
 const reserveRunners = async (
   deps: ScalerDependencies,
   pool: PoolConfig,
-  count: number,
+  wanted: { readonly count: number; readonly onDemand: number },
   caps: { poolMaxInstances: number; globalMaxInstances: number },
 ): Promise<RunnerRecord[]> => {
   const reserved: RunnerRecord[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < wanted.count; i++) {
     const at = deps.clock.now().toISOString();
     const runner: RunnerRecord = {
       name: deps.newRunnerName(pool.name),
@@ -189,6 +207,7 @@ const reserveRunners = async (
       state: "reserved",
       createdAt: at,
       updatedAt: at,
+      ...(i < wanted.onDemand && { onDemand: true }),
     };
     if ((await deps.runners.reserve(runner, caps)) !== "reserved") break;
     reserved.push(runner);

@@ -40,6 +40,12 @@ const toJobRecord = (item: Record<string, unknown>): JobRecord =>
     Object.entries(item).filter(([key]) => !STORAGE_ATTRIBUTES.has(key)),
   ) as unknown as JobRecord;
 
+/** Readonly arrays become plain ones (lists) for the document client. */
+const storableAnnotations = (annotations: JobAnnotations) => ({
+  ...annotations,
+  tags: annotations.tags && [...annotations.tags],
+});
+
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
@@ -55,11 +61,16 @@ export class DynamoDemandStore implements DemandStore {
     private readonly tableName: string,
   ) {}
 
-  async recordJobEvent(event: JobEvent, receivedAt: Date): Promise<JobEventOutcome> {
+  async recordJobEvent(
+    event: JobEvent,
+    receivedAt: Date,
+    annotations: JobAnnotations = {},
+  ): Promise<JobEventOutcome> {
     const fields = recordFieldsFor(event, receivedAt);
     const indexed = !isFinished(event.status);
     const update = buildUpdate(
       {
+        ...storableAnnotations(annotations),
         ...fields,
         kind: ItemKind.Job,
         gsi1pk: indexed ? jobsByStatusPartition(event.status) : undefined,
@@ -89,7 +100,7 @@ export class DynamoDemandStore implements DemandStore {
         }),
       );
       const previous = result.Attributes ? toJobRecord(result.Attributes) : undefined;
-      return applyJobEvent(previous, event, receivedAt);
+      return applyJobEvent(previous, event, receivedAt, annotations);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException && error.Item) {
         return { kind: "unchanged", currentStatus: unmarshall(error.Item).status as JobStatus };
@@ -177,7 +188,7 @@ export class DynamoDemandStore implements DemandStore {
   }
 
   async annotateJob(jobId: number, annotations: JobAnnotations): Promise<void> {
-    const update = buildUpdate({ ...annotations, tags: annotations.tags && [...annotations.tags] });
+    const update = buildUpdate(storableAnnotations(annotations));
     if (!update.UpdateExpression) return;
     await this.updateIfRecorded(jobId, update, "attribute_exists(#pk)");
   }

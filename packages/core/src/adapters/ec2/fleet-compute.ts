@@ -30,7 +30,8 @@ export interface FleetComputeOptions {
   readonly launchTemplates: Readonly<Record<string, LaunchTemplateRef>>;
 }
 
-const marketsFor = (pool: PoolConfig): Market[] => {
+const marketsFor = (pool: PoolConfig, onDemand: boolean | undefined): Market[] => {
+  if (onDemand) return ["on-demand"];
   switch (pool.instance.market) {
     case "spot":
       return ["spot"];
@@ -55,7 +56,12 @@ export class Ec2FleetCompute implements Compute {
     private readonly options: FleetComputeOptions,
   ) {}
 
-  async launch({ runnerName, pool, waitTimeoutSeconds }: LaunchRequest): Promise<LaunchResult> {
+  async launch({
+    runnerName,
+    pool,
+    waitTimeoutSeconds,
+    onDemand,
+  }: LaunchRequest): Promise<LaunchResult> {
     const template = this.options.launchTemplates[pool.name];
     if (!template)
       return {
@@ -64,7 +70,7 @@ export class Ec2FleetCompute implements Compute {
         message: `no launch template for pool ${pool.name}`,
       };
     const capacityErrors: string[] = [];
-    for (const market of marketsFor(pool)) {
+    for (const market of marketsFor(pool, onDemand)) {
       const result = await this.launchIn(market, runnerName, pool, template, waitTimeoutSeconds);
       if (result.kind !== "no_capacity") return result;
       capacityErrors.push(...result.errors);

@@ -166,12 +166,12 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
     return jobs.slice(0, limit);
   }
 
-  async retryJob(projectId: number, jobId: number): Promise<number> {
+  async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
     const job = (await this.request({
       method: "POST",
       path: `/projects/${projectId}/jobs/${jobId}/retry`,
-    })) as { id: number };
-    return job.id;
+    })) as { id: number; status: string; tag_list?: string[] };
+    return { id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] };
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {

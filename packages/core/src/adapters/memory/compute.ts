@@ -27,7 +27,7 @@ export class InMemoryCompute implements Compute {
   listCalls = 0;
   private nextId = 1;
 
-  async launch({ runnerName, pool }: LaunchRequest): Promise<LaunchResult> {
+  async launch({ runnerName, pool, onDemand }: LaunchRequest): Promise<LaunchResult> {
     this.launchCalls += 1;
     const earlier = [...this.instances.values()].find(
       (instance) => instance.runnerName === runnerName,
@@ -35,7 +35,7 @@ export class InMemoryCompute implements Compute {
     if (earlier) return { kind: "launched", ...earlier };
     const failure = this.failures.shift();
     if (failure) return failure;
-    const market: Market = pool.instance.market === "on-demand" ? "on-demand" : "spot";
+    const market: Market = onDemand || pool.instance.market === "on-demand" ? "on-demand" : "spot";
     const instance: SimulatedInstance = {
       instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
       runnerName,

@@ -16,8 +16,12 @@ export class InMemoryDemandStore implements DemandStore {
   private readonly jobs = new Map<number, JobRecord>();
   private readonly projects = new Map<number, ProjectActivity>();
 
-  async recordJobEvent(event: JobEvent, receivedAt: Date): Promise<JobEventOutcome> {
-    const outcome = applyJobEvent(this.jobs.get(event.jobId), event, receivedAt);
+  async recordJobEvent(
+    event: JobEvent,
+    receivedAt: Date,
+    annotations?: JobAnnotations,
+  ): Promise<JobEventOutcome> {
+    const outcome = applyJobEvent(this.jobs.get(event.jobId), event, receivedAt, annotations);
     if (outcome.kind === "recorded") this.jobs.set(event.jobId, outcome.record);
     return outcome;
   }

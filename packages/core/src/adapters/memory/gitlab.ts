@@ -92,14 +92,15 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
       .slice(0, limit);
   }
 
-  async retryJob(projectId: number, jobId: number): Promise<number> {
+  async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
     this.calls.retryJob += 1;
     this.failNext();
     const job = this.jobs.get(jobId);
     if (!job || job.projectId !== projectId) throw new GitLabApiError("404 Job Not Found", 404);
     const id = Math.max(...this.jobs.keys()) + 1;
-    this.jobs.set(id, { ...job, id, status: "pending" });
-    return id;
+    const retried = { ...job, id, status: "pending" };
+    this.jobs.set(id, retried);
+    return retried;
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {
