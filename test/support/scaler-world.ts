@@ -1,4 +1,9 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
+  DynamoDemandStore,
+  DynamoLease,
+  DynamoPoolControls,
+  DynamoRunnerStore,
   InMemoryCompute,
   InMemoryDemandStore,
   InMemoryGitlab,
@@ -10,25 +15,76 @@ import {
 } from "@ger/core";
 import type {
   AutoscalerConfigInput,
+  DemandStore,
   JobStatus,
+  Lease,
+  PoolControls,
   ReaperDependencies,
   ReconcileDependencies,
+  RunnerStore,
   ScalerDependencies,
 } from "@ger/core/types";
 import { configInput } from "./config";
 
-/** The scaler's whole world in memory, with a clock the test moves. */
-export const scalerWorld = (config: AutoscalerConfigInput = configInput()) => {
-  let now = new Date("2026-11-22T10:00:00Z"); // a Sunday: no schedule policy applies
+/** A DynamoDB table (DynamoDB Local in tests) to hold the world's state instead of memory. */
+export interface WorldTable {
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+interface Stores {
+  readonly demand: DemandStore;
+  readonly runners: RunnerStore;
+  readonly lease: Lease;
+  readonly poolControls: PoolControls;
+}
+
+const storesIn = (table: WorldTable | undefined): Stores =>
+  table
+    ? {
+        demand: new DynamoDemandStore(table.documentClient, table.tableName),
+        runners: new DynamoRunnerStore(table.documentClient, table.tableName),
+        lease: new DynamoLease(table.documentClient, table.tableName),
+        poolControls: new DynamoPoolControls(table.documentClient, table.tableName),
+      }
+    : {
+        demand: new InMemoryDemandStore(),
+        runners: new InMemoryRunnerStore(),
+        lease: new InMemoryLease(),
+        poolControls: new InMemoryPoolControls(),
+      };
+
+/**
+ * A Sunday 10:00 UTC, when no schedule policy applies. In memory any Sunday will do; DynamoDB
+ * Local deletes items whose TTL has passed on the real clock, so there it is the next one.
+ */
+const sundayMorning = (table: WorldTable | undefined): Date => {
+  if (!table) return new Date("2026-11-22T10:00:00Z");
+  const next = new Date();
+  next.setUTCHours(10, 0, 0, 0);
+  next.setUTCDate(next.getUTCDate() + (7 - next.getUTCDay()));
+  return next;
+};
+
+/**
+ * The scaler's whole world, with a clock the test moves: GitLab, EC2 and the token drop in memory;
+ * the state in memory or, given a table, in DynamoDB.
+ */
+export const scalerWorld = (
+  config: AutoscalerConfigInput = configInput(),
+  options: { readonly table?: WorldTable; readonly gitlabRequestsPerMinute?: number } = {},
+) => {
+  const { table, gitlabRequestsPerMinute } = options;
+  let now = sundayMorning(table);
   let sequence = 0;
   const world = {
-    gitlab: new InMemoryGitlab(),
+    gitlab: new InMemoryGitlab({
+      clock: { now: () => now },
+      ...(gitlabRequestsPerMinute !== undefined && { requestsPerMinute: gitlabRequestsPerMinute }),
+    }),
     compute: new InMemoryCompute(),
     tokens: new InMemoryTokenDrop(),
-    demand: new InMemoryDemandStore(),
-    runners: new InMemoryRunnerStore(),
-    lease: new InMemoryLease(),
-    poolControls: new InMemoryPoolControls(),
+    ...storesIn(table),
     clock: { now: () => now },
     advance: (seconds: number) => {
       now = new Date(now.getTime() + seconds * 1000);

@@ -2,7 +2,7 @@ import type { PoolControls } from "@ger/core/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
-import { scalerWorld } from "../../../test/support/scaler-world";
+import { stateWorlds } from "../../../test/support/state-worlds";
 import {
   DynamoPoolControls,
   InMemoryPoolControls,
@@ -10,9 +10,9 @@ import {
   runScalerPass,
 } from "../src/index";
 
-describe("draining a pool", () => {
+describe.each(stateWorlds())("draining a pool, state %s", (_, makeWorld) => {
   it("stops new launches in it", async () => {
-    const world = scalerWorld();
+    const world = await makeWorld();
     await world.poolControls.setDrained("linux-arm", true);
     await world.addPendingJob(71, ["linux"]);
 
@@ -25,7 +25,7 @@ describe("draining a pool", () => {
   it("sends its jobs to the next pool that matches them", async () => {
     const config = configInput();
     config.pools[1] = { ...config.pools[1]!, tags: ["linux", "gpu"] };
-    const world = scalerWorld(config);
+    const world = await makeWorld(config);
     await world.poolControls.setDrained("linux-arm", true);
     await world.addPendingJob(72, ["linux"]);
 
@@ -35,7 +35,7 @@ describe("draining a pool", () => {
   });
 
   it("lets the reaper retire its warm runners despite idle_count", async () => {
-    const world = scalerWorld();
+    const world = await makeWorld();
     world.setTime("2026-11-23T08:00:00Z"); // office hours in Berlin: idle_count 2
     await runScalerPass(world.deps);
     for (const runner of await world.runners.listLive()) {

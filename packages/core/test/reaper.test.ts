@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
-import { scalerWorld } from "../../../test/support/scaler-world";
+import { stateWorlds, type World } from "../../../test/support/state-worlds";
 import {
   INSTANCE_LISTING_LAG_SECONDS,
   ORPHAN_GRACE_SECONDS,
@@ -9,35 +9,38 @@ import {
   STALLED_LAUNCH_SECONDS,
 } from "../src/index";
 
-/** A world with one runner launched for one job, in state booting. */
-const withRunner = async (config = configInput()) => {
-  const world = scalerWorld(config);
-  await world.addPendingJob(31, ["linux"]);
-  await runScalerPass(world.deps);
-  const [runner] = await world.runners.listLive();
-  const gitlabRunner = world.gitlab.runners.get(runner!.gitlabRunnerId!)!;
-  const moveTo = (state: "idle" | "busy" | "finished") =>
-    world.runners.transition(
-      runner!.name,
-      ["booting", "idle", "busy"],
-      { state },
-      world.clock.now(),
-    );
-  // The job left the queue (a runner took it); only the runner's own state matters below.
-  const jobTaken = () =>
-    world.demand.recordJobEvent({ jobId: 31, projectId: 5, status: "running" }, world.clock.now());
-  return { world, runner: runner!, gitlabRunner, moveTo, jobTaken };
-};
+describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
+  /** A world with one runner launched for one job, in state booting. */
+  const withRunner = async (config = configInput()) => {
+    const world = await makeWorld(config);
+    await world.addPendingJob(31, ["linux"]);
+    await runScalerPass(world.deps);
+    const [runner] = await world.runners.listLive();
+    const gitlabRunner = world.gitlab.runners.get(runner!.gitlabRunnerId!)!;
+    const moveTo = (state: "idle" | "busy" | "finished") =>
+      world.runners.transition(
+        runner!.name,
+        ["booting", "idle", "busy"],
+        { state },
+        world.clock.now(),
+      );
+    // The job left the queue (a runner took it); only the runner's own state matters below.
+    const jobTaken = () =>
+      world.demand.recordJobEvent(
+        { jobId: 31, projectId: 5, status: "running" },
+        world.clock.now(),
+      );
+    return { world, runner: runner!, gitlabRunner, moveTo, jobTaken };
+  };
 
-const nothingLeft = async (world: ReturnType<typeof scalerWorld>) => ({
-  live: (await world.runners.listLive()).length,
-  instances: (await world.compute.listInstances()).length,
-  gitlabRunners: world.gitlab.runners.size,
-  tokens: world.tokens.tokens.size,
-  slots: (await world.runners.ledger()).global,
-});
+  const nothingLeft = async (world: World) => ({
+    live: (await world.runners.listLive()).length,
+    instances: (await world.compute.listInstances()).length,
+    gitlabRunners: world.gitlab.runners.size,
+    tokens: world.tokens.tokens.size,
+    slots: (await world.runners.ledger()).global,
+  });
 
-describe("runReaperPass", () => {
   it("terminates and deregisters a runner that finished its job, leaving nothing behind", async () => {
     const { world, moveTo, jobTaken } = await withRunner();
     await jobTaken();
@@ -136,8 +139,8 @@ describe("runReaperPass", () => {
   });
 
   it("keeps the scheduled idle_count of warm runners", async () => {
-    const world = scalerWorld();
-    world.setTime("2026-11-23T08:00:00Z"); // Monday 09:00 in Berlin: idle_count 2
+    const world = await makeWorld();
+    world.advance(22 * 3600); // from Sunday 10:00 UTC to Monday 09:00 in Berlin: idle_count 2
     await runScalerPass(world.deps);
     for (const runner of await world.runners.listLive()) {
       await world.runners.transition(
@@ -190,7 +193,7 @@ describe("runReaperPass", () => {
   });
 
   it("rolls back a launch that stalled past the scaler's own retries", async () => {
-    const world = scalerWorld();
+    const world = await makeWorld();
     const at = world.clock.now().toISOString();
     await world.runners.reserve(
       {
@@ -211,7 +214,7 @@ describe("runReaperPass", () => {
   });
 
   it("terminates an instance with no runner record after the grace period, not before", async () => {
-    const world = scalerWorld();
+    const world = await makeWorld();
     const pool = world.deps.config.pools[0]!;
     await world.compute.launch({ runnerName: "linux-arm-lost", pool, waitTimeoutSeconds: 300 });
     const [orphan] = await world.compute.listInstances();
@@ -228,7 +231,7 @@ describe("runReaperPass", () => {
   });
 
   it("deletes our GitLab runners whose record is gone, and leaves everyone else's alone", async () => {
-    const world = scalerWorld();
+    const world = await makeWorld();
     const base = {
       runnerType: "group_type" as const,
       groupId: 42,

@@ -1,85 +1,87 @@
 import { describe, expect, it } from "vitest";
-import { scalerWorld } from "../../../test/support/scaler-world";
+import { stateWorlds } from "../../../test/support/state-worlds";
 import { reconcileDemand, runScalerPass } from "../src/index";
 
-/** A world where project 5 sent hooks, then GitLab created jobs whose hooks never arrived. */
-const withLostHooks = async () => {
-  const world = scalerWorld();
-  await world.demand.noteProjectActivity(5, world.clock.now());
-  world.gitlab.jobs.set(61, { id: 61, projectId: 5, status: "pending", tagList: ["linux"] });
-  world.gitlab.jobs.set(62, { id: 62, projectId: 5, status: "pending", tagList: ["gpu"] });
-  return world;
-};
-
-describe("reconcileDemand", () => {
-  it("recovers jobs whose webhooks were lost, so the next scaler pass serves them", async () => {
-    const world = await withLostHooks();
-
-    const report = await reconcileDemand(world.deps);
-    const scaled = await runScalerPass(world.deps);
-
-    expect([...report.lostJobsRecorded].sort()).toEqual([61, 62]);
-    expect(scaled.pools.map((pool) => [pool.pool, pool.launched])).toEqual([
-      ["linux-arm", 1],
-      ["gpu", 1],
-    ]);
-    // Tags came with the listing: no extra job read.
-    expect(world.gitlab.calls.getJob).toBe(0);
-  });
-
-  it("does not record again what it already knows", async () => {
-    const world = await withLostHooks();
-    await reconcileDemand(world.deps);
-
-    const again = await reconcileDemand(world.deps);
-
-    expect(again.lostJobsRecorded).toEqual([]);
-  });
-
-  it("closes a job we believe pending that GitLab has moved on", async () => {
-    const world = scalerWorld();
-    await world.addPendingJob(63, ["linux"]);
+describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
+  /** A world where project 5 sent hooks, then GitLab created jobs whose hooks never arrived. */
+  const withLostHooks = async () => {
+    const world = await makeWorld();
     await world.demand.noteProjectActivity(5, world.clock.now());
-    world.gitlab.jobs.set(63, { id: 63, projectId: 5, status: "canceled", tagList: ["linux"] });
+    world.gitlab.jobs.set(61, { id: 61, projectId: 5, status: "pending", tagList: ["linux"] });
+    world.gitlab.jobs.set(62, { id: 62, projectId: 5, status: "pending", tagList: ["gpu"] });
+    return world;
+  };
 
-    const report = await reconcileDemand(world.deps);
+  describe("reconcileDemand", () => {
+    it("recovers jobs whose webhooks were lost, so the next scaler pass serves them", async () => {
+      const world = await withLostHooks();
 
-    expect(report.staleJobsClosed).toEqual([63]);
-    expect(await world.demand.listPendingJobs(world.clock.now())).toEqual([]);
-  });
+      const report = await reconcileDemand(world.deps);
+      const scaled = await runScalerPass(world.deps);
 
-  it("suspects the webhook when GitLab has pending jobs and no hook came for too long", async () => {
-    const world = scalerWorld();
-    await world.addPendingJob(64, ["linux"]);
-    await world.demand.noteProjectActivity(5, world.clock.now());
-    world.advance(901);
-
-    const report = await reconcileDemand(world.deps);
-
-    expect(report).toMatchObject({
-      webhookSuspect: true,
-      lastHookAgeSeconds: 901,
-      lostJobsRecorded: [],
+      expect([...report.lostJobsRecorded].sort()).toEqual([61, 62]);
+      expect(scaled.pools.map((pool) => [pool.pool, pool.launched])).toEqual([
+        ["linux-arm", 1],
+        ["gpu", 1],
+      ]);
+      // Tags came with the listing: no extra job read.
+      expect(world.gitlab.calls.getJob).toBe(0);
     });
-  });
 
-  it("is quiet when hooks flow and nothing was lost", async () => {
-    const world = scalerWorld();
-    await world.addPendingJob(65, ["linux"]);
-    await world.demand.noteProjectActivity(5, world.clock.now());
+    it("does not record again what it already knows", async () => {
+      const world = await withLostHooks();
+      await reconcileDemand(world.deps);
 
-    expect(await reconcileDemand(world.deps)).toMatchObject({
-      webhookSuspect: false,
-      gitlabPendingJobs: 1,
+      const again = await reconcileDemand(world.deps);
+
+      expect(again.lostJobsRecorded).toEqual([]);
     });
-  });
 
-  it("stops asking GitLab for the pass when it answers 429", async () => {
-    const world = await withLostHooks();
-    world.gitlab.failures.push(429);
+    it("closes a job we believe pending that GitLab has moved on", async () => {
+      const world = await makeWorld();
+      await world.addPendingJob(63, ["linux"]);
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      world.gitlab.jobs.set(63, { id: 63, projectId: 5, status: "canceled", tagList: ["linux"] });
 
-    const report = await reconcileDemand(world.deps);
+      const report = await reconcileDemand(world.deps);
 
-    expect(report).toMatchObject({ rateLimited: true, lostJobsRecorded: [] });
+      expect(report.staleJobsClosed).toEqual([63]);
+      expect(await world.demand.listPendingJobs(world.clock.now())).toEqual([]);
+    });
+
+    it("suspects the webhook when GitLab has pending jobs and no hook came for too long", async () => {
+      const world = await makeWorld();
+      await world.addPendingJob(64, ["linux"]);
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      world.advance(901);
+
+      const report = await reconcileDemand(world.deps);
+
+      expect(report).toMatchObject({
+        webhookSuspect: true,
+        lastHookAgeSeconds: 901,
+        lostJobsRecorded: [],
+      });
+    });
+
+    it("is quiet when hooks flow and nothing was lost", async () => {
+      const world = await makeWorld();
+      await world.addPendingJob(65, ["linux"]);
+      await world.demand.noteProjectActivity(5, world.clock.now());
+
+      expect(await reconcileDemand(world.deps)).toMatchObject({
+        webhookSuspect: false,
+        gitlabPendingJobs: 1,
+      });
+    });
+
+    it("stops asking GitLab for the pass when it answers 429", async () => {
+      const world = await withLostHooks();
+      world.gitlab.failures.push(429);
+
+      const report = await reconcileDemand(world.deps);
+
+      expect(report).toMatchObject({ rateLimited: true, lostJobsRecorded: [] });
+    });
   });
 });

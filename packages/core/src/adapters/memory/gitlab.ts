@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { GitLabApiError } from "../../errors";
+import { type Clock, systemClock } from "../../ports/clock";
 import type {
   CreatedRunner,
   CreateRunnerRequest,
@@ -18,6 +19,12 @@ export interface InMemoryGitlabRunner extends CreateRunnerRequest {
   busy?: boolean;
 }
 
+export interface InMemoryGitlabOptions {
+  /** GitLab's per-user API rate limit: calls past it within one minute of `clock` answer 429. */
+  readonly requestsPerMinute?: number;
+  readonly clock?: Clock;
+}
+
 /** GitLab's runner and job APIs in memory, for the simulator and unit tests. */
 export class InMemoryGitlab implements RunnerRegistry, JobsApi {
   readonly runners = new Map<number, InMemoryGitlabRunner>();
@@ -33,11 +40,16 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
     retryJob: 0,
     listPendingJobs: 0,
   };
+  /** Calls answered 429 by the rate limit. */
+  throttled = 0;
   private nextRunnerId = 1;
+  private window = { minute: Number.NaN, used: 0 };
+
+  constructor(private readonly options: InMemoryGitlabOptions = {}) {}
 
   async createRunner(request: CreateRunnerRequest): Promise<CreatedRunner> {
     this.calls.createRunner += 1;
-    this.failNext();
+    this.admit();
     const runner = {
       ...request,
       id: this.nextRunnerId++,
@@ -49,13 +61,13 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
 
   async deleteRunner(runnerId: number): Promise<void> {
     this.calls.deleteRunner += 1;
-    this.failNext();
+    this.admit();
     this.runners.delete(runnerId);
   }
 
   async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {
     this.calls.getRunner += 1;
-    this.failNext();
+    this.admit();
     const runner = this.runners.get(runnerId);
     if (!runner) return undefined;
     return {
@@ -69,7 +81,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
 
   async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {
     this.calls.listRunners += 1;
-    this.failNext();
+    this.admit();
     return [...this.runners.values()]
       .filter(
         (runner) =>
@@ -86,7 +98,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
 
   async listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
     this.calls.listPendingJobs += 1;
-    this.failNext();
+    this.admit();
     return [...this.jobs.values()]
       .filter((job) => job.projectId === projectId && job.status === "pending")
       .slice(0, limit);
@@ -94,7 +106,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
 
   async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
     this.calls.retryJob += 1;
-    this.failNext();
+    this.admit();
     const job = this.jobs.get(jobId);
     if (!job || job.projectId !== projectId) throw new GitLabApiError("404 Job Not Found", 404);
     const id = Math.max(...this.jobs.keys()) + 1;
@@ -105,14 +117,24 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {
     this.calls.getJob += 1;
-    this.failNext();
+    this.admit();
     const job = this.jobs.get(jobId);
     return job && job.projectId === projectId ? job : undefined;
   }
 
-  private failNext() {
+  private admit() {
     const status = this.failures.shift();
     if (status !== undefined)
       throw new GitLabApiError(`GitLab answered ${status}`, status, status === 429 ? 1 : undefined);
+    const { requestsPerMinute, clock = systemClock } = this.options;
+    if (requestsPerMinute === undefined) return;
+    const now = clock.now().getTime();
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.window.minute) this.window = { minute, used: 0 };
+    this.window.used += 1;
+    if (this.window.used <= requestsPerMinute) return;
+    this.throttled += 1;
+    const retryAfter = Math.ceil(((minute + 1) * 60_000 - now) / 1000);
+    throw new GitLabApiError("GitLab answered 429", 429, retryAfter);
   }
 }
