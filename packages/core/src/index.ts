@@ -31,13 +31,14 @@ export { applyJobEvent, JOB_RETENTION_SECONDS } from "./jobs/job-record";
 export { isFinished, JOB_STATUSES, statusRank } from "./jobs/job-status";
 export { PROJECT_ACTIVITY_WINDOW_SECONDS } from "./jobs/project-activity";
 export { parseGitlabTimestamp } from "./jobs/timestamps";
-export { METRICS_NAMESPACE, MetricName } from "./metrics";
+export { METRIC_DEFINITIONS, METRICS_NAMESPACE, MetricName } from "./metrics";
 export { defineConfig, parseAutoscalerConfig } from "./pools/autoscaler-config";
 export { DEFAULT_CONFIG_FILE, loadConfigFile } from "./pools/config-file";
 export { poolCanRun, routeJob } from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
+export { ThrottleCounter } from "./rate-limit/throttle-counter";
 export { TokenBucket } from "./rate-limit/token-bucket";
 export { retireRunner, runReaperPass } from "./reaper/reap";
 export {

@@ -27,6 +27,8 @@ export const MetricName = {
   LostWebhooksRecovered: "LostWebhooksRecovered",
   StaleJobsClosed: "StaleJobsClosed",
   WebhookSuspect: "WebhookSuspect",
+  JobWaitTime: "JobWaitTime",
+  ApiThrottles: "ApiThrottles",
 } as const;
 
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
@@ -36,3 +38,51 @@ export interface MetricPoint {
   readonly value: number;
   readonly dimensions?: Readonly<Record<string, string>>;
 }
+
+/** The functions that emit metrics; Powertools adds the name as the `service` dimension. */
+export type MetricService = "webhook" | "scaler" | "reaper" | "instance-events";
+
+export interface MetricDefinition {
+  readonly unit: "Count" | "Seconds";
+  /** Dimensions besides `service`, exactly as emitted. */
+  readonly dimensions: readonly string[];
+  readonly services: readonly MetricService[];
+}
+
+const count = (
+  services: readonly MetricService[],
+  dimensions: readonly string[] = [],
+): MetricDefinition => ({ unit: "Count", dimensions, services });
+
+/**
+ * Every metric the code emits, with its exact dimensions: the dashboard and the alarms are built
+ * from this, and tests hold both the emitting code and them to it, so they cannot drift apart.
+ */
+export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> = {
+  WebhookRequests: count(["webhook"]),
+  JobEventsReceived: count(["webhook"], ["Status"]),
+  JobEventsUnchanged: count(["webhook"]),
+  WebhookIgnored: count(["webhook"], ["Reason"]),
+  WebhookAuthFailures: count(["webhook"], ["Reason"]),
+  WebhookRejected: count(["webhook"], ["Reason"]),
+  PendingJobs: count(["scaler"], ["Pool"]),
+  OldestPendingJobAge: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
+  Runners: count(["scaler"], ["Pool", "State"]),
+  RunnersStarted: count(["scaler"], ["Pool"]),
+  LaunchFailures: count(["scaler"], ["Pool", "Code"]),
+  UnroutableJobs: count(["scaler"]),
+  LostJobsClosed: count(["scaler"]),
+  QuotaExceeded: count(["scaler"]),
+  JobsRetried: count(["scaler"]),
+  JobWaitTime: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
+  RunnersRetired: count(["reaper"], ["Reason"]),
+  OrphansCleaned: count(["reaper"], ["Kind"]),
+  BusyRunnersSpared: count(["reaper"]),
+  ReaperPasses: count(["reaper"]),
+  LostWebhooksRecovered: count(["reaper"]),
+  StaleJobsClosed: count(["reaper"]),
+  WebhookSuspect: count(["reaper"]),
+  InstanceEventsReceived: count(["instance-events"]),
+  InstanceEvents: count(["instance-events"], ["Kind", "Outcome"]),
+  ApiThrottles: count(["scaler", "reaper", "instance-events"], ["Api"]),
+};

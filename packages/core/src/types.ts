@@ -3,7 +3,7 @@ export type { JobHookParseResult } from "./jobs/job-hook";
 export type { JobEventOutcome, JobRecord } from "./jobs/job-record";
 export type { JobStatus } from "./jobs/job-status";
 export type { ProjectActivity } from "./jobs/project-activity";
-export type { MetricPoint } from "./metrics";
+export type { MetricDefinition, MetricPoint, MetricService } from "./metrics";
 export type {
   AutoscalerConfig,
   AutoscalerConfigInput,

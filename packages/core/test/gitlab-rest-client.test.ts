@@ -74,7 +74,15 @@ describe("GitLabRestClient against the GitLab double", () => {
     await expect(attempt).rejects.toMatchObject({ status: 401, retryable: false });
   });
 
-  it("waits out a 429's Retry-After and tries again", async () => {
+  it("waits out a 429's Retry-After and tries again, counting the throttle", async () => {
+    let throttles = 0;
+    const counting = new GitLabRestClient({
+      baseUrl: gitlab.url,
+      token: async () => gitlab.adminToken,
+      onThrottle: () => {
+        throttles += 1;
+      },
+    });
     gitlab.faults.push({
       method: "POST",
       path: /\/user\/runners$/,
@@ -83,9 +91,10 @@ describe("GitLabRestClient against the GitLab double", () => {
       remaining: 1,
     });
 
-    const created = await client.createRunner(createRequest);
+    const created = await counting.createRunner(createRequest);
 
     expect(created.token).toMatch(/^glrt-/);
+    expect(throttles).toBe(1);
   });
 
   it("gives a 429 with a long Retry-After back to the caller, with the wait", async () => {

@@ -15,7 +15,13 @@ describe("observeJobProgress", () => {
     const { world, runner } = await launchedRunner();
 
     const movedBusy = await observeJobProgress(world.deps, [
-      { jobId: 21, projectId: 5, status: "running", runnerId: runner.gitlabRunnerId! },
+      {
+        jobId: 21,
+        projectId: 5,
+        status: "running",
+        runnerId: runner.gitlabRunnerId!,
+        waitSeconds: 41,
+      },
     ]);
     const busy = await world.runners.get(runner.name);
     const movedDone = await observeJobProgress(world.deps, [
@@ -23,6 +29,8 @@ describe("observeJobProgress", () => {
     ]);
 
     expect([movedBusy.runnersMoved, movedDone.runnersMoved]).toEqual([1, 1]);
+    expect(movedBusy.waits).toEqual([{ pool: "linux-arm", seconds: 41 }]);
+    expect(movedDone.waits).toEqual([]);
     expect(busy).toMatchObject({ state: "busy", jobId: 21 });
     expect(await world.runners.get(runner.name)).toMatchObject({ state: "finished", jobId: 21 });
   });
@@ -55,7 +63,7 @@ describe("observeJobProgress", () => {
       { jobId: 21, projectId: 5, status: "running", runnerId: runner.gitlabRunnerId! },
     ]);
 
-    expect(moved).toEqual({ runnersMoved: 0, retried: [] });
+    expect(moved).toEqual({ runnersMoved: 0, retried: [], waits: [] });
     expect(await world.runners.get(runner.name)).toMatchObject({ state: "finished" });
   });
 });

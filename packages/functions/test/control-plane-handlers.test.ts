@@ -5,7 +5,7 @@ import { createObservability } from "../src/index";
 import { toInstanceEvent } from "../src/instance-events/ec2-event";
 import { createInstanceEventsHandler } from "../src/instance-events/handler";
 import { createReaperHandler } from "../src/reaper/handler";
-import { captureOutput, lambdaContext } from "./support";
+import { captureOutput, expectMetricsAsDefined, lambdaContext } from "./support";
 
 /** EventBridge's events from EC2, as delivered to a rule's target. */
 const stateChange = (instanceId: string, state: string) => ({
@@ -30,7 +30,10 @@ beforeEach(() => {
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
   output = captureOutput();
 });
-afterEach(() => output.restore());
+afterEach(() => {
+  output.restore();
+  expectMetricsAsDefined(output.lines);
+});
 
 const emitted = (name: string) =>
   output.lines

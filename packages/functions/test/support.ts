@@ -1,5 +1,7 @@
+import { METRIC_DEFINITIONS, METRICS_NAMESPACE } from "@ger/core";
+import type { MetricService } from "@ger/core/types";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 
 /** An HTTP API (payload 2.0) event as API Gateway delivers a GitLab webhook. */
 export const apiEvent = (
@@ -62,4 +64,50 @@ export const captureOutput = () => {
     for (const spy of spies) spy.mockRestore();
   };
   return { lines, restore };
+};
+
+interface EmfBlob {
+  readonly _aws: {
+    readonly CloudWatchMetrics: readonly {
+      readonly Namespace: string;
+      readonly Dimensions: readonly (readonly string[])[];
+      readonly Metrics: readonly { readonly Name: string; readonly Unit: string }[];
+    }[];
+  };
+  readonly service?: string;
+}
+
+/**
+ * Every EMF metric in the output, with the dimensions and unit it was emitted with: what CloudWatch
+ * will know it by, and what the dashboard and alarms must name exactly.
+ */
+export const emittedMetrics = (lines: readonly string[]) =>
+  lines
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as EmfBlob)
+    .flatMap((blob) =>
+      blob._aws.CloudWatchMetrics.flatMap((set) =>
+        set.Metrics.map((metric) => ({
+          namespace: set.Namespace,
+          name: metric.Name,
+          unit: metric.Unit,
+          service: blob.service,
+          dimensions: [...(set.Dimensions[0] ?? [])].sort(),
+        })),
+      ),
+    );
+
+/** Fails unless every metric emitted is one METRIC_DEFINITIONS declares, exactly as declared. */
+export const expectMetricsAsDefined = (lines: readonly string[]) => {
+  for (const metric of emittedMetrics(lines)) {
+    const definition = METRIC_DEFINITIONS[metric.name as keyof typeof METRIC_DEFINITIONS];
+    expect(definition, `${metric.name} is not in METRIC_DEFINITIONS`).toBeDefined();
+    expect(metric).toEqual({
+      namespace: METRICS_NAMESPACE,
+      name: metric.name,
+      unit: definition.unit,
+      service: expect.toSatisfy((service: MetricService) => definition.services.includes(service)),
+      dimensions: ["service", ...definition.dimensions].sort(),
+    });
+  }
 };

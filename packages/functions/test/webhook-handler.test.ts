@@ -12,7 +12,7 @@ import {
 } from "../../../test/support/gitlab";
 import { createObservability } from "../src/index";
 import { createWebhookHandler } from "../src/webhook/handler";
-import { apiEvent, captureOutput, lambdaContext } from "./support";
+import { apiEvent, captureOutput, expectMetricsAsDefined, lambdaContext } from "./support";
 
 let table: TestTable;
 beforeAll(async () => {
@@ -25,7 +25,10 @@ beforeEach(() => {
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
   output = captureOutput();
 });
-afterEach(() => output.restore());
+afterEach(() => {
+  output.restore();
+  expectMetricsAsDefined(output.lines);
+});
 
 const handlerWith = (credentials = new StaticWebhookCredentials({ token: TEST_TOKEN })) =>
   createWebhookHandler(

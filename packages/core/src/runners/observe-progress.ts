@@ -12,12 +12,16 @@ export interface JobProgress {
   readonly runnerId: number;
   /** The job's spot instance was being reclaimed while it ran. */
   readonly interrupted?: boolean;
+  /** From the job's creation to a runner taking it, when the hook says. */
+  readonly waitSeconds?: number;
 }
 
 export interface ProgressOutcome {
   readonly runnersMoved: number;
   /** New job ids GitLab created for jobs a spot interruption killed. */
   readonly retried: readonly number[];
+  /** How long each job one of our runners took had waited, by the runner's pool. */
+  readonly waits: readonly { readonly pool: string; readonly seconds: number }[];
 }
 
 /**
@@ -56,13 +60,14 @@ export const observeJobProgress = async (
   },
   progress: readonly JobProgress[],
 ): Promise<ProgressOutcome> => {
-  if (progress.length === 0) return { runnersMoved: 0, retried: [] };
+  if (progress.length === 0) return { runnersMoved: 0, retried: [], waits: [] };
   const byGitlabId = new Map(
     (await deps.runners.listLive()).map((runner) => [runner.gitlabRunnerId, runner]),
   );
   let runnersMoved = 0;
   const retried: number[] = [];
-  for (const { jobId, projectId, status, runnerId, interrupted } of progress) {
+  const waits: { pool: string; seconds: number }[] = [];
+  for (const { jobId, projectId, status, runnerId, interrupted, waitSeconds } of progress) {
     if (interrupted && status === "failed" && (await deps.demand.claimJobRetry(jobId))) {
       retried.push(await recordRetry(deps, projectId, jobId));
     }
@@ -82,7 +87,10 @@ export const observeJobProgress = async (
             { state: "finished", jobId },
             deps.clock.now(),
           );
-    if (change) runnersMoved += 1;
+    if (!change) continue;
+    runnersMoved += 1;
+    if (change.state === "busy" && waitSeconds !== undefined)
+      waits.push({ pool: runner.pool, seconds: waitSeconds });
   }
-  return { runnersMoved, retried };
+  return { runnersMoved, retried, waits };
 };

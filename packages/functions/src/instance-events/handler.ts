@@ -3,17 +3,19 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { handleInstanceEvent, MetricName } from "@ger/core";
 import type { InstanceEventDependencies, InstanceEventOutcome } from "@ger/core/types";
 import middy from "@middy/core";
-import { type Observability, publishMetrics } from "../shared/observability";
+import { type Observability, publishApiThrottles, publishMetrics } from "../shared/observability";
 import { toInstanceEvent } from "./ec2-event";
 
 /** EC2 state changes and spot warnings from EventBridge: runners retire without waiting for the reaper. */
 export const createInstanceEventsHandler = (
   deps: InstanceEventDependencies,
-  { logger, metrics }: Observability,
-) =>
-  middy<unknown, { readonly outcome: InstanceEventOutcome | "unrecognised" }>()
+  observability: Observability,
+) => {
+  const { logger, metrics } = observability;
+  return middy<unknown, { readonly outcome: InstanceEventOutcome | "unrecognised" }>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
+    .use(publishApiThrottles(observability))
     .handler(async (event) => {
       const instanceEvent = toInstanceEvent(event);
       publishMetrics(metrics, [{ name: MetricName.InstanceEventsReceived, value: 1 }]);
@@ -34,3 +36,4 @@ export const createInstanceEventsHandler = (
       ]);
       return { outcome };
     });
+};

@@ -2,7 +2,9 @@ import { awsControlPlane } from "../shared/aws-control-plane";
 import { createObservability } from "../shared/observability";
 import { createInstanceEventsHandler } from "./handler";
 
+const observability = createObservability("instance-events");
+
 export const handler = createInstanceEventsHandler(
-  awsControlPlane(process.env),
-  createObservability("instance-events"),
+  awsControlPlane(process.env, observability.apiThrottles),
+  observability,
 );

@@ -14,7 +14,7 @@ import type {
   ReconcileReport,
 } from "@ger/core/types";
 import middy from "@middy/core";
-import { type Observability, publishMetrics } from "../shared/observability";
+import { type Observability, publishApiThrottles, publishMetrics } from "../shared/observability";
 
 export interface ReaperResult {
   readonly reap: Omit<ReaperReport, "actions">;
@@ -31,11 +31,13 @@ export type ReaperEvent = { readonly dryRun?: boolean; readonly source?: string 
  */
 export const createReaperHandler = (
   deps: ReaperDependencies & ReconcileDependencies,
-  { logger, metrics }: Observability,
-) =>
-  middy<ReaperEvent, ReaperResult>()
+  observability: Observability,
+) => {
+  const { logger, metrics } = observability;
+  return middy<ReaperEvent, ReaperResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
+    .use(publishApiThrottles(observability))
     .handler(async (event) => {
       const { actions, ...reap } = await runReaperPass(deps, { dryRun: event?.dryRun === true });
       const summary = actions.map(summarize);
@@ -55,6 +57,7 @@ export const createReaperHandler = (
       publishMetrics(metrics, reconcileMetrics(reconcile));
       return { reap, actions: summary, reconcile };
     });
+};
 
 const summarize = (action: ReaperReport["actions"][number]) => {
   switch (action.kind) {

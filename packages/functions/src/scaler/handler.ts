@@ -4,7 +4,7 @@ import { MetricName, observeJobProgress, runScalerPass, scalerMetrics } from "@g
 import type { ScalerDependencies } from "@ger/core/types";
 import middy from "@middy/core";
 import type { DynamoDBStreamEvent } from "aws-lambda";
-import { type Observability, publishMetrics } from "../shared/observability";
+import { type Observability, publishApiThrottles, publishMetrics } from "../shared/observability";
 import { progressFromRecords } from "./stream-records";
 
 /** Woken by the table's stream (new demand, runner progress) and by a one-minute schedule. */
@@ -16,13 +16,15 @@ const isStreamEvent = (event: ScalerEvent): event is DynamoDBStreamEvent => "Rec
  * The scaler Lambda. A failed pass throws: Lambda then retries the stream batch, and the next
  * scheduled pass picks up whatever a failed one left (every step is idempotent).
  */
-export const createScalerHandler = (deps: ScalerDependencies, { logger, metrics }: Observability) =>
-  middy<ScalerEvent, { readonly launched: number }>()
+export const createScalerHandler = (deps: ScalerDependencies, observability: Observability) => {
+  const { logger, metrics } = observability;
+  return middy<ScalerEvent, { readonly launched: number }>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
+    .use(publishApiThrottles(observability))
     .handler(async (event) => {
       const progress = isStreamEvent(event) ? progressFromRecords(event.Records) : [];
-      const { runnersMoved, retried } = await observeJobProgress(deps, progress);
+      const { runnersMoved, retried, waits } = await observeJobProgress(deps, progress);
       const report = await runScalerPass(deps);
       const launched = report.pools.reduce((sum, pool) => sum + pool.launched, 0);
       const trigger = isStreamEvent(event) ? "stream" : "schedule";
@@ -38,6 +40,12 @@ export const createScalerHandler = (deps: ScalerDependencies, { logger, metrics 
       publishMetrics(metrics, [
         ...scalerMetrics(report),
         { name: MetricName.JobsRetried, value: retried.length },
+        ...waits.map(({ pool, seconds }) => ({
+          name: MetricName.JobWaitTime,
+          value: seconds,
+          dimensions: { Pool: pool },
+        })),
       ]);
       return { launched };
     });
+};

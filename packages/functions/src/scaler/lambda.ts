@@ -3,7 +3,9 @@ import { awsControlPlane } from "../shared/aws-control-plane";
 import { createObservability } from "../shared/observability";
 import { createScalerHandler } from "./handler";
 
+const observability = createObservability("scaler");
+
 export const handler = createScalerHandler(
-  { ...awsControlPlane(process.env), newRunnerName },
-  createObservability("scaler"),
+  { ...awsControlPlane(process.env, observability.apiThrottles), newRunnerName },
+  observability,
 );

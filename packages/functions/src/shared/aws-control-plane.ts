@@ -14,17 +14,19 @@ import {
   parseAutoscalerConfig,
   SsmTokenDrop,
   systemClock,
+  type ThrottleCounter,
   tokenParameterPrefix,
 } from "@ger/core";
 // The pools are code: bundled into the function and validated at cold start.
 import poolsConfig from "../../../../autoscaler.config";
 import { loadControlPlaneConfig } from "./control-plane-config";
+import { countEc2Throttles } from "./ec2-throttles";
 
 /**
  * Everything the scaler, the reaper and the EC2-event function talk to, built once per cold start
  * from the environment: the same adapters for all three, clients at module scope.
  */
-export const awsControlPlane = (env: NodeJS.ProcessEnv) => {
+export const awsControlPlane = (env: NodeJS.ProcessEnv, throttles: ThrottleCounter) => {
   const settings = loadControlPlaneConfig(env);
   const config = {
     ...parseAutoscalerConfig(poolsConfig),
@@ -36,9 +38,11 @@ export const awsControlPlane = (env: NodeJS.ProcessEnv) => {
     baseUrl: config.gitlab_url,
     // Cached five minutes by Powertools; a rotated token is picked up on the next read.
     token: async () => String(await secrets.get(settings.GITLAB_TOKEN_SECRET_ID, { maxAge: 300 })),
+    onThrottle: () => throttles.note("GitLab"),
   });
   // Adaptive retries: EC2's token buckets refill slowly, and RequestLimitExceeded is retried with backoff.
   const ec2 = new EC2Client({ retryMode: "adaptive", maxAttempts: 6 });
+  countEc2Throttles(ec2, () => throttles.note("EC2"));
   return {
     config,
     demand: new DynamoDemandStore(documents, settings.TABLE_NAME),

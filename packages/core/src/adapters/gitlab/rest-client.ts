@@ -19,6 +19,8 @@ export interface GitLabRestOptions {
   readonly timeoutMs?: number;
   /** Attempts for a request GitLab refused with 429, or failed with 5xx when it is safe to repeat. */
   readonly maxAttempts?: number;
+  /** Called on every 429, for the ApiThrottles metric. */
+  readonly onThrottle?: () => void;
   /** Longest wait honoured from Retry-After before giving up to the next pass. */
   readonly maxRetryAfterSeconds?: number;
   /**
@@ -199,6 +201,7 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
       });
       if (response.ok) return response.status === 204 ? undefined : response.json();
       if (response.status === 404 && notFoundOk) return undefined;
+      if (response.status === 429) this.options.onThrottle?.();
       const retryAfter = retryAfterSeconds(response.headers.get("retry-after"));
       const error = new GitLabApiError(
         `GitLab ${method} ${path} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
