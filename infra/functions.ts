@@ -1,0 +1,194 @@
+import { SCALER_STREAM_FILTER_PATTERNS } from "@ger/core";
+import {
+  functionPermissions,
+  type IamContext,
+  instanceEventsStatements,
+  reaperStatements,
+  scalerStatements,
+  webhookStatements,
+} from "./lib/iam";
+import { launchTemplates, runnerRole } from "./runners";
+import { gitlabToken, webhookSecret } from "./secrets";
+import { caller, deployment, partition, region, tokenPrefix } from "./settings";
+import { table } from "./table";
+
+/** Where async invocations, schedules and stream batches land after their last retry. */
+export const deadLetters = new sst.aws.Queue("DeadLetters", {
+  transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
+});
+
+const iamContext = $resolve({
+  partition: partition.partition,
+  region: region.name,
+  account: caller.accountId,
+  tableArn: table.arn,
+}).apply(
+  (resolved): IamContext => ({ ...resolved, deployment, tokenParameterPrefix: tokenPrefix }),
+);
+
+const LAUNCH_TEMPLATES = $jsonStringify(
+  Object.fromEntries(
+    Object.entries(launchTemplates).map(([pool, template]) => [
+      pool,
+      { launchTemplateId: template.id, version: template.latestVersion.apply(String) },
+    ]),
+  ),
+);
+
+// arm64 is cheaper per GB-s; minified ESM bundles with the SDK inside (SST's default).
+const common = {
+  architecture: "arm64",
+  runtime: "nodejs24.x",
+  nodejs: { format: "esm", minify: true },
+  logging: { format: "json", retention: "1 month" },
+} as const;
+
+const deadLetterAfterRetries = { function: { deadLetterConfig: { targetArn: deadLetters.arn } } };
+const sendToDeadLetters = { actions: ["sqs:SendMessage"], resources: [deadLetters.arn] };
+
+const controlPlaneEnvironment = {
+  TABLE_NAME: table.name,
+  GITLAB_TOKEN_SECRET_ID: gitlabToken.arn,
+  LAUNCH_TEMPLATES,
+  AWS_ACCOUNT_ID: caller.accountId,
+  AWS_PARTITION: partition.partition,
+};
+
+export const webhook = new sst.aws.Function("Webhook", {
+  ...common,
+  handler: "packages/functions/src/webhook/lambda.handler",
+  description: "GitLab Job Hook → demand in DynamoDB",
+  timeout: "10 seconds",
+  memory: "512 MB",
+  environment: { TABLE_NAME: table.name, WEBHOOK_SECRET_ID: webhookSecret.arn },
+  permissions: $resolve({ context: iamContext, secretArn: webhookSecret.arn }).apply(
+    ({ context, secretArn }) => functionPermissions(webhookStatements(context, secretArn)),
+  ),
+});
+
+export const scaler = new sst.aws.Function("Scaler", {
+  ...common,
+  handler: "packages/functions/src/scaler/lambda.handler",
+  description: "Starts runners for pending jobs",
+  timeout: "1 minute",
+  memory: "512 MB",
+  environment: controlPlaneEnvironment,
+  permissions: $resolve({
+    context: iamContext,
+    secretArn: gitlabToken.arn,
+    roleArn: runnerRole.arn,
+    templateArns: $util.all(Object.values(launchTemplates).map((template) => template.arn)),
+  }).apply(({ context, secretArn, roleArn, templateArns }) => [
+    ...functionPermissions(
+      scalerStatements(context, {
+        gitlabTokenSecretArn: secretArn,
+        launchTemplateArns: templateArns,
+        runnerRoleArn: roleArn,
+      }),
+    ),
+    sendToDeadLetters,
+  ]),
+  transform: deadLetterAfterRetries,
+});
+
+export const reaper = new sst.aws.Function("Reaper", {
+  ...common,
+  handler: "packages/functions/src/reaper/lambda.handler",
+  description: "Retires idle, finished and stuck runners; cleans orphans; reconciles demand",
+  timeout: "2 minutes",
+  memory: "512 MB",
+  // One pass at a time (the lease guards too); a second would only skip.
+  concurrency: { reserved: 1 },
+  environment: controlPlaneEnvironment,
+  permissions: $resolve({ context: iamContext, secretArn: gitlabToken.arn }).apply(
+    ({ context, secretArn }) => [
+      ...functionPermissions(reaperStatements(context, secretArn)),
+      sendToDeadLetters,
+    ],
+  ),
+  transform: deadLetterAfterRetries,
+});
+
+export const instanceEvents = new sst.aws.Function("InstanceEvents", {
+  ...common,
+  handler: "packages/functions/src/instance-events/lambda.handler",
+  description: "EC2 state changes and spot warnings → retire runners at once",
+  timeout: "1 minute",
+  memory: "512 MB",
+  environment: controlPlaneEnvironment,
+  permissions: $resolve({ context: iamContext, secretArn: gitlabToken.arn }).apply(
+    ({ context, secretArn }) => [
+      ...functionPermissions(instanceEventsStatements(context, secretArn)),
+      sendToDeadLetters,
+    ],
+  ),
+  transform: deadLetterAfterRetries,
+});
+
+// New demand and runner progress wake the scaler at once; failed batches are split, retried, then parked.
+table.subscribe("ScalerOnDemand", scaler.arn, {
+  filters: SCALER_STREAM_FILTER_PATTERNS as unknown as Record<string, unknown>[],
+  transform: {
+    eventSourceMapping: (args) => {
+      args.batchSize = 100;
+      args.maximumBatchingWindowInSeconds = 1;
+      args.bisectBatchOnFunctionError = true;
+      args.maximumRetryAttempts = 3;
+      args.destinationConfig = { onFailure: { destinationArn: deadLetters.arn } };
+    },
+  },
+});
+
+// The safety net: every minute, whatever the stream did.
+new sst.aws.CronV2("ScalerSchedule", {
+  function: scaler.arn,
+  schedule: "rate(1 minute)",
+  retries: 0,
+  dlq: deadLetters.arn,
+});
+new sst.aws.CronV2("ReaperSchedule", {
+  function: reaper.arn,
+  schedule: "rate(1 minute)",
+  retries: 0,
+  dlq: deadLetters.arn,
+});
+
+// EC2 events arrive on the default bus. EventBridge cannot filter on instance tags, so the handler
+// ignores instances that are not ours and states that are not an ending (a few cheap invocations).
+const ec2Events = new aws.cloudwatch.EventRule("Ec2InstanceEvents", {
+  description: `${deployment}: EC2 state changes and spot interruption warnings`,
+  eventPattern: JSON.stringify({
+    source: ["aws.ec2"],
+    "detail-type": [
+      "EC2 Instance State-change Notification",
+      "EC2 Spot Instance Interruption Warning",
+    ],
+  }),
+});
+new aws.cloudwatch.EventTarget("Ec2InstanceEventsTarget", {
+  rule: ec2Events.name,
+  arn: instanceEvents.arn,
+  retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 },
+  deadLetterConfig: { arn: deadLetters.arn },
+});
+new aws.lambda.Permission("Ec2InstanceEventsInvoke", {
+  action: "lambda:InvokeFunction",
+  function: instanceEvents.name,
+  principal: "events.amazonaws.com",
+  sourceArn: ec2Events.arn,
+});
+new aws.sqs.QueuePolicy("DeadLettersFromEventBridge", {
+  queueUrl: deadLetters.url,
+  policy: $jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: deadLetters.arn,
+        Condition: { ArnEquals: { "aws:SourceArn": ec2Events.arn } },
+      },
+    ],
+  }),
+});

@@ -1,0 +1,270 @@
+import { TAG_KEYS, TOKEN_READER_TAG } from "@ger/core";
+
+/** One IAM statement, in the shape SST's `permissions` takes and a policy document needs. */
+export interface Statement {
+  readonly sid: string;
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly conditions?: readonly {
+    readonly test: string;
+    readonly variable: string;
+    readonly values: readonly string[];
+  }[];
+}
+
+/** Where this deployment's resources live; ARNs are built from it. */
+export interface IamContext {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly deployment: string;
+  readonly tableArn: string;
+  /** The SSM path of the runners' tokens, as tokenParameterPrefix gives it (leading slash). */
+  readonly tokenParameterPrefix: string;
+}
+
+type Where = Omit<IamContext, "tableArn">;
+
+const ec2Arn = (context: Where, resource: string) =>
+  `arn:${context.partition}:ec2:${context.region}:${context.account}:${resource}`;
+
+const tokenParameters = (context: Where) =>
+  `arn:${context.partition}:ssm:${context.region}:${context.account}:parameter${context.tokenParameterPrefix}/*`;
+
+const ownedByDeployment = (context: Where, key: "aws:ResourceTag" | "aws:RequestTag") => ({
+  test: "StringEquals",
+  variable: `${key}/${TAG_KEYS.deployment}`,
+  values: [context.deployment],
+});
+
+/** The table and its index: the state every control-plane function reads and moves. */
+const tableStatement = (context: IamContext, sid: string): Statement => ({
+  sid,
+  actions: [
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+  ],
+  resources: [context.tableArn, `${context.tableArn}/index/*`],
+});
+
+const secretStatement = (sid: string, secretArn: string): Statement => ({
+  sid,
+  actions: ["secretsmanager:GetSecretValue"],
+  resources: [secretArn],
+});
+
+/** Webhook: record job events (conditional UpdateItem only) and read its own secret. */
+export const webhookStatements = (context: IamContext, webhookSecretArn: string): Statement[] => [
+  {
+    sid: "RecordJobEvents",
+    actions: ["dynamodb:UpdateItem"],
+    resources: [context.tableArn],
+  },
+  secretStatement("ReadWebhookSecret", webhookSecretArn),
+];
+
+/** What retiring a runner needs: terminate only our instances, delete only our tokens. */
+const retireStatements = (context: IamContext): Statement[] => [
+  {
+    sid: "ListInstances",
+    // DescribeInstances has no resource-level permissions: "*" is the only resource it takes.
+    actions: ["ec2:DescribeInstances"],
+    resources: ["*"],
+  },
+  {
+    sid: "TerminateOwnInstances",
+    actions: ["ec2:TerminateInstances"],
+    resources: [ec2Arn(context, "instance/*")],
+    conditions: [ownedByDeployment(context, "aws:ResourceTag")],
+  },
+  {
+    sid: "RemoveRunnerTokens",
+    actions: ["ssm:DeleteParameter"],
+    resources: [tokenParameters(context)],
+  },
+];
+
+/**
+ * Scaler: create GitLab runners (token from its secret), store their tokens, and launch instances
+ * only from this deployment's launch templates, only tagged as this deployment's, with only the
+ * runner role.
+ */
+export const scalerStatements = (
+  context: IamContext,
+  inputs: {
+    readonly gitlabTokenSecretArn: string;
+    readonly launchTemplateArns: readonly string[];
+    readonly runnerRoleArn: string;
+  },
+): Statement[] => [
+  tableStatement(context, "ReadAndMoveState"),
+  secretStatement("ReadGitlabToken", inputs.gitlabTokenSecretArn),
+  {
+    sid: "CreateFleets",
+    // CreateFleet's fleet ARN is only known after the call; the instances it starts are limited below.
+    actions: ["ec2:CreateFleet"],
+    resources: [ec2Arn(context, "fleet/*")],
+  },
+  {
+    sid: "UseApprovedLaunchTemplates",
+    actions: ["ec2:CreateFleet", "ec2:RunInstances"],
+    resources: [...inputs.launchTemplateArns],
+  },
+  {
+    sid: "RunInstancesFromApprovedTemplatesOnly",
+    actions: ["ec2:RunInstances"],
+    resources: [ec2Arn(context, "instance/*")],
+    conditions: [
+      ownedByDeployment(context, "aws:RequestTag"),
+      { test: "ArnLike", variable: "ec2:LaunchTemplate", values: [...inputs.launchTemplateArns] },
+    ],
+  },
+  {
+    sid: "RunInstancesNetworkAndStorage",
+    actions: ["ec2:RunInstances"],
+    resources: [
+      ec2Arn(context, "volume/*"),
+      ec2Arn(context, "network-interface/*"),
+      ec2Arn(context, "subnet/*"),
+      ec2Arn(context, "security-group/*"),
+      ec2Arn(context, "spot-instances-request/*"),
+      `arn:${context.partition}:ec2:${context.region}::image/*`,
+    ],
+  },
+  {
+    sid: "TagOnLaunchOnly",
+    actions: ["ec2:CreateTags"],
+    resources: [
+      ec2Arn(context, "instance/*"),
+      ec2Arn(context, "volume/*"),
+      ec2Arn(context, "fleet/*"),
+    ],
+    conditions: [
+      {
+        test: "StringEquals",
+        variable: "ec2:CreateAction",
+        values: ["CreateFleet", "RunInstances"],
+      },
+    ],
+  },
+  {
+    sid: "PassOnlyTheRunnerRole",
+    actions: ["iam:PassRole"],
+    resources: [inputs.runnerRoleArn],
+    conditions: [
+      { test: "StringEquals", variable: "iam:PassedToService", values: ["ec2.amazonaws.com"] },
+    ],
+  },
+  {
+    sid: "SpotAndFleetServiceLinkedRoles",
+    // Created once per account by the first spot fleet; refused for any other service.
+    actions: ["iam:CreateServiceLinkedRole"],
+    resources: [
+      `arn:${context.partition}:iam::${context.account}:role/aws-service-role/spot.amazonaws.com/*`,
+      `arn:${context.partition}:iam::${context.account}:role/aws-service-role/ec2fleet.amazonaws.com/*`,
+    ],
+    conditions: [
+      {
+        test: "StringEquals",
+        variable: "iam:AWSServiceName",
+        values: ["spot.amazonaws.com", "ec2fleet.amazonaws.com"],
+      },
+    ],
+  },
+  {
+    sid: "ResolveAmiParameters",
+    // AMIs given as `resolve:ssm:` are read with the caller's rights; AWS's public parameters only.
+    actions: ["ssm:GetParameters", "ssm:GetParameter"],
+    resources: [`arn:${context.partition}:ssm:${context.region}::parameter/aws/service/*`],
+  },
+  {
+    sid: "HandOverRunnerTokens",
+    actions: ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:DeleteParameter"],
+    resources: [tokenParameters(context)],
+  },
+];
+
+/** Reaper: retire runners, clean orphans, reconcile demand (GitLab through its token). */
+export const reaperStatements = (
+  context: IamContext,
+  gitlabTokenSecretArn: string,
+): Statement[] => [
+  tableStatement(context, "ReadAndMoveState"),
+  secretStatement("ReadGitlabToken", gitlabTokenSecretArn),
+  ...retireStatements(context),
+];
+
+/** EC2 events: the same retirement as the reaper, nothing else. */
+export const instanceEventsStatements = (
+  context: IamContext,
+  gitlabTokenSecretArn: string,
+): Statement[] => reaperStatements(context, gitlabTokenSecretArn);
+
+/**
+ * Runner instances: read and delete their own token only. The scaler tags each token parameter
+ * with the ARN of the one instance allowed to read it; `ec2:SourceInstanceARN` is the ARN of the
+ * instance whose role credentials sign the request.
+ */
+export const runnerStatements = (context: Where, cacheBucketArn?: string): Statement[] => [
+  {
+    sid: "ReadOwnTokenOnly",
+    actions: ["ssm:GetParameter", "ssm:DeleteParameter"],
+    resources: [tokenParameters(context)],
+    conditions: [
+      {
+        test: "StringEquals",
+        variable: `ssm:resourceTag/${TOKEN_READER_TAG}`,
+        // An IAM policy variable, resolved by IAM per request (not a template string).
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM's syntax, on purpose.
+        values: ["${ec2:SourceInstanceARN}"],
+      },
+    ],
+  },
+  ...(cacheBucketArn
+    ? [
+        {
+          sid: "RunnerCacheObjects",
+          actions: ["s3:GetObject", "s3:PutObject"],
+          resources: [`${cacheBucketArn}/*`],
+        },
+        { sid: "RunnerCacheList", actions: ["s3:ListBucket"], resources: [cacheBucketArn] },
+      ]
+    : []),
+];
+
+/** The statements as an IAM policy document (for roles SST does not create). */
+export const policyDocument = (statements: readonly Statement[]) => ({
+  Version: "2012-10-17",
+  Statement: statements.map((statement) => ({
+    Sid: statement.sid,
+    Effect: "Allow",
+    Action: [...statement.actions],
+    Resource: [...statement.resources],
+    ...(statement.conditions && {
+      Condition: Object.fromEntries(
+        [...new Set(statement.conditions.map((condition) => condition.test))].map((test) => [
+          test,
+          Object.fromEntries(
+            (statement.conditions ?? [])
+              .filter((c) => c.test === test)
+              .map((c) => [c.variable, [...c.values]]),
+          ),
+        ]),
+      ),
+    }),
+  })),
+});
+
+/** The statements as SST function permissions. */
+export const functionPermissions = (statements: readonly Statement[]) =>
+  statements.map(({ actions, resources, conditions }) => ({
+    actions: [...actions],
+    resources: [...resources],
+    ...(conditions && {
+      conditions: conditions.map((condition) => ({ ...condition, values: [...condition.values] })),
+    }),
+  }));

@@ -1,0 +1,338 @@
+import { METRIC_DEFINITIONS, METRICS_NAMESPACE, type MetricName } from "@ger/core";
+import type { MetricService } from "@ger/core/types";
+
+/** A metric as CloudWatch knows it: namespace, name and every dimension with its value. */
+export interface MetricRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+/**
+ * One of our metrics, named through METRIC_DEFINITIONS: `service` is filled in when the metric
+ * comes from one function only. Building every reference here keeps the dashboard and alarms on
+ * the names and dimensions the code emits.
+ */
+export const ourMetric = (
+  name: MetricName,
+  dimensions: Readonly<Record<string, string>> = {},
+  service?: MetricService,
+): MetricRef => {
+  const [only] = METRIC_DEFINITIONS[name].services;
+  return {
+    namespace: METRICS_NAMESPACE,
+    name,
+    dimensions: { service: service ?? (only as MetricService), ...dimensions },
+  };
+};
+
+/** A CloudWatch SEARCH over one of our metrics, for dimensions whose values are not known ahead (error codes, reasons). */
+export const ourSearch = (name: MetricName, statistic: "Sum" | "Maximum", period: number) => {
+  const schema = [METRICS_NAMESPACE, "service", ...METRIC_DEFINITIONS[name].dimensions].join(",");
+  return `SEARCH('{${schema}} MetricName="${name}"', '${statistic}', ${period})`;
+};
+
+export interface MonitoringInputs {
+  readonly region: string;
+  readonly pools: readonly string[];
+  /** Lambda function names by role. */
+  readonly functions: Readonly<Record<MetricService, string>>;
+  readonly apiId: string;
+  readonly deadLetterQueueName: string;
+}
+
+const RUNNER_STATES = ["creating", "booting", "idle", "busy", "draining"] as const;
+
+type Widget = Record<string, unknown>;
+
+const metricWidget = (
+  title: string,
+  metrics: unknown[][],
+  options: { region: string; stat?: string; period?: number; view?: string; stacked?: boolean },
+  width = 12,
+): Widget => ({
+  type: "metric",
+  width,
+  height: 6,
+  properties: {
+    title,
+    region: options.region,
+    metrics,
+    stat: options.stat ?? "Sum",
+    period: options.period ?? 60,
+    view: options.view ?? "timeSeries",
+    stacked: options.stacked ?? false,
+  },
+});
+
+const line = (metric: MetricRef, options: Record<string, unknown> = {}): unknown[] => [
+  metric.namespace,
+  metric.name,
+  ...Object.entries(metric.dimensions).flat(),
+  ...(Object.keys(options).length > 0 ? [options] : []),
+];
+
+const search = (expression: string, label: string): unknown[] => [
+  { expression, label, id: label.toLowerCase().replaceAll(/[^a-z0-9]/g, "") },
+];
+
+/** The dashboard: demand and supply per pool, launches, retirements, webhook health, Lambda health. */
+export const dashboardBody = (inputs: MonitoringInputs) => {
+  const { region } = inputs;
+  const perPool = inputs.pools.flatMap((pool) => [
+    metricWidget(
+      `${pool}: pending jobs and runners by state`,
+      [
+        line(ourMetric("PendingJobs", { Pool: pool }), { stat: "Maximum", label: "pending jobs" }),
+        ...RUNNER_STATES.map((state) =>
+          line(ourMetric("Runners", { Pool: pool, State: state }), {
+            stat: "Maximum",
+            label: state,
+          }),
+        ),
+      ],
+      { region },
+    ),
+    metricWidget(
+      `${pool}: oldest pending job and job wait (s)`,
+      [
+        line(ourMetric("OldestPendingJobAge", { Pool: pool }), {
+          stat: "Maximum",
+          label: "oldest pending",
+        }),
+        line(ourMetric("JobWaitTime", { Pool: pool }), { stat: "p50", label: "wait p50" }),
+        line(ourMetric("JobWaitTime", { Pool: pool }), { stat: "p95", label: "wait p95" }),
+      ],
+      { region },
+    ),
+    metricWidget(`${pool}: runners started`, [line(ourMetric("RunnersStarted", { Pool: pool }))], {
+      region,
+    }),
+  ]);
+  const fleet = [
+    metricWidget(
+      "Launch failures by pool and code",
+      [search(ourSearch("LaunchFailures", "Sum", 60), "LaunchFailures")],
+      { region },
+    ),
+    metricWidget(
+      "Runners retired by reason",
+      [search(ourSearch("RunnersRetired", "Sum", 60), "RunnersRetired")],
+      { region },
+    ),
+    metricWidget(
+      "Orphans cleaned, busy runners spared, quota errors",
+      [
+        line(ourMetric("OrphansCleaned", { Kind: "instance" }), { label: "orphan instances" }),
+        line(ourMetric("OrphansCleaned", { Kind: "gitlab_runner" }), {
+          label: "orphan GitLab runners",
+        }),
+        line(ourMetric("BusyRunnersSpared"), { label: "busy spared" }),
+        line(ourMetric("QuotaExceeded"), { label: "quota exceeded" }),
+      ],
+      { region },
+    ),
+    metricWidget(
+      "Webhook: job events by status, unchanged, auth failures, rejected",
+      [
+        search(ourSearch("JobEventsReceived", "Sum", 60), "JobEventsReceived"),
+        line(ourMetric("JobEventsUnchanged"), { label: "unchanged (duplicates, late)" }),
+        search(ourSearch("WebhookAuthFailures", "Sum", 60), "WebhookAuthFailures"),
+        search(ourSearch("WebhookRejected", "Sum", 60), "WebhookRejected"),
+      ],
+      { region },
+    ),
+    metricWidget(
+      "Reconciliation and watchdog",
+      [
+        line(ourMetric("LostWebhooksRecovered"), { label: "lost hooks recovered" }),
+        line(ourMetric("StaleJobsClosed"), { label: "stale jobs closed" }),
+        line(ourMetric("LostJobsClosed"), { label: "closed by scaler" }),
+        line(ourMetric("WebhookSuspect"), { stat: "Maximum", label: "webhook suspect" }),
+        line(ourMetric("UnroutableJobs"), { stat: "Maximum", label: "unroutable" }),
+        line(ourMetric("JobsRetried"), { label: "retried after interruption" }),
+      ],
+      { region },
+    ),
+    metricWidget(
+      "API throttles (GitLab 429, EC2 RequestLimitExceeded)",
+      [search(ourSearch("ApiThrottles", "Sum", 60), "ApiThrottles")],
+      { region },
+    ),
+  ];
+  const lambda = Object.entries(inputs.functions).map(([role, functionName]) =>
+    metricWidget(
+      `Lambda ${role}: errors, throttles, duration p99 (ms)`,
+      [
+        ["AWS/Lambda", "Errors", "FunctionName", functionName, { stat: "Sum" }],
+        ["AWS/Lambda", "Throttles", "FunctionName", functionName, { stat: "Sum" }],
+        ["AWS/Lambda", "Duration", "FunctionName", functionName, { stat: "p99", yAxis: "right" }],
+      ],
+      { region },
+      6,
+    ),
+  );
+  const api = metricWidget(
+    "Webhook API: requests, 4xx, 5xx, latency p99",
+    [
+      ["AWS/ApiGateway", "Count", "ApiId", inputs.apiId, { stat: "Sum" }],
+      ["AWS/ApiGateway", "4xx", "ApiId", inputs.apiId, { stat: "Sum" }],
+      ["AWS/ApiGateway", "5xx", "ApiId", inputs.apiId, { stat: "Sum" }],
+      ["AWS/ApiGateway", "Latency", "ApiId", inputs.apiId, { stat: "p99", yAxis: "right" }],
+    ],
+    { region },
+  );
+  return { widgets: [...perPool, ...fleet, api, ...lambda] };
+};
+
+export interface AlarmThresholds {
+  /** A pending job older than this (seconds) means runners are not coming. */
+  readonly oldestPendingSeconds: number;
+  /** Auth failures per 5 minutes: a wrong secret, or someone probing the URL. */
+  readonly authFailuresPer5Minutes: number;
+}
+
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
+  oldestPendingSeconds: 600,
+  authFailuresPer5Minutes: 10,
+};
+
+/** An alarm on one metric, or on a Metrics Insights query when dimension values are not known ahead. */
+export interface AlarmDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly metric?: MetricRef;
+  readonly query?: string;
+  readonly statistic: "Sum" | "Maximum";
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly threshold: number;
+  readonly comparison: "GreaterThanOrEqualToThreshold" | "GreaterThanThreshold";
+}
+
+/** Metrics Insights over one of our metrics, summed across the dimensions not pinned. */
+export const ourInsightsQuery = (
+  name: MetricName,
+  where: Readonly<Record<string, string>> = {},
+) => {
+  const schema = [`"${METRICS_NAMESPACE}"`, "service", ...METRIC_DEFINITIONS[name].dimensions].join(
+    ", ",
+  );
+  const filters = Object.entries(where).map(([key, value]) => `${key} = '${value}'`);
+  return `SELECT SUM(${name}) FROM SCHEMA(${schema})${filters.length > 0 ? ` WHERE ${filters.join(" AND ")}` : ""}`;
+};
+
+const awsMetric = (
+  namespace: string,
+  name: string,
+  dimensions: Record<string, string>,
+): MetricRef => ({
+  namespace,
+  name,
+  dimensions,
+});
+
+export const alarmDefinitions = (
+  inputs: MonitoringInputs,
+  thresholds: AlarmThresholds = DEFAULT_ALARM_THRESHOLDS,
+): AlarmDefinition[] => [
+  ...inputs.pools.map(
+    (pool): AlarmDefinition => ({
+      name: `oldest-pending-${pool}`,
+      description: `A job in pool ${pool} has waited over ${thresholds.oldestPendingSeconds} s for a runner.`,
+      metric: ourMetric("OldestPendingJobAge", { Pool: pool }),
+      statistic: "Maximum",
+      periodSeconds: 60,
+      evaluationPeriods: 3,
+      threshold: thresholds.oldestPendingSeconds,
+      comparison: "GreaterThanThreshold",
+    }),
+  ),
+  {
+    name: "launch-failures",
+    description: "EC2 launches failed (every type, subnet and market tried, or another error).",
+    query: ourInsightsQuery("LaunchFailures"),
+    statistic: "Sum",
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: 3,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "quota-exceeded",
+    description: "An EC2 quota stopped launches: raise it (Service Quotas) or lower max_instances.",
+    metric: ourMetric("QuotaExceeded"),
+    statistic: "Maximum",
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "orphans-found",
+    description:
+      "The reaper cleaned instances or GitLab runners with no record: something crashed mid-way.",
+    query: ourInsightsQuery("OrphansCleaned"),
+    statistic: "Sum",
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "webhook-auth-failures",
+    description:
+      "Many webhook calls had a wrong or missing token: a rotated secret not set in GitLab, or probing.",
+    query: ourInsightsQuery("WebhookAuthFailures"),
+    statistic: "Sum",
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: thresholds.authFailuresPer5Minutes,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "webhook-suspect",
+    description:
+      "GitLab has pending jobs no hook told us about, or no hook came for long: check the GitLab webhook.",
+    metric: ourMetric("WebhookSuspect"),
+    statistic: "Maximum",
+    periodSeconds: 60,
+    evaluationPeriods: 3,
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "webhook-5xx",
+    description: "The webhook answered 5xx: GitLab disables hooks that keep failing.",
+    metric: awsMetric("AWS/ApiGateway", "5xx", { ApiId: inputs.apiId }),
+    statistic: "Sum",
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  ...Object.entries(inputs.functions).map(
+    ([role, functionName]): AlarmDefinition => ({
+      name: `${role}-errors`,
+      description: `The ${role} function failed.`,
+      metric: awsMetric("AWS/Lambda", "Errors", { FunctionName: functionName }),
+      statistic: "Sum",
+      periodSeconds: 300,
+      evaluationPeriods: 1,
+      threshold: 3,
+      comparison: "GreaterThanOrEqualToThreshold",
+    }),
+  ),
+  {
+    name: "dead-letters",
+    description: "Events or stream batches failed every retry and wait in the dead-letter queue.",
+    metric: awsMetric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {
+      QueueName: inputs.deadLetterQueueName,
+    }),
+    statistic: "Maximum",
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+];

@@ -1,0 +1,106 @@
+import { launchTemplateData, renderUserData } from "@ger/core";
+import { policyDocument, runnerStatements } from "./lib/iam";
+import { toLaunchTemplateArgs } from "./lib/launch-template-args";
+import { caller, config, deployment, partition, region, tokenPrefix } from "./settings";
+
+// Every pool's subnets are in one VPC: the security group lives there.
+const vpcId = aws.ec2.getSubnetOutput({ id: config.pools[0]?.instance.subnets[0] ?? "" }).vpcId;
+
+/** Optional S3 cache shared by the runners (`cache` in a pool): encrypted, private, expiring. */
+export const cacheBucket = config.pools.some((pool) => pool.cache)
+  ? new aws.s3.BucketV2("RunnerCache", { forceDestroy: true })
+  : undefined;
+if (cacheBucket) {
+  new aws.s3.BucketPublicAccessBlock("RunnerCachePrivate", {
+    bucket: cacheBucket.id,
+    blockPublicAcls: true,
+    blockPublicPolicy: true,
+    ignorePublicAcls: true,
+    restrictPublicBuckets: true,
+  });
+  new aws.s3.BucketServerSideEncryptionConfigurationV2("RunnerCacheEncrypted", {
+    bucket: cacheBucket.id,
+    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+  });
+  new aws.s3.BucketLifecycleConfigurationV2("RunnerCacheExpiry", {
+    bucket: cacheBucket.id,
+    rules: [{ id: "expire-old-cache", status: "Enabled", filter: {}, expiration: { days: 90 } }],
+  });
+}
+
+/** The role every runner instance runs with: its own token, the cache, Session Manager. */
+export const runnerRole = new aws.iam.Role("RunnerRole", {
+  assumeRolePolicy: JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ],
+  }),
+  // Debug access through SSM Session Manager instead of SSH.
+  managedPolicyArns: [
+    partition.partition.apply((p) => `arn:${p}:iam::aws:policy/AmazonSSMManagedInstanceCore`),
+  ],
+});
+
+new aws.iam.RolePolicy("RunnerPolicy", {
+  role: runnerRole.name,
+  policy: $resolve({
+    partition: partition.partition,
+    region: region.name,
+    account: caller.accountId,
+    cacheArn: cacheBucket ? cacheBucket.arn : "",
+  }).apply(({ cacheArn, ...where }) =>
+    JSON.stringify(
+      policyDocument(
+        runnerStatements(
+          { ...where, deployment, tokenParameterPrefix: tokenPrefix },
+          cacheArn || undefined,
+        ),
+      ),
+    ),
+  ),
+});
+
+export const runnerProfile = new aws.iam.InstanceProfile("RunnerProfile", {
+  role: runnerRole.name,
+});
+
+/** No inbound rules: runners only call out (GitLab, registries, AWS APIs). */
+export const runnerSecurityGroup = new aws.ec2.SecurityGroup("RunnerSecurityGroup", {
+  description: `${deployment} GitLab runners: no inbound, all outbound`,
+  vpcId,
+  egress: [
+    { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
+  ],
+});
+
+/** One launch template per pool: user-data, profile, security groups, IMDSv2, encrypted disk. */
+export const launchTemplates = Object.fromEntries(
+  config.pools.map((pool) => {
+    const data = $resolve({ profileArn: runnerProfile.arn, groupId: runnerSecurityGroup.id }).apply(
+      ({ profileArn, groupId }) =>
+        toLaunchTemplateArgs(
+          launchTemplateData(pool, {
+            userData: renderUserData(pool, {
+              gitlabUrl: config.gitlab_url,
+              tokenParameterPrefix: tokenPrefix,
+            }),
+            instanceProfileArn: profileArn,
+            securityGroupIds: [groupId],
+          }),
+        ),
+    );
+    const template = new aws.ec2.LaunchTemplate(`Pool-${pool.name}`, {
+      description: `${deployment} pool ${pool.name}`,
+      updateDefaultVersion: true,
+      userData: data.userData,
+      iamInstanceProfile: data.iamInstanceProfile,
+      vpcSecurityGroupIds: data.vpcSecurityGroupIds,
+      instanceInitiatedShutdownBehavior: data.instanceInitiatedShutdownBehavior,
+      metadataOptions: data.metadataOptions,
+      blockDeviceMappings: data.blockDeviceMappings,
+      monitoring: data.monitoring,
+    });
+    return [pool.name, template] as const;
+  }),
+);

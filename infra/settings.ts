@@ -1,0 +1,15 @@
+import { parseAutoscalerConfig, tokenParameterPrefix } from "@ger/core";
+import poolsConfig from "../autoscaler.config";
+
+/** The pools, validated exactly as the functions validate them at cold start. */
+export const config = parseAutoscalerConfig(poolsConfig);
+
+export const deployment = config.deployment;
+export const tokenPrefix = tokenParameterPrefix(config.deployment);
+
+/** Optional SNS topic for alarms: `ALARM_EMAIL=ops@example.com sst deploy`. */
+export const alarmEmail = process.env.ALARM_EMAIL;
+
+export const caller = aws.getCallerIdentityOutput({});
+export const partition = aws.getPartitionOutput({});
+export const region = aws.getRegionOutput({});
