@@ -1,0 +1,147 @@
+import { TAG_KEYS, TOKEN_READER_TAG, tokenParameterPrefix } from "@ger/core";
+import { describe, expect, it } from "vitest";
+import {
+  type IamContext,
+  instanceEventsStatements,
+  policyDocument,
+  reaperStatements,
+  runnerStatements,
+  type Statement,
+  scalerStatements,
+  webhookStatements,
+} from "../../infra/lib/iam";
+
+const context: IamContext = {
+  partition: "aws",
+  region: "eu-central-1",
+  account: "123456789012",
+  deployment: "ci-autoscaler",
+  tableArn: "arn:aws:dynamodb:eu-central-1:123456789012:table/state",
+  tokenParameterPrefix: tokenParameterPrefix("ci-autoscaler"),
+};
+const templates = ["arn:aws:ec2:eu-central-1:123456789012:launch-template/lt-0a1b2c3d4e5f60718"];
+const scaler = scalerStatements(context, {
+  gitlabTokenSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:gitlab-AbCdEf",
+  launchTemplateArns: templates,
+  runnerRoleArn: "arn:aws:iam::123456789012:role/runner",
+});
+const reaper = reaperStatements(
+  context,
+  "arn:aws:secretsmanager:eu-central-1:123456789012:secret:g",
+);
+const everyPolicy: [string, Statement[]][] = [
+  [
+    "webhook",
+    webhookStatements(context, "arn:aws:secretsmanager:eu-central-1:123456789012:secret:w"),
+  ],
+  ["scaler", scaler],
+  ["reaper", reaper],
+  ["instance-events", instanceEventsStatements(context, "arn:aws:secretsmanager:::secret:g")],
+  ["runner", runnerStatements(context, "arn:aws:s3:::cache")],
+];
+const find = (statements: Statement[], action: string) =>
+  statements.filter((statement) => statement.actions.includes(action));
+
+describe("least-privilege IAM statements", () => {
+  it.each(everyPolicy)("%s: lists actions, never a wildcard action", (_, statements) => {
+    for (const statement of statements) {
+      for (const action of statement.actions) expect(action).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
+    }
+  });
+
+  it.each(everyPolicy)(
+    "%s: '*' as a resource only for actions without resource-level permissions",
+    (_, statements) => {
+      const unscoped = statements.filter((statement) => statement.resources.includes("*"));
+      expect(unscoped.flatMap((statement) => statement.actions)).toEqual(
+        unscoped.length > 0 ? ["ec2:DescribeInstances"] : [],
+      );
+    },
+  );
+
+  it("the webhook may only update items in the table and read its own secret", () => {
+    const [, webhook] = everyPolicy[0]!;
+    expect(webhook.flatMap((statement) => statement.actions).sort()).toEqual([
+      "dynamodb:UpdateItem",
+      "secretsmanager:GetSecretValue",
+    ]);
+  });
+
+  it("the scaler runs instances only from the approved templates, tagged as this deployment's", () => {
+    const instances = find(scaler, "ec2:RunInstances").find((statement) =>
+      statement.resources.some((resource) => resource.endsWith(":instance/*")),
+    );
+    expect(instances?.conditions).toEqual(
+      expect.arrayContaining([
+        {
+          test: "StringEquals",
+          variable: `aws:RequestTag/${TAG_KEYS.deployment}`,
+          values: ["ci-autoscaler"],
+        },
+        { test: "ArnLike", variable: "ec2:LaunchTemplate", values: templates },
+      ]),
+    );
+    const templateUse = find(scaler, "ec2:RunInstances").filter((statement) =>
+      statement.resources.some((resource) => resource.includes("launch-template")),
+    );
+    expect(templateUse.flatMap((statement) => statement.resources)).toEqual(templates);
+  });
+
+  it("the scaler passes only the runner role, only to EC2, and tags only at launch", () => {
+    const [passRole] = find(scaler, "iam:PassRole");
+    expect(passRole).toMatchObject({
+      resources: ["arn:aws:iam::123456789012:role/runner"],
+      conditions: [
+        { test: "StringEquals", variable: "iam:PassedToService", values: ["ec2.amazonaws.com"] },
+      ],
+    });
+    const [tagging] = find(scaler, "ec2:CreateTags");
+    expect(tagging?.conditions).toEqual([
+      {
+        test: "StringEquals",
+        variable: "ec2:CreateAction",
+        values: ["CreateFleet", "RunInstances"],
+      },
+    ]);
+    expect(find(scaler, "ec2:TerminateInstances")).toEqual([]);
+  });
+
+  it("the reaper terminates only instances carrying this deployment's tag", () => {
+    const [terminate] = find(reaper, "ec2:TerminateInstances");
+    expect(terminate).toMatchObject({
+      resources: ["arn:aws:ec2:eu-central-1:123456789012:instance/*"],
+      conditions: [
+        {
+          test: "StringEquals",
+          variable: `aws:ResourceTag/${TAG_KEYS.deployment}`,
+          values: ["ci-autoscaler"],
+        },
+      ],
+    });
+    expect(find(reaper, "ec2:CreateFleet")).toEqual([]);
+  });
+
+  it("a runner reads and deletes only the token tagged with its own instance ARN", () => {
+    const document = policyDocument(runnerStatements(context));
+    expect(document.Statement).toEqual([
+      {
+        Sid: "ReadOwnTokenOnly",
+        Effect: "Allow",
+        Action: ["ssm:GetParameter", "ssm:DeleteParameter"],
+        Resource: [
+          "arn:aws:ssm:eu-central-1:123456789012:parameter/gitlab-runner-autoscaler/ci-autoscaler/runners/*",
+        ],
+        Condition: {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable.
+          StringEquals: { [`ssm:resourceTag/${TOKEN_READER_TAG}`]: ["${ec2:SourceInstanceARN}"] },
+        },
+      },
+    ]);
+  });
+
+  it("a runner gets the cache bucket only when there is one", () => {
+    expect(
+      runnerStatements(context, "arn:aws:s3:::cache").map((statement) => statement.sid),
+    ).toEqual(["ReadOwnTokenOnly", "RunnerCacheObjects", "RunnerCacheList"]);
+  });
+});

@@ -1,0 +1,149 @@
+import { METRIC_DEFINITIONS, METRICS_NAMESPACE } from "@ger/core";
+import { describe, expect, it } from "vitest";
+import {
+  alarmDefinitions,
+  dashboardBody,
+  type MetricRef,
+  type MonitoringInputs,
+} from "../../infra/lib/monitoring";
+
+const inputs: MonitoringInputs = {
+  region: "eu-central-1",
+  pools: ["linux-arm", "gpu"],
+  functions: {
+    webhook: "app-webhook",
+    scaler: "app-scaler",
+    reaper: "app-reaper",
+    "instance-events": "app-events",
+  },
+  apiId: "abc123",
+  deadLetterQueueName: "app-dead-letters",
+};
+
+type Defined = keyof typeof METRIC_DEFINITIONS;
+
+/** Our metric as CloudWatch will know it: exactly the dimensions the code emits, a service that emits it. */
+const expectEmitted = (metric: MetricRef) => {
+  const definition = METRIC_DEFINITIONS[metric.name as Defined];
+  expect(definition, `${metric.name} is not a metric the code emits`).toBeDefined();
+  expect(Object.keys(metric.dimensions).sort(), metric.name).toEqual(
+    ["service", ...definition.dimensions].sort(),
+  );
+  expect(definition.services).toContain(metric.dimensions.service);
+};
+
+/** A SEARCH or Metrics Insights schema over our namespace must name a metric's exact dimensions. */
+const expectEmittedSchema = (name: string, schema: string[]) => {
+  const definition = METRIC_DEFINITIONS[name as Defined];
+  expect(definition, `${name} is not a metric the code emits`).toBeDefined();
+  expect(schema.sort()).toEqual(["service", ...definition.dimensions].sort());
+};
+
+const dashboardMetrics = () => {
+  const refs: MetricRef[] = [];
+  const searches: { name: string; schema: string[] }[] = [];
+  for (const widget of dashboardBody(inputs).widgets) {
+    const { metrics } = (widget as { properties: { metrics: unknown[][] } }).properties;
+    for (const entry of metrics) {
+      const [first] = entry;
+      if (typeof first === "object" && first !== null && "expression" in first) {
+        const expression = (first as { expression: string }).expression;
+        const match = /^SEARCH\('\{([^}]*)\} MetricName="(\w+)"'/.exec(expression);
+        expect(match, expression).not.toBeNull();
+        const [namespace, ...schema] = (match?.[1] ?? "").split(",");
+        expect(namespace).toBe(METRICS_NAMESPACE);
+        searches.push({ name: match?.[2] ?? "", schema });
+        continue;
+      }
+      const [namespace, name, ...rest] = entry as string[];
+      const pairs = rest.filter((item) => typeof item === "string");
+      const dimensions = Object.fromEntries(
+        Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i], pairs[2 * i + 1]]),
+      );
+      refs.push({ namespace: namespace ?? "", name: name ?? "", dimensions });
+    }
+  }
+  return { refs, searches };
+};
+
+describe("dashboard and alarms read only metrics the code emits", () => {
+  it("every dashboard metric in our namespace has the emitted name and dimensions", () => {
+    const { refs, searches } = dashboardMetrics();
+    const ours = refs.filter((ref) => ref.namespace === METRICS_NAMESPACE);
+
+    expect(ours.length).toBeGreaterThan(10);
+    for (const ref of ours) expectEmitted(ref);
+    for (const search of searches) expectEmittedSchema(search.name, search.schema);
+  });
+
+  it("shows what the issue asks for: per pool demand, supply, wait; launches, failures, retirements, orphans, throttles", () => {
+    const { refs, searches } = dashboardMetrics();
+    const names = new Set([
+      ...refs.map((ref) => ref.name),
+      ...searches.map((search) => search.name),
+    ]);
+
+    for (const name of [
+      "JobEventsReceived",
+      "WebhookAuthFailures",
+      "PendingJobs",
+      "OldestPendingJobAge",
+      "Runners",
+      "RunnersStarted",
+      "LaunchFailures",
+      "RunnersRetired",
+      "OrphansCleaned",
+      "LostWebhooksRecovered",
+      "JobWaitTime",
+      "ApiThrottles",
+      "Errors",
+      "Throttles",
+      "Duration",
+    ])
+      expect(names).toContain(name);
+    for (const pool of inputs.pools) {
+      expect(refs).toContainEqual(
+        expect.objectContaining({
+          name: "PendingJobs",
+          dimensions: { service: "scaler", Pool: pool },
+        }),
+      );
+    }
+  });
+
+  it("every alarm on our namespace names an emitted metric or queries its exact schema", () => {
+    const alarms = alarmDefinitions(inputs);
+
+    for (const alarm of alarms) {
+      if (alarm.metric?.namespace === METRICS_NAMESPACE) expectEmitted(alarm.metric);
+      if (alarm.query) {
+        const match = /^SELECT SUM\((\w+)\) FROM SCHEMA\("([^"]+)", ([^)]*)\)/.exec(alarm.query);
+        expect(match, alarm.query).not.toBeNull();
+        expect(match?.[2]).toBe(METRICS_NAMESPACE);
+        expectEmittedSchema(match?.[1] ?? "", (match?.[3] ?? "").split(", "));
+      }
+      expect(alarm.metric === undefined).toBe(alarm.query !== undefined);
+    }
+  });
+
+  it("alarms on what the issue lists, per pool where it is per pool", () => {
+    const names = alarmDefinitions(inputs).map((alarm) => alarm.name);
+
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "oldest-pending-linux-arm",
+        "oldest-pending-gpu",
+        "launch-failures",
+        "quota-exceeded",
+        "orphans-found",
+        "webhook-auth-failures",
+        "webhook-5xx",
+        "webhook-errors",
+        "scaler-errors",
+        "reaper-errors",
+        "instance-events-errors",
+        "dead-letters",
+      ]),
+    );
+  });
+});
