@@ -12,10 +12,9 @@ export default $config({
     };
   },
   async run() {
-    await import("./infra/secrets");
-    await import("./infra/table");
+    const { table } = await import("./infra/table");
     await import("./infra/runners");
-    await import("./infra/functions");
+    const { reaper } = await import("./infra/functions");
     const { webhookUrl } = await import("./infra/api");
     const { dashboard } = await import("./infra/monitoring");
     const { gitlabToken, webhookSecret } = await import("./infra/secrets");
@@ -24,6 +23,9 @@ export default $config({
       dashboard: $interpolate`https://console.aws.amazon.com/cloudwatch/home#dashboards:name=${dashboard.dashboardName}`,
       gitlabTokenSecret: gitlabToken.name,
       webhookSecret: webhookSecret.name,
+      // For the CLI against this stage: TABLE_NAME=… npm run cli -- status | drain; REAPER_FUNCTION=… reap.
+      tableName: table.name,
+      reaperFunction: reaper.name,
       nextSteps: $interpolate`1) aws secretsmanager put-secret-value --secret-id ${gitlabToken.name} --secret-string <glpat-… with create_runner, manage_runner, read_api>
 2) aws secretsmanager put-secret-value --secret-id ${webhookSecret.name} --secret-string <random token>
 3) GitLab → project or group → Settings → Webhooks → Add: URL ${webhookUrl}, Secret token = step 2, Trigger: Job events only, SSL verification on.`,

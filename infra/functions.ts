@@ -19,7 +19,7 @@ export const deadLetters = new sst.aws.Queue("DeadLetters", {
 
 const iamContext = $resolve({
   partition: partition.partition,
-  region: region.name,
+  region: region.region,
   account: caller.accountId,
   tableArn: table.arn,
 }).apply(

@@ -4,7 +4,7 @@ import { alarmDefinitions, dashboardBody, type MonitoringInputs } from "./lib/mo
 import { alarmEmail, config, deployment, region } from "./settings";
 
 const inputs = $resolve([
-  region.name,
+  region.region,
   webhook.name,
   scaler.name,
   reaper.name,

@@ -3,30 +3,45 @@ import { policyDocument, runnerStatements } from "./lib/iam";
 import { toLaunchTemplateArgs } from "./lib/launch-template-args";
 import { caller, config, deployment, partition, region, tokenPrefix } from "./settings";
 
+/** Cache objects older than this are deleted (GitLab's cache is rebuilt on a miss). */
+const CACHE_EXPIRY_DAYS = 90;
+
 // Every pool's subnets are in one VPC: the security group lives there.
 const vpcId = aws.ec2.getSubnetOutput({ id: config.pools[0]?.instance.subnets[0] ?? "" }).vpcId;
 
-/** Optional S3 cache shared by the runners (`cache` in a pool): encrypted, private, expiring. */
-export const cacheBucket = config.pools.some((pool) => pool.cache)
-  ? new aws.s3.BucketV2("RunnerCache", { forceDestroy: true })
-  : undefined;
-if (cacheBucket) {
-  new aws.s3.BucketPublicAccessBlock("RunnerCachePrivate", {
-    bucket: cacheBucket.id,
+/**
+ * The S3 caches the pools name (`cache.bucket`), one bucket per name, created here so that the
+ * name in the runners' config is the bucket they get: encrypted, private, old objects expired.
+ */
+export const cacheBuckets = [
+  ...new Set(config.pools.flatMap((pool) => (pool.cache ? [pool.cache.bucket] : []))),
+].map((name) => {
+  const bucket = new aws.s3.Bucket(`RunnerCache-${name}`, { bucket: name, forceDestroy: true });
+  new aws.s3.BucketPublicAccessBlock(`RunnerCachePrivate-${name}`, {
+    bucket: bucket.id,
     blockPublicAcls: true,
     blockPublicPolicy: true,
     ignorePublicAcls: true,
     restrictPublicBuckets: true,
   });
-  new aws.s3.BucketServerSideEncryptionConfigurationV2("RunnerCacheEncrypted", {
-    bucket: cacheBucket.id,
+  new aws.s3.BucketServerSideEncryptionConfiguration(`RunnerCacheEncrypted-${name}`, {
+    bucket: bucket.id,
     rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
   });
-  new aws.s3.BucketLifecycleConfigurationV2("RunnerCacheExpiry", {
-    bucket: cacheBucket.id,
-    rules: [{ id: "expire-old-cache", status: "Enabled", filter: {}, expiration: { days: 90 } }],
+  new aws.s3.BucketLifecycleConfiguration(`RunnerCacheExpiry-${name}`, {
+    bucket: bucket.id,
+    rules: [
+      {
+        id: "expire-old-cache",
+        status: "Enabled",
+        filter: {},
+        expiration: { days: CACHE_EXPIRY_DAYS },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      },
+    ],
   });
-}
+  return bucket;
+});
 
 /** The role every runner instance runs with: its own token, the cache, Session Manager. */
 export const runnerRole = new aws.iam.Role("RunnerRole", {
@@ -36,26 +51,25 @@ export const runnerRole = new aws.iam.Role("RunnerRole", {
       { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
     ],
   }),
-  // Debug access through SSM Session Manager instead of SSH.
-  managedPolicyArns: [
-    partition.partition.apply((p) => `arn:${p}:iam::aws:policy/AmazonSSMManagedInstanceCore`),
-  ],
+});
+
+// Debug access through SSM Session Manager instead of SSH.
+new aws.iam.RolePolicyAttachment("RunnerSessionManager", {
+  role: runnerRole.name,
+  policyArn: $interpolate`arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
 });
 
 new aws.iam.RolePolicy("RunnerPolicy", {
   role: runnerRole.name,
   policy: $resolve({
     partition: partition.partition,
-    region: region.name,
+    region: region.region,
     account: caller.accountId,
-    cacheArn: cacheBucket ? cacheBucket.arn : "",
-  }).apply(({ cacheArn, ...where }) =>
+    cacheArns: $util.all(cacheBuckets.map((bucket) => bucket.arn)),
+  }).apply(({ cacheArns, ...where }) =>
     JSON.stringify(
       policyDocument(
-        runnerStatements(
-          { ...where, deployment, tokenParameterPrefix: tokenPrefix },
-          cacheArn || undefined,
-        ),
+        runnerStatements({ ...where, deployment, tokenParameterPrefix: tokenPrefix }, cacheArns),
       ),
     ),
   ),

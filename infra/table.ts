@@ -22,7 +22,6 @@ export const table = new sst.aws.Dynamo("State", {
     table: (args) => {
       args.billingMode = "PAY_PER_REQUEST";
       args.pointInTimeRecovery = { enabled: true };
-      args.serverSideEncryption = { enabled: true };
     },
   },
 });

@@ -209,7 +209,10 @@ export const instanceEventsStatements = (
  * with the ARN of the one instance allowed to read it; `ec2:SourceInstanceARN` is the ARN of the
  * instance whose role credentials sign the request.
  */
-export const runnerStatements = (context: Where, cacheBucketArn?: string): Statement[] => [
+export const runnerStatements = (
+  context: Where,
+  cacheBucketArns: readonly string[] = [],
+): Statement[] => [
   {
     sid: "ReadOwnTokenOnly",
     actions: ["ssm:GetParameter", "ssm:DeleteParameter"],
@@ -218,20 +221,19 @@ export const runnerStatements = (context: Where, cacheBucketArn?: string): State
       {
         test: "StringEquals",
         variable: `ssm:resourceTag/${TOKEN_READER_TAG}`,
-        // An IAM policy variable, resolved by IAM per request (not a template string).
         // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM's syntax, on purpose.
         values: ["${ec2:SourceInstanceARN}"],
       },
     ],
   },
-  ...(cacheBucketArn
+  ...(cacheBucketArns.length > 0
     ? [
         {
           sid: "RunnerCacheObjects",
           actions: ["s3:GetObject", "s3:PutObject"],
-          resources: [`${cacheBucketArn}/*`],
+          resources: cacheBucketArns.map((arn) => `${arn}/*`),
         },
-        { sid: "RunnerCacheList", actions: ["s3:ListBucket"], resources: [cacheBucketArn] },
+        { sid: "RunnerCacheList", actions: ["s3:ListBucket"], resources: [...cacheBucketArns] },
       ]
     : []),
 ];

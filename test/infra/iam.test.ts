@@ -37,7 +37,7 @@ const everyPolicy: [string, Statement[]][] = [
   ["scaler", scaler],
   ["reaper", reaper],
   ["instance-events", instanceEventsStatements(context, "arn:aws:secretsmanager:::secret:g")],
-  ["runner", runnerStatements(context, "arn:aws:s3:::cache")],
+  ["runner", runnerStatements(context, ["arn:aws:s3:::cache"])],
 ];
 const find = (statements: Statement[], action: string) =>
   statements.filter((statement) => statement.actions.includes(action));
@@ -141,7 +141,7 @@ describe("least-privilege IAM statements", () => {
 
   it("a runner gets the cache bucket only when there is one", () => {
     expect(
-      runnerStatements(context, "arn:aws:s3:::cache").map((statement) => statement.sid),
+      runnerStatements(context, ["arn:aws:s3:::cache"]).map((statement) => statement.sid),
     ).toEqual(["ReadOwnTokenOnly", "RunnerCacheObjects", "RunnerCacheList"]);
   });
 });
