@@ -77,13 +77,15 @@ export const scaler = new sst.aws.Function("Scaler", {
     context: iamContext,
     secretArn: gitlabToken.arn,
     roleArn: runnerRole.arn,
+    streamArn: table.nodes.table.streamArn,
     templateArns: $util.all(Object.values(launchTemplates).map((template) => template.arn)),
-  }).apply(({ context, secretArn, roleArn, templateArns }) => [
+  }).apply(({ context, secretArn, roleArn, streamArn, templateArns }) => [
     ...functionPermissions(
       scalerStatements(context, {
         gitlabTokenSecretArn: secretArn,
         launchTemplateArns: templateArns,
         runnerRoleArn: roleArn,
+        tableStreamArn: streamArn,
       }),
     ),
     sendToDeadLetters,

@@ -99,9 +99,21 @@ export const scalerStatements = (
     readonly gitlabTokenSecretArn: string;
     readonly launchTemplateArns: readonly string[];
     readonly runnerRoleArn: string;
+    /** The table's stream, which wakes the scaler (read by Lambda's event source mapping with the function's role). */
+    readonly tableStreamArn: string;
   },
 ): Statement[] => [
   tableStatement(context, "ReadAndMoveState"),
+  {
+    sid: "ReadTableStream",
+    actions: [
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ],
+    resources: [inputs.tableStreamArn],
+  },
   secretStatement("ReadGitlabToken", inputs.gitlabTokenSecretArn),
   {
     sid: "CreateFleets",

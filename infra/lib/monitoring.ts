@@ -1,4 +1,4 @@
-import { METRIC_DEFINITIONS, METRICS_NAMESPACE, type MetricName } from "@ger/core";
+import { METRIC_DEFINITIONS, METRICS_NAMESPACE, type MetricName, supplyOf } from "@ger/core";
 import type { MetricService } from "@ger/core/types";
 
 /** A metric as CloudWatch knows it: namespace, name and every dimension with its value. */
@@ -41,7 +41,8 @@ export interface MonitoringInputs {
   readonly deadLetterQueueName: string;
 }
 
-const RUNNER_STATES = ["creating", "booting", "idle", "busy", "draining"] as const;
+/** The `State` values of the Runners metric: the phases supplyOf counts. */
+const RUNNER_PHASES = Object.keys(supplyOf([]));
 
 type Widget = Record<string, unknown>;
 
@@ -84,7 +85,7 @@ export const dashboardBody = (inputs: MonitoringInputs) => {
       `${pool}: pending jobs and runners by state`,
       [
         line(ourMetric("PendingJobs", { Pool: pool }), { stat: "Maximum", label: "pending jobs" }),
-        ...RUNNER_STATES.map((state) =>
+        ...RUNNER_PHASES.map((state) =>
           line(ourMetric("Runners", { Pool: pool, State: state }), {
             stat: "Maximum",
             label: state,

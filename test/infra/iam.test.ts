@@ -24,6 +24,8 @@ const scaler = scalerStatements(context, {
   gitlabTokenSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:gitlab-AbCdEf",
   launchTemplateArns: templates,
   runnerRoleArn: "arn:aws:iam::123456789012:role/runner",
+  tableStreamArn:
+    "arn:aws:dynamodb:eu-central-1:123456789012:table/state/stream/2026-11-23T00:00:00.000",
 });
 const reaper = reaperStatements(
   context,
