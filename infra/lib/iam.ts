@@ -37,13 +37,12 @@ const ownedByDeployment = (context: Where, key: "aws:ResourceTag" | "aws:Request
   values: [context.deployment],
 });
 
-/** The table and its index: the state every control-plane function reads and moves. */
+/** The table and its index: the state every control-plane function reads and moves (no Scan: only the CLI's status lists every job). */
 const tableStatement = (context: IamContext, sid: string): Statement => ({
   sid,
   actions: [
     "dynamodb:GetItem",
     "dynamodb:Query",
-    "dynamodb:Scan",
     "dynamodb:UpdateItem",
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
@@ -69,12 +68,6 @@ export const webhookStatements = (context: IamContext, webhookSecretArn: string)
 
 /** What retiring a runner needs: terminate only our instances, delete only our tokens. */
 const retireStatements = (context: IamContext): Statement[] => [
-  {
-    sid: "ListInstances",
-    // DescribeInstances has no resource-level permissions: "*" is the only resource it takes.
-    actions: ["ec2:DescribeInstances"],
-    resources: ["*"],
-  },
   {
     sid: "TerminateOwnInstances",
     actions: ["ec2:TerminateInstances"],
@@ -207,14 +200,24 @@ export const reaperStatements = (
 ): Statement[] => [
   tableStatement(context, "ReadAndMoveState"),
   secretStatement("ReadGitlabToken", gitlabTokenSecretArn),
+  {
+    sid: "ListInstances",
+    // Orphan search. DescribeInstances has no resource-level permissions: "*" is all it takes.
+    actions: ["ec2:DescribeInstances"],
+    resources: ["*"],
+  },
   ...retireStatements(context),
 ];
 
-/** EC2 events: the same retirement as the reaper, nothing else. */
+/** EC2 events: retire the event's runner (the same retirement as the reaper), nothing else. */
 export const instanceEventsStatements = (
   context: IamContext,
   gitlabTokenSecretArn: string,
-): Statement[] => reaperStatements(context, gitlabTokenSecretArn);
+): Statement[] => [
+  tableStatement(context, "ReadAndMoveState"),
+  secretStatement("ReadGitlabToken", gitlabTokenSecretArn),
+  ...retireStatements(context),
+];
 
 /**
  * Runner instances: read and delete their own token only. The scaler tags each token parameter

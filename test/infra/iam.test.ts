@@ -123,6 +123,18 @@ describe("least-privilege IAM statements", () => {
     expect(find(reaper, "ec2:CreateFleet")).toEqual([]);
   });
 
+  it("the EC2-event function only retires: no listing, no launching, no scans", () => {
+    const [, events] = everyPolicy[3]!;
+    const actions = events.flatMap((statement) => statement.actions);
+
+    expect(actions).not.toContain("ec2:DescribeInstances");
+    expect(actions).not.toContain("ec2:CreateFleet");
+    expect(actions).toContain("ec2:TerminateInstances");
+    expect(
+      everyPolicy.flatMap(([, statements]) => statements.flatMap((s) => s.actions)),
+    ).not.toContain("dynamodb:Scan");
+  });
+
   it("a runner reads and deletes only the token tagged with its own instance ARN", () => {
     const document = policyDocument(runnerStatements(context));
     expect(document.Statement).toEqual([

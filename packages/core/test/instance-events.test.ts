@@ -211,6 +211,26 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(await world.runners.ledger()).toEqual({ global: 0, byPool: { "linux-arm": 0 } });
     });
 
+    it("leaves a runner another event is already retiring alone", async () => {
+      const { world, runner } = await busyRunner();
+      await world.runners.transition(
+        runner.name,
+        ["busy"],
+        { state: "retiring" },
+        world.clock.now(),
+      );
+
+      const outcome = await handleInstanceEvent(world.deps, {
+        kind: "state_change",
+        instanceId: runner.instanceId!,
+        state: "terminated",
+      });
+
+      expect(outcome).toBe("ignored");
+      expect(world.gitlab.calls.deleteRunner).toBe(0);
+      expect(await world.runners.get(runner.name)).toMatchObject({ state: "retiring" });
+    });
+
     it("is finished by the reaper when it died part-way", async () => {
       const { world, runner } = await busyRunner();
       world.gitlab.failures.push(500);
