@@ -4,6 +4,7 @@ import {
   type IamContext,
   instanceEventsStatements,
   reaperStatements,
+  type Statement,
   scalerStatements,
   webhookStatements,
 } from "./lib/iam";
@@ -45,6 +46,13 @@ const common = {
 
 const deadLetterAfterRetries = { function: { deadLetterConfig: { targetArn: deadLetters.arn } } };
 const sendToDeadLetters = { actions: ["sqs:SendMessage"], resources: [deadLetters.arn] };
+
+/** A retiring function's permissions: its statements (which read the GitLab token) and the DLQ. */
+const withGitlabToken = (statements: (context: IamContext, secretArn: string) => Statement[]) =>
+  $resolve({ context: iamContext, secretArn: gitlabToken.arn }).apply(({ context, secretArn }) => [
+    ...functionPermissions(statements(context, secretArn)),
+    sendToDeadLetters,
+  ]);
 
 const controlPlaneEnvironment = {
   TABLE_NAME: table.name,
@@ -102,12 +110,7 @@ export const reaper = new sst.aws.Function("Reaper", {
   // One pass at a time (the lease guards too); a second would only skip.
   concurrency: { reserved: 1 },
   environment: controlPlaneEnvironment,
-  permissions: $resolve({ context: iamContext, secretArn: gitlabToken.arn }).apply(
-    ({ context, secretArn }) => [
-      ...functionPermissions(reaperStatements(context, secretArn)),
-      sendToDeadLetters,
-    ],
-  ),
+  permissions: withGitlabToken(reaperStatements),
   transform: deadLetterAfterRetries,
 });
 
@@ -118,12 +121,7 @@ export const instanceEvents = new sst.aws.Function("InstanceEvents", {
   timeout: "1 minute",
   memory: "512 MB",
   environment: controlPlaneEnvironment,
-  permissions: $resolve({ context: iamContext, secretArn: gitlabToken.arn }).apply(
-    ({ context, secretArn }) => [
-      ...functionPermissions(instanceEventsStatements(context, secretArn)),
-      sendToDeadLetters,
-    ],
-  ),
+  permissions: withGitlabToken(instanceEventsStatements),
   transform: deadLetterAfterRetries,
 });
 

@@ -193,23 +193,7 @@ export const scalerStatements = (
   },
 ];
 
-/** Reaper: retire runners, clean orphans, reconcile demand (GitLab through its token). */
-export const reaperStatements = (
-  context: IamContext,
-  gitlabTokenSecretArn: string,
-): Statement[] => [
-  tableStatement(context, "ReadAndMoveState"),
-  secretStatement("ReadGitlabToken", gitlabTokenSecretArn),
-  {
-    sid: "ListInstances",
-    // Orphan search. DescribeInstances has no resource-level permissions: "*" is all it takes.
-    actions: ["ec2:DescribeInstances"],
-    resources: ["*"],
-  },
-  ...retireStatements(context),
-];
-
-/** EC2 events: retire the event's runner (the same retirement as the reaper), nothing else. */
+/** EC2 events: retire the event's runner (GitLab through its token), nothing else. */
 export const instanceEventsStatements = (
   context: IamContext,
   gitlabTokenSecretArn: string,
@@ -217,6 +201,20 @@ export const instanceEventsStatements = (
   tableStatement(context, "ReadAndMoveState"),
   secretStatement("ReadGitlabToken", gitlabTokenSecretArn),
   ...retireStatements(context),
+];
+
+/** Reaper: the same retirement, plus listing instances to find orphans (reconciliation is GitLab's API only). */
+export const reaperStatements = (
+  context: IamContext,
+  gitlabTokenSecretArn: string,
+): Statement[] => [
+  ...instanceEventsStatements(context, gitlabTokenSecretArn),
+  {
+    sid: "ListInstances",
+    // DescribeInstances has no resource-level permissions: "*" is all it takes.
+    actions: ["ec2:DescribeInstances"],
+    resources: ["*"],
+  },
 ];
 
 /**
