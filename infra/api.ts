@@ -1,6 +1,7 @@
-import { webhook } from "./functions";
-
-/** The webhook's public endpoint, throttled so a flood cannot run up a bill. */
+/**
+ * The webhook's public endpoint, throttled so a flood cannot run up a bill. Its route is added
+ * with the webhook function (infra/functions.ts), which also hands the URL to the reaper.
+ */
 export const api = new sst.aws.ApiGatewayV2("WebhookApi", {
   transform: {
     stage: (args) => {
@@ -12,6 +13,5 @@ export const api = new sst.aws.ApiGatewayV2("WebhookApi", {
     },
   },
 });
-api.route("POST /webhook", webhook.arn);
 
 export const webhookUrl = $interpolate`${api.url}/webhook`;

@@ -1,4 +1,5 @@
 import { SCALER_STREAM_FILTER_PATTERNS } from "@ger/core";
+import { api, webhookUrl } from "./api";
 import {
   functionPermissions,
   type IamContext,
@@ -74,6 +75,8 @@ export const webhook = new sst.aws.Function("Webhook", {
   ),
 });
 
+api.route("POST /webhook", webhook.arn);
+
 export const scaler = new sst.aws.Function("Scaler", {
   ...common,
   handler: "packages/functions/src/scaler/lambda.handler",
@@ -109,7 +112,8 @@ export const reaper = new sst.aws.Function("Reaper", {
   memory: "512 MB",
   // One pass at a time (the lease guards too); a second would only skip.
   concurrency: { reserved: 1 },
-  environment: controlPlaneEnvironment,
+  // The watchdog finds our hook among a project's hooks by its URL.
+  environment: { ...controlPlaneEnvironment, WEBHOOK_URL: webhookUrl },
   permissions: withGitlabToken(reaperStatements),
   transform: deadLetterAfterRetries,
 });

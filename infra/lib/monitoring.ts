@@ -150,6 +150,7 @@ export const dashboardBody = (inputs: MonitoringInputs) => {
         line(ourMetric("StaleJobsClosed"), { label: "stale jobs closed" }),
         line(ourMetric("LostJobsClosed"), { label: "closed by scaler" }),
         line(ourMetric("WebhookSuspect"), { stat: "Maximum", label: "webhook suspect" }),
+        line(ourMetric("DisabledWebhooks"), { stat: "Maximum", label: "hooks GitLab disabled" }),
         line(ourMetric("UnroutableJobs"), { stat: "Maximum", label: "unroutable" }),
         line(ourMetric("JobsRetried"), { label: "retried after interruption" }),
       ],

@@ -27,6 +27,7 @@ export const MetricName = {
   LostWebhooksRecovered: "LostWebhooksRecovered",
   StaleJobsClosed: "StaleJobsClosed",
   WebhookSuspect: "WebhookSuspect",
+  DisabledWebhooks: "DisabledWebhooks",
   JobWaitTime: "JobWaitTime",
   ApiThrottles: "ApiThrottles",
 } as const;
@@ -82,6 +83,7 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   LostWebhooksRecovered: count(["reaper"]),
   StaleJobsClosed: count(["reaper"]),
   WebhookSuspect: count(["reaper"]),
+  DisabledWebhooks: count(["reaper"]),
   InstanceEventsReceived: count(["instance-events"]),
   InstanceEvents: count(["instance-events"], ["Kind", "Outcome"]),
   ApiThrottles: count(["scaler", "reaper", "instance-events"], ["Api"]),

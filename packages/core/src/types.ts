@@ -26,7 +26,9 @@ export type {
   CreateRunnerRequest,
   GitlabJob,
   GitlabRunner,
+  HooksApi,
   JobsApi,
+  ProjectHook,
   RunnerRegistry,
   RunnerScope,
 } from "./ports/gitlab";

@@ -50,6 +50,18 @@ describe("GitLabRestClient against the GitLab double", () => {
     expect(gitlab.model.runners.has(id)).toBe(false);
   });
 
+  it("reads a project's hooks with their alert status, and says undefined when it may not", async () => {
+    gitlab.model.hooks.push({ url: "https://example.com/webhook", alertStatus: "disabled" });
+
+    const hooks = await client.listProjectHooks(12);
+    gitlab.faults.push({ method: "GET", path: /\/hooks/, status: 403, remaining: 1 });
+    const forbidden = await client.listProjectHooks(12);
+
+    expect(hooks).toEqual([{ url: "https://example.com/webhook", alertStatus: "disabled" }]);
+    expect(forbidden).toBeUndefined();
+    gitlab.model.hooks.length = 0;
+  });
+
   it("reads a job's tags and status, and says undefined for a job GitLab does not have", async () => {
     const job = gitlab.model.enqueue({ projectId: 12, tags: ["linux"] });
 

@@ -54,6 +54,7 @@ describe("metrics are emitted exactly as METRIC_DEFINITIONS declares them", () =
         lostJobsRecorded: [3],
         staleJobsClosed: [4],
         gitlabPendingJobs: 1,
+        disabledHooks: [{ projectId: 5, alertStatus: "disabled" }],
         webhookSuspect: true,
         rateLimited: false,
       }),

@@ -75,6 +75,75 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
       });
     });
 
+    describe("with our webhook's URL, reading project hooks", () => {
+      const url = "https://abc123.execute-api.eu-central-1.amazonaws.com/webhook";
+      const quietWorld = async () => {
+        const world = await makeWorld();
+        await world.demand.noteProjectActivity(5, world.clock.now());
+        return world;
+      };
+      const withWebhook = (world: Awaited<ReturnType<typeof quietWorld>>) => ({
+        ...world.deps,
+        webhook: { url, hooks: world.gitlab },
+      });
+
+      it("sees at once that GitLab disabled our hook", async () => {
+        const world = await quietWorld();
+        world.gitlab.hooks.set(5, [
+          { url: "https://chat.example.com/hook", alertStatus: "disabled" },
+          {
+            url: `${url}/`,
+            alertStatus: "temporarily_disabled",
+            disabledUntil: "2026-11-29T10:10:00Z",
+          },
+        ]);
+
+        const report = await reconcileDemand(withWebhook(world));
+
+        expect(report).toMatchObject({
+          webhookSuspect: true,
+          disabledHooks: [
+            {
+              projectId: 5,
+              alertStatus: "temporarily_disabled",
+              disabledUntil: "2026-11-29T10:10:00Z",
+            },
+          ],
+        });
+      });
+
+      it("is quiet when our hook is executable, another hook's state is not ours to report", async () => {
+        const world = await quietWorld();
+        world.gitlab.hooks.set(5, [
+          { url, alertStatus: "executable" },
+          { url: "https://chat.example.com/hook", alertStatus: "disabled" },
+        ]);
+
+        expect(await reconcileDemand(withWebhook(world))).toMatchObject({
+          webhookSuspect: false,
+          disabledHooks: [],
+        });
+      });
+
+      it("skips projects whose hooks the token may not read", async () => {
+        const world = await quietWorld(); // no hooks entry: the in-memory GitLab answers as for a 403
+
+        const report = await reconcileDemand(withWebhook(world));
+
+        expect(report).toMatchObject({ webhookSuspect: false, disabledHooks: [] });
+        expect(world.gitlab.calls.listProjectHooks).toBe(1);
+      });
+
+      it("reads no hooks without our URL", async () => {
+        const world = await quietWorld();
+        world.gitlab.hooks.set(5, [{ url, alertStatus: "disabled" }]);
+
+        await reconcileDemand(world.deps);
+
+        expect(world.gitlab.calls.listProjectHooks).toBe(0);
+      });
+    });
+
     it("stops asking GitLab for the pass when it answers 429", async () => {
       const world = await withLostHooks();
       world.gitlab.failures.push(429);

@@ -109,6 +109,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),
     jobsApi: edges.jobsApi,
     registry: edges.registry,
+    ...(edges.webhook && { webhook: edges.webhook }),
     tokens: edges.tokens,
     compute: edges.compute,
     clock: systemClock,

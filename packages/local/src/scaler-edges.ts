@@ -7,7 +7,7 @@ import {
   SsmTokenDrop,
   tokenParameterPrefix,
 } from "@ger/core";
-import type { Compute, JobsApi, RunnerRegistry, TokenDrop } from "@ger/core/types";
+import type { Compute, HooksApi, JobsApi, RunnerRegistry, TokenDrop } from "@ger/core/types";
 import { type GitlabDouble, startGitlabDouble } from "./gitlab-double/index";
 import type { LocalSettings } from "./settings";
 import { SimulatedEc2 } from "./simulated-ec2";
@@ -17,6 +17,8 @@ export interface ScalerEdges {
   readonly gitlabUrl: string;
   readonly jobsApi: JobsApi;
   readonly registry: RunnerRegistry;
+  /** The webhook's URL as GitLab knows it, and its project hooks (simulated edges only). */
+  readonly webhook?: { readonly url: string; readonly hooks: HooksApi };
   readonly tokens: TokenDrop;
   readonly compute: Compute;
   /** Present when the edges are simulated. */
@@ -48,6 +50,7 @@ export const simulatedEdges = async (
     gitlabUrl: double.url,
     jobsApi: api,
     registry: api,
+    webhook: { url: webhookUrl, hooks: api },
     tokens,
     compute: simulatedEc2,
     double,

@@ -61,3 +61,17 @@ export interface JobsApi {
   /** Retries a finished job; GitLab makes a new, pending job and returns it. */
   retryJob(projectId: number, jobId: number): Promise<GitlabJob>;
 }
+
+/** A project's webhook as GET /projects/:id/hooks shows it. */
+export interface ProjectHook {
+  readonly url: string;
+  /** executable, temporarily_disabled or disabled: GitLab disables project hooks that keep failing. */
+  readonly alertStatus: string;
+  readonly disabledUntil?: string;
+}
+
+/** Reading a project's hooks needs the Maintainer role; without it the watchdog infers instead. */
+export interface HooksApi {
+  /** Undefined when the token may not read them (403) or the project is gone (404). */
+  listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined>;
+}

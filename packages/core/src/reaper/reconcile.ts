@@ -6,12 +6,14 @@ import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
 import { MetricName, type MetricPoint } from "../metrics";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
-import type { JobsApi } from "../ports/gitlab";
+import type { HooksApi, JobsApi } from "../ports/gitlab";
 
 export interface ReconcileDependencies {
   readonly demand: DemandStore;
   readonly jobsApi: JobsApi;
   readonly clock: Clock;
+  /** Our webhook's URL and a way to read project hooks: lets the watchdog see a disabled hook. */
+  readonly webhook?: { readonly url: string; readonly hooks: HooksApi };
 }
 
 export interface ReconcileLimits {
@@ -23,6 +25,8 @@ export interface ReconcileLimits {
   readonly confirmationsPerPass: number;
   /** No hook for this long while GitLab has pending jobs: the webhook is probably broken. */
   readonly webhookSilenceSeconds: number;
+  /** Projects whose hook settings are read per pass, most recently active first. */
+  readonly hookChecksPerPass: number;
 }
 
 export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
@@ -30,7 +34,14 @@ export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
   jobsPerProject: 100,
   confirmationsPerPass: 50,
   webhookSilenceSeconds: 900,
+  hookChecksPerPass: 3,
 };
+
+export interface DisabledHook {
+  readonly projectId: number;
+  readonly alertStatus: string;
+  readonly disabledUntil?: string;
+}
 
 export interface ReconcileReport {
   readonly projectsChecked: number;
@@ -41,7 +52,9 @@ export interface ReconcileReport {
   readonly gitlabPendingJobs: number;
   /** Seconds since the last Job Hook from any active project (undefined: none in the window). */
   readonly lastHookAgeSeconds?: number;
-  /** GitLab has pending jobs but no hook came for longer than allowed, or hooks were lost. */
+  /** Projects whose hook to us GitLab has disabled (it stops sending after repeated failures). */
+  readonly disabledHooks: readonly DisabledHook[];
+  /** GitLab has pending jobs but no hook came for longer than allowed, hooks were lost, or disabled. */
   readonly webhookSuspect: boolean;
   readonly rateLimited: boolean;
 }
@@ -103,6 +116,9 @@ export const reconcileDemand = async (
     if (outcome.kind === "recorded") staleJobsClosed.push(job.jobId);
   }
 
+  const disabledHooks = rateLimited
+    ? []
+    : await findDisabledHooks(deps, projects.slice(0, limits.hookChecksPerPass));
   const lastHook = projects
     .map((project) => Date.parse(project.lastJobEventAt))
     .sort((a, b) => b - a)[0];
@@ -117,9 +133,44 @@ export const reconcileDemand = async (
     staleJobsClosed,
     gitlabPendingJobs,
     ...(lastHookAgeSeconds !== undefined && { lastHookAgeSeconds }),
-    webhookSuspect: silent || lostJobsRecorded.length > 0,
+    disabledHooks,
+    webhookSuspect: silent || lostJobsRecorded.length > 0 || disabledHooks.length > 0,
     rateLimited,
   };
+};
+
+const sameUrl = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+
+/**
+ * GitLab disables a project hook that keeps failing, and then sends nothing: reading the hook's
+ * `alert_status` tells at once, where lost jobs and silence only hint. Projects whose hooks the
+ * token may not read (Maintainer needed), or that reach us through a group hook, are skipped.
+ */
+const findDisabledHooks = async (
+  deps: ReconcileDependencies,
+  projects: readonly { readonly projectId: number }[],
+): Promise<DisabledHook[]> => {
+  const { webhook } = deps;
+  if (!webhook) return [];
+  const disabled: DisabledHook[] = [];
+  for (const { projectId } of projects) {
+    let hooks: Awaited<ReturnType<HooksApi["listProjectHooks"]>>;
+    try {
+      hooks = await webhook.hooks.listProjectHooks(projectId);
+    } catch (error) {
+      if (error instanceof GitLabApiError && error.retryable) break;
+      throw error;
+    }
+    const ours = hooks?.find((hook) => sameUrl(hook.url, webhook.url));
+    if (ours && ours.alertStatus !== "executable") {
+      disabled.push({
+        projectId,
+        alertStatus: ours.alertStatus,
+        ...(ours.disabledUntil && { disabledUntil: ours.disabledUntil }),
+      });
+    }
+  }
+  return disabled;
 };
 
 /** What one reconciliation reports to CloudWatch. */
@@ -127,4 +178,5 @@ export const reconcileMetrics = (report: ReconcileReport): MetricPoint[] => [
   { name: MetricName.LostWebhooksRecovered, value: report.lostJobsRecorded.length },
   { name: MetricName.StaleJobsClosed, value: report.staleJobsClosed.length },
   { name: MetricName.WebhookSuspect, value: report.webhookSuspect ? 1 : 0 },
+  { name: MetricName.DisabledWebhooks, value: report.disabledHooks.length },
 ];

@@ -51,6 +51,7 @@ export const awsControlPlane = (env: NodeJS.ProcessEnv, throttles: ThrottleCount
     poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),
     jobsApi: gitlab,
     registry: gitlab,
+    ...(settings.WEBHOOK_URL && { webhook: { url: settings.WEBHOOK_URL, hooks: gitlab } }),
     tokens: new SsmTokenDrop(new SSMClient({}), {
       parameterPrefix: tokenParameterPrefix(config.deployment),
       instanceArnPrefix: `arn:${settings.AWS_PARTITION}:ec2:${settings.AWS_REGION}:${settings.AWS_ACCOUNT_ID}:instance/`,

@@ -12,6 +12,8 @@ const controlPlaneEnvironment = v.object(
     AWS_REGION: required,
     AWS_ACCOUNT_ID: v.pipe(v.string(), v.regex(/^\d{12}$/, "must be a 12-digit account id")),
     AWS_PARTITION: v.optional(v.picklist(["aws", "aws-cn", "aws-us-gov"]), "aws"),
+    /** This deployment's webhook URL: lets the reaper spot the hook GitLab disabled. */
+    WEBHOOK_URL: v.optional(v.pipe(v.string(), v.url())),
     /** Overrides the config file's gitlab_url (e.g. per stage). */
     GITLAB_URL: v.optional(v.pipe(v.string(), v.url())),
   },

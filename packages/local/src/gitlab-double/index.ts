@@ -26,6 +26,7 @@ export const startGitlabDouble = async (
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   const webhooks = options.webhook && new WebhookSender(model, options.webhook);
+  if (options.webhook) model.hooks.push({ url: options.webhook.url, alertStatus: "executable" });
   return {
     url: `http://127.0.0.1:${port}`,
     adminToken,

@@ -49,6 +49,11 @@ export interface EnqueueRequest {
 export class GitlabDoubleModel extends EventEmitter<{ job: [DoubleJob] }> {
   readonly jobs = new Map<number, DoubleJob>();
   readonly runners = new Map<number, DoubleRunner>();
+  /** The hooks every project has (the double sends one hook for all of them). */
+  readonly hooks: {
+    url: string;
+    alertStatus: "executable" | "temporarily_disabled" | "disabled";
+  }[] = [];
   private nextJobId = 4_000_000_001; // above 2^31, as on gitlab.com
   private nextRunnerId = 1;
 

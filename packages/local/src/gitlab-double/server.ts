@@ -146,6 +146,18 @@ const retryJob: AdminHandler = (model, [projectId, jobId]) => {
   return { status: 201, body: jobResource(retried, undefined) };
 };
 
+const projectHooks: AdminHandler = (model, [id]) => ({
+  status: 200,
+  body: model.hooks.map((hook, index) => ({
+    id: index + 1,
+    url: hook.url,
+    project_id: Number(id),
+    job_events: true,
+    alert_status: hook.alertStatus,
+    disabled_until: null,
+  })),
+});
+
 /** Routes that GitLab guards with a personal/group access token (PRIVATE-TOKEN). */
 const ADMIN_ROUTES: readonly [string, RegExp, AdminHandler][] = [
   ["POST", /^\/api\/v4\/user\/runners$/, createRunner],
@@ -166,6 +178,7 @@ const ADMIN_ROUTES: readonly [string, RegExp, AdminHandler][] = [
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/, getJob],
   ["POST", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)\/retry$/, retryJob],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, listJobs],
+  ["GET", /^\/api\/v4\/projects\/(\d+)\/hooks$/, projectHooks],
 ];
 
 const adminRoute = (

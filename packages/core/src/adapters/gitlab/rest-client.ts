@@ -5,7 +5,9 @@ import type {
   CreateRunnerRequest,
   GitlabJob,
   GitlabRunner,
+  HooksApi,
   JobsApi,
+  ProjectHook,
   RunnerRegistry,
   RunnerScope,
 } from "../../ports/gitlab";
@@ -47,7 +49,7 @@ const retryAfterSeconds = (header: string | null): number | undefined => {
 };
 
 /** The one module that speaks GitLab's REST API (v4) for the control plane. */
-export class GitLabRestClient implements RunnerRegistry, JobsApi {
+export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   private readonly api: string;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
@@ -174,6 +176,25 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi {
       path: `/projects/${projectId}/jobs/${jobId}/retry`,
     })) as { id: number; status: string; tag_list?: string[] };
     return { id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] };
+  }
+
+  async listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined> {
+    try {
+      const hooks = (await this.request({
+        method: "GET",
+        path: `/projects/${projectId}/hooks?per_page=100`,
+        notFoundOk: true,
+      })) as { url: string; alert_status?: string; disabled_until?: string | null }[] | undefined;
+      return hooks?.map((hook) => ({
+        url: hook.url,
+        // GitLab before 15.1 has no alert_status: its hooks were never auto-disabled.
+        alertStatus: hook.alert_status ?? "executable",
+        ...(hook.disabled_until && { disabledUntil: hook.disabled_until }),
+      }));
+    } catch (error) {
+      if (error instanceof GitLabApiError && error.status === 403) return undefined;
+      throw error;
+    }
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {

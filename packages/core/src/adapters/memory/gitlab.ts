@@ -6,7 +6,9 @@ import type {
   CreateRunnerRequest,
   GitlabJob,
   GitlabRunner,
+  HooksApi,
   JobsApi,
+  ProjectHook,
   RunnerRegistry,
   RunnerScope,
 } from "../../ports/gitlab";
@@ -26,9 +28,11 @@ export interface InMemoryGitlabOptions {
 }
 
 /** GitLab's runner and job APIs in memory, for the simulator and unit tests. */
-export class InMemoryGitlab implements RunnerRegistry, JobsApi {
+export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
   readonly runners = new Map<number, InMemoryGitlabRunner>();
   readonly jobs = new Map<number, GitlabJob>();
+  /** A project's hooks; a project without an entry answers as if the token may not read them. */
+  readonly hooks = new Map<number, ProjectHook[]>();
   /** Answers the next calls with this error status, once per entry (429, 500, ...). */
   readonly failures: number[] = [];
   calls = {
@@ -39,6 +43,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
     listRunners: 0,
     retryJob: 0,
     listPendingJobs: 0,
+    listProjectHooks: 0,
   };
   /** Calls answered 429 by the rate limit. */
   throttled = 0;
@@ -113,6 +118,12 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi {
     const retried = { ...job, id, status: "pending" };
     this.jobs.set(id, retried);
     return retried;
+  }
+
+  async listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined> {
+    this.calls.listProjectHooks += 1;
+    this.admit();
+    return this.hooks.get(projectId);
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {
