@@ -1,10 +1,13 @@
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { runScalerPass } from "@ger/core";
+import type { AttributeValue } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { scalerWorld } from "../../../test/support/scaler-world";
 import { createObservability } from "../src/index";
 import { toInstanceEvent } from "../src/instance-events/ec2-event";
 import { createInstanceEventsHandler } from "../src/instance-events/handler";
 import { createReaperHandler } from "../src/reaper/handler";
+import { createScalerHandler } from "../src/scaler/handler";
 import { captureOutput, expectMetricsAsDefined, lambdaContext } from "./support";
 
 /** EventBridge's events from EC2, as delivered to a rule's target. */
@@ -111,5 +114,43 @@ describe("reaper handler", () => {
     expect(report.reconcile).toMatchObject({ webhookSuspect: false });
     expect(output.lines.join("")).toContain('"message":"reaper pass"');
     expect(emitted("RunnersRetired")[0]).toMatchObject({ Reason: "finished", RunnersRetired: 1 });
+  });
+});
+
+describe("scaler handler", () => {
+  it("emits how long a job waited for one of our runners, per pool, from the stream record", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(53, ["linux"]);
+    await runScalerPass(world.deps);
+    const [runner] = await world.runners.listLive();
+    const running = {
+      kind: "job",
+      jobId: 53,
+      projectId: 5,
+      status: "running",
+      runnerId: runner!.gitlabRunnerId!,
+      createdAt: "2026-11-22T09:59:00.000Z",
+      startedAt: "2026-11-22T09:59:42.500Z",
+    };
+    const handler = createScalerHandler(
+      { ...world.deps, newRunnerName: () => "linux-arm-next" },
+      createObservability("scaler"),
+    );
+
+    await handler(
+      {
+        Records: [
+          {
+            eventName: "MODIFY",
+            // The stream's image is DynamoDB JSON, as marshall writes it (no binary values here).
+            dynamodb: { NewImage: marshall(running) as Record<string, AttributeValue> },
+          },
+        ],
+      },
+      lambdaContext(),
+    );
+
+    expect(await world.runners.get(runner!.name)).toMatchObject({ state: "busy", jobId: 53 });
+    expect(emitted("JobWaitTime")[0]).toMatchObject({ Pool: "linux-arm", JobWaitTime: 42.5 });
   });
 });
