@@ -77,9 +77,11 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
 
     describe("with our webhook's URL, reading project hooks", () => {
       const url = "https://abc123.execute-api.eu-central-1.amazonaws.com/webhook";
+      /** Project 5's last hook came 6 minutes ago: long enough to ask whether its hook still works. */
       const quietWorld = async () => {
         const world = await makeWorld();
         await world.demand.noteProjectActivity(5, world.clock.now());
+        world.advance(360);
         return world;
       };
       const withWebhook = (world: Awaited<ReturnType<typeof quietWorld>>) => ({
@@ -132,6 +134,16 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
 
         expect(report).toMatchObject({ webhookSuspect: false, disabledHooks: [] });
         expect(world.gitlab.calls.listProjectHooks).toBe(1);
+      });
+
+      it("reads no hooks of a project whose hook just delivered: it evidently works", async () => {
+        const world = await makeWorld();
+        await world.demand.noteProjectActivity(5, world.clock.now());
+        world.gitlab.hooks.set(5, [{ url, alertStatus: "disabled" }]);
+
+        await reconcileDemand(withWebhook(world));
+
+        expect(world.gitlab.calls.listProjectHooks).toBe(0);
       });
 
       it("reads no hooks without our URL", async () => {

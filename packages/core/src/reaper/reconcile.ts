@@ -27,6 +27,8 @@ export interface ReconcileLimits {
   readonly webhookSilenceSeconds: number;
   /** Projects whose hook settings are read per pass, most recently active first. */
   readonly hookChecksPerPass: number;
+  /** A project that sent a hook more recently than this has a working one: its hooks are not read. */
+  readonly hookCheckAfterSeconds: number;
 }
 
 export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
@@ -35,6 +37,7 @@ export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
   confirmationsPerPass: 50,
   webhookSilenceSeconds: 900,
   hookChecksPerPass: 3,
+  hookCheckAfterSeconds: 300,
 };
 
 export interface DisabledHook {
@@ -116,9 +119,13 @@ export const reconcileDemand = async (
     if (outcome.kind === "recorded") staleJobsClosed.push(job.jobId);
   }
 
+  const quietSince = now.getTime() - limits.hookCheckAfterSeconds * 1000;
+  const quietProjects = projects.filter(
+    (project) => Date.parse(project.lastJobEventAt) < quietSince,
+  );
   const disabledHooks = rateLimited
     ? []
-    : await findDisabledHooks(deps, projects.slice(0, limits.hookChecksPerPass));
+    : await findDisabledHooks(deps, quietProjects.slice(0, limits.hookChecksPerPass));
   const lastHook = projects
     .map((project) => Date.parse(project.lastJobEventAt))
     .sort((a, b) => b - a)[0];
