@@ -9,6 +9,8 @@ import {
   STALLED_LAUNCH_SECONDS,
 } from "../src/index";
 
+const NOTHING_LEFT = { live: 0, instances: 0, gitlabRunners: 0, tokens: 0, slots: 0 };
+
 describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
   /** A world with one runner launched for one job, in state booting. */
   const withRunner = async (config = configInput()) => {
@@ -49,13 +51,7 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     const report = await runReaperPass(world.reaperDeps);
 
     expect(report.retired).toEqual({ finished: 1 });
-    expect(await nothingLeft(world)).toEqual({
-      live: 0,
-      instances: 0,
-      gitlabRunners: 0,
-      tokens: 0,
-      slots: 0,
-    });
+    expect(await nothingLeft(world)).toEqual(NOTHING_LEFT);
   });
 
   it("never touches a busy runner, however long past idle_time", async () => {
@@ -95,13 +91,7 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
 
     expect(early.actions).toEqual([]);
     expect(late.retired).toEqual({ boot_timeout: 1 });
-    expect(await nothingLeft(world)).toEqual({
-      live: 0,
-      instances: 0,
-      gitlabRunners: 0,
-      tokens: 0,
-      slots: 0,
-    });
+    expect(await nothingLeft(world)).toEqual(NOTHING_LEFT);
   });
 
   it("moves a slow booter that did reach GitLab to idle instead of killing it", async () => {
@@ -183,13 +173,7 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     const report = await runReaperPass(world.reaperDeps);
 
     expect(report.retired).toEqual({ instance_gone: 1 });
-    expect(await nothingLeft(world)).toEqual({
-      live: 0,
-      instances: 0,
-      gitlabRunners: 0,
-      tokens: 0,
-      slots: 0,
-    });
+    expect(await nothingLeft(world)).toEqual(NOTHING_LEFT);
   });
 
   it("rolls back a launch that stalled past the scaler's own retries", async () => {
@@ -287,13 +271,7 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     expect([first.skipped, second.skipped].sort()).toEqual([false, true]);
     expect(world.compute.terminateCalls).toBe(1);
     expect(world.gitlab.calls.deleteRunner).toBe(1);
-    expect(await nothingLeft(world)).toEqual({
-      live: 0,
-      instances: 0,
-      gitlabRunners: 0,
-      tokens: 0,
-      slots: 0,
-    });
+    expect(await nothingLeft(world)).toEqual(NOTHING_LEFT);
   });
 
   it("reports what it would do on a dry run, and does none of it", async () => {

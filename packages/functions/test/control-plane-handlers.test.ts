@@ -1,14 +1,14 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { runScalerPass } from "@ger/core";
 import type { AttributeValue } from "aws-lambda";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scalerWorld } from "../../../test/support/scaler-world";
 import { createObservability } from "../src/index";
 import { toInstanceEvent } from "../src/instance-events/ec2-event";
 import { createInstanceEventsHandler } from "../src/instance-events/handler";
 import { createReaperHandler } from "../src/reaper/handler";
 import { createScalerHandler } from "../src/scaler/handler";
-import { captureOutput, expectMetricsAsDefined, lambdaContext } from "./support";
+import { captureEachTest, lambdaContext } from "./support";
 
 /** EventBridge's events from EC2, as delivered to a rule's target. */
 const stateChange = (instanceId: string, state: string) => ({
@@ -28,20 +28,8 @@ const spotWarning = (instanceId: string) => ({
   detail: { "instance-id": instanceId, "instance-action": "terminate" },
 });
 
-let output: ReturnType<typeof captureOutput>;
-beforeEach(() => {
-  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
-  output = captureOutput();
-});
-afterEach(() => {
-  output.restore();
-  expectMetricsAsDefined(output.lines);
-});
-
-const emitted = (name: string) =>
-  output.lines
-    .filter((line) => line.includes('"_aws"') && line.includes(`"${name}"`))
-    .map((line) => JSON.parse(line));
+const output = captureEachTest();
+const { emitted } = output;
 
 describe("toInstanceEvent", () => {
   it("reads EC2's state-change and spot-warning events and nothing else", () => {
@@ -112,7 +100,7 @@ describe("reaper handler", () => {
 
     expect(report.reap).toMatchObject({ skipped: false, retired: { finished: 1 } });
     expect(report.reconcile).toMatchObject({ webhookSuspect: false });
-    expect(output.lines.join("")).toContain('"message":"reaper pass"');
+    expect(output.lines().join("")).toContain('"message":"reaper pass"');
     expect(emitted("RunnersRetired")[0]).toMatchObject({ Reason: "finished", RunnersRetired: 1 });
   });
 });

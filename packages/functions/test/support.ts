@@ -1,7 +1,7 @@
 import { METRIC_DEFINITIONS, METRICS_NAMESPACE } from "@ger/core";
 import type { MetricService } from "@ger/core/types";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { expect, vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 
 /** An HTTP API (payload 2.0) event as API Gateway delivers a GitLab webhook. */
 export const apiEvent = (
@@ -110,4 +110,31 @@ export const expectMetricsAsDefined = (lines: readonly string[]) => {
       dimensions: ["service", ...definition.dimensions].sort(),
     });
   }
+};
+
+/** The EMF blobs that carry a metric, parsed: its value and dimensions are their fields. */
+export const emfBlobsWith = (lines: readonly string[], name: string): Record<string, unknown>[] =>
+  lines
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as EmfBlob & Record<string, unknown>)
+    .filter((blob) =>
+      blob._aws.CloudWatchMetrics.some((set) => set.Metrics.some((metric) => metric.Name === name)),
+    );
+
+/**
+ * Captures each test's output (logs and EMF, with metrics switched on) and, after the test, holds
+ * every metric it emitted to METRIC_DEFINITIONS.
+ */
+export const captureEachTest = () => {
+  let output: ReturnType<typeof captureOutput> | undefined;
+  beforeEach(() => {
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    output = captureOutput();
+  });
+  afterEach(() => {
+    output?.restore();
+    expectMetricsAsDefined(output?.lines ?? []);
+  });
+  const lines = () => output?.lines ?? [];
+  return { lines, emitted: (name: string) => emfBlobsWith(lines(), name) };
 };

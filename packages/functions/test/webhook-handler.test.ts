@@ -1,5 +1,5 @@
 import { DynamoDemandStore, StaticWebhookCredentials, systemClock } from "@ger/core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
 import {
   docsJobHook,
@@ -12,7 +12,7 @@ import {
 } from "../../../test/support/gitlab";
 import { createObservability } from "../src/index";
 import { createWebhookHandler } from "../src/webhook/handler";
-import { apiEvent, captureOutput, expectMetricsAsDefined, lambdaContext } from "./support";
+import { apiEvent, captureEachTest, emittedMetrics, lambdaContext } from "./support";
 
 let table: TestTable;
 beforeAll(async () => {
@@ -20,15 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => table.drop());
 
-let output: ReturnType<typeof captureOutput>;
-beforeEach(() => {
-  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
-  output = captureOutput();
-});
-afterEach(() => {
-  output.restore();
-  expectMetricsAsDefined(output.lines);
-});
+const output = captureEachTest();
 
 const handlerWith = (credentials = new StaticWebhookCredentials({ token: TEST_TOKEN })) =>
   createWebhookHandler(
@@ -60,21 +52,6 @@ const jobStatus = async (jobId: number) => {
   );
   return jobs.find((job) => job.jobId === jobId)?.status;
 };
-
-const emfMetrics = () =>
-  output.lines
-    .filter((line) => line.includes('"_aws"'))
-    .map(
-      (line) =>
-        JSON.parse(line) as Record<string, unknown> & {
-          _aws: { CloudWatchMetrics: { Metrics: { Name: string }[]; Dimensions: string[][] }[] };
-        },
-    )
-    .flatMap((blob) =>
-      blob._aws.CloudWatchMetrics.flatMap((set) =>
-        set.Metrics.map((metric) => ({ name: metric.Name, blob })),
-      ),
-    );
 
 describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
   it("records GitLab's documented Job Hook", async () => {
@@ -164,7 +141,7 @@ describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
 
     expect(response.statusCode).toBe(401);
     expect(await jobStatus(2009)).toBeUndefined();
-    const logged = output.lines.join("");
+    const logged = output.lines().join("");
     expect(logged).toContain('"reason":"invalid_token"');
     expect(logged).not.toContain(wrongToken);
     expect(logged).not.toContain(TEST_TOKEN);
@@ -173,8 +150,8 @@ describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
   it("never logs the right token either", async () => {
     await post(jobHook({ build_id: 2010 }));
 
-    expect(output.lines.join("")).toContain('"outcome":"recorded"');
-    expect(output.lines.join("")).not.toContain(TEST_TOKEN);
+    expect(output.lines().join("")).toContain('"outcome":"recorded"');
+    expect(output.lines().join("")).not.toContain(TEST_TOKEN);
   });
 
   it("answers a push event 200 and stores nothing", async () => {
@@ -201,12 +178,10 @@ describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
   it("emits EMF metrics: requests, and jobs received by status", async () => {
     await post(jobHook({ build_id: 2012, build_status: "pending" }));
 
-    const metrics = emfMetrics();
-    expect(metrics.map((metric) => metric.name)).toEqual(
+    expect(emittedMetrics(output.lines()).map((metric) => metric.name)).toEqual(
       expect.arrayContaining(["WebhookRequests", "JobEventsReceived"]),
     );
-    const received = metrics.find((metric) => metric.name === "JobEventsReceived");
-    expect(received?.blob).toMatchObject({
+    expect(output.emitted("JobEventsReceived")[0]).toMatchObject({
       Status: "pending",
       JobEventsReceived: 1,
       service: "webhook",
@@ -216,8 +191,10 @@ describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
   it("emits an auth-failure metric by reason", async () => {
     await post(jobHook(), { "x-gitlab-token": undefined });
 
-    const failure = emfMetrics().find((metric) => metric.name === "WebhookAuthFailures");
-    expect(failure?.blob).toMatchObject({ Reason: "missing_token", WebhookAuthFailures: 1 });
+    expect(output.emitted("WebhookAuthFailures")[0]).toMatchObject({
+      Reason: "missing_token",
+      WebhookAuthFailures: 1,
+    });
   });
 
   it("answers 503 with a JSON error when the secret is not configured", async () => {
@@ -251,6 +228,6 @@ describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
       headers: { "content-type": "application/json" },
       body: { error: "internal_error", message: "the request could not be processed" },
     });
-    expect(output.lines.join("")).toContain("ResourceNotFoundException");
+    expect(output.lines().join("")).toContain("ResourceNotFoundException");
   });
 });

@@ -98,7 +98,8 @@ const stillNeeded = async (deps: ReaperDependencies, runner: RunnerRecord): Prom
 /**
  * Claims the runner (→ retiring: concurrent retirements of one runner do the work once), terminates
  * its instance, deletes its GitLab runner and token, then releases the slot. Release comes last,
- * so a retirement that fails part-way stays `retiring` and the reaper finishes it.
+ * so a retirement that fails part-way stays `retiring` and the reaper finishes it: only the reaper
+ * (one pass at a time, `resumeStalled`) may claim a runner already retiring, or two would redo it.
  */
 export const retireRunner = async (
   deps: Pick<ReaperDependencies, "compute" | "registry" | "tokens" | "runners" | "clock">,
@@ -106,8 +107,10 @@ export const retireRunner = async (
   {
     instanceIds = [],
     terminate = true,
-  }: { instanceIds?: readonly string[]; terminate?: boolean } = {},
+    resumeStalled = false,
+  }: { instanceIds?: readonly string[]; terminate?: boolean; resumeStalled?: boolean } = {},
 ): Promise<boolean> => {
+  if (runner.state === "retiring" && !resumeStalled) return false;
   const claimed = await deps.runners.transition(
     runner.name,
     [runner.state],
@@ -176,7 +179,13 @@ export const runReaperPass = async (
     await mapWithConcurrency(actions.slice(0, budget), 5, async (action) => {
       if (action.kind === "retire") {
         if (action.confirmNotBusy && (await stillNeeded(deps, action.runner))) return sparedBusy++;
-        if (await retireRunner(deps, action.runner, { instanceIds: action.instanceIds }))
+        const resumeStalled = action.reason === "retirement_retry";
+        if (
+          await retireRunner(deps, action.runner, {
+            instanceIds: action.instanceIds,
+            resumeStalled,
+          })
+        )
           retired[action.reason] = (retired[action.reason] ?? 0) + 1;
       } else if (action.kind === "terminate_orphan_instance") {
         await deps.compute.terminate([action.instance.instanceId]);

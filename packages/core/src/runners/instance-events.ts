@@ -36,9 +36,7 @@ export const handleInstanceEvent = async (
   const runner = (await deps.runners.listLive()).find(
     (candidate) => candidate.instanceId === event.instanceId,
   );
-  // A retirement is under way (another event, or the reaper); if it dies, the reaper finishes it.
-  // Claiming it again here would redo its work in parallel.
-  if (!runner || runner.state === "retiring") return "ignored";
+  if (!runner) return "ignored";
   if (event.kind === "state_change") {
     if (!ENDING_STATES.has(event.state)) return "ignored";
     // Already on its way out: no TerminateInstances call.
