@@ -55,6 +55,8 @@ const webhookEvent = (jobId: number): APIGatewayProxyEventV2 => {
 };
 
 process.env.POWERTOOLS_METRICS_DISABLED = "false";
+// Stopped by a signal, exit normally so that DynamoDB Local is stopped with the bench.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 const dynamoDbLocal = await startDynamoDbLocal();
 try {
   const client = new DynamoDBClient({ endpoint: dynamoDbLocal.endpoint, ...LOCAL_AWS_SETTINGS });

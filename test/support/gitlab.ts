@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Webhook } from "standardwebhooks";
 
-const FIXTURES = fileURLToPath(new URL("../../../shared/fixtures/gitlab/", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("../fixtures/gitlab/", import.meta.url));
 
 /** The Job Hook from GitLab's documentation, as GitLab sent it. */
 export const docsJobHook = (): Record<string, unknown> =>

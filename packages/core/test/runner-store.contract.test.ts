@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { RunnerRecord, RunnerStore } from "@ger/core/types";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { SUNDAY_MORNING } from "../../../test/support/clock";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
 import { DynamoRunnerStore, InMemoryRunnerStore } from "../src/index";
 
-// Near the real clock: DynamoDB Local runs TTL for real and deletes items that expired.
-const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
+const t0 = SUNDAY_MORNING;
 const caps = { poolMaxInstances: 3, globalMaxInstances: 5 };
 
 const newRunner = (pool: string, name = `${pool}-${randomUUID().slice(0, 12)}`): RunnerRecord => ({
@@ -33,13 +33,17 @@ const stores: [string, () => Promise<RunnerStore>][] = [
   ["DynamoDB Local", freshDynamoStore],
 ];
 
-describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
-  let store: RunnerStore;
-  beforeAll(async () => {
-    store = await makeStore();
-  });
+/** Fills a store: `counts` runners reserved per pool, in that order. */
+const seeded = async (store: RunnerStore, counts: Record<string, number>) => {
+  for (const [pool, count] of Object.entries(counts))
+    for (let i = 0; i < count; i++) await store.reserve(newRunner(pool), caps);
+  return store;
+};
 
+// Every case builds its own store, so the cases pass in any order.
+describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
   it("reserves up to the pool's cap, then refuses", async () => {
+    const store = await makeStore();
     const outcomes = [];
     for (let i = 0; i < 4; i++) outcomes.push(await store.reserve(newRunner("small"), caps));
 
@@ -48,6 +52,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
   });
 
   it("refuses past the global cap even when the pool has room", async () => {
+    const store = await seeded(await makeStore(), { small: 3 });
     const outcomes = [];
     for (let i = 0; i < 3; i++) outcomes.push(await store.reserve(newRunner("large"), caps));
 
@@ -56,6 +61,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
   });
 
   it("moves a runner only from the states it is expected in", async () => {
+    const store = await seeded(await makeStore(), { small: 1 });
     const [runner] = await store.listLive();
 
     const registered = await store.transition(
@@ -76,6 +82,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
   });
 
   it("releases a runner once and gives its slot back", async () => {
+    const store = await seeded(await makeStore(), { small: 3, large: 2 });
     const [runner] = (await store.listLive()).filter((candidate) => candidate.pool === "small");
 
     const first = await store.release(runner!.name, ["reserved", "registered"], t0);
@@ -88,6 +95,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
   });
 
   it("refuses to retire a runner through transition", async () => {
+    const store = await seeded(await makeStore(), { small: 1 });
     const [runner] = await store.listLive();
 
     await expect(
@@ -96,6 +104,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
   });
 
   it("treats a pool capped at zero as full", async () => {
+    const store = await makeStore();
     expect(
       await store.reserve(newRunner("off"), { poolMaxInstances: 0, globalMaxInstances: 99 }),
     ).toBe("pool_full");

@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { LOCAL_AWS_SETTINGS } from "@ger/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SUNDAY_MORNING } from "../../../test/support/clock";
 import { createTestTable, dynamodbEndpoint, type TestTable } from "../../../test/support/dynamodb";
 import { hooksAlong } from "../../../test/support/lifecycles";
 import {
@@ -52,19 +53,23 @@ const streamRecords = async (): Promise<StreamRecord[]> => {
   return records;
 };
 
+/** One job's lifecycle with duplicates and a late event, and a project note, written once for every case. */
+const writeLifecycle = async () => {
+  const store = new DynamoDemandStore(table.documentClient, table.tableName);
+  const [created, pending, running] = hooksAlong(77, 1, ["created", "pending", "running"]);
+  const at = SUNDAY_MORNING;
+  await store.recordJobEvent(created!, at);
+  await store.recordJobEvent(pending!, at);
+  await store.recordJobEvent(pending!, at);
+  await store.recordJobEvent(created!, at);
+  await store.recordJobEvent(running!, at);
+  await store.noteProjectActivity(1, at);
+};
+
 describe("waking the scaler through the table stream", () => {
+  beforeAll(writeLifecycle);
+
   it("emits one waking record when a job becomes pending, none for duplicates or other statuses", async () => {
-    const store = new DynamoDemandStore(table.documentClient, table.tableName);
-    const [created, pending, running] = hooksAlong(77, 1, ["created", "pending", "running"]);
-    const at = new Date();
-
-    await store.recordJobEvent(created!, at);
-    await store.recordJobEvent(pending!, at);
-    await store.recordJobEvent(pending!, at);
-    await store.recordJobEvent(created!, at);
-    await store.recordJobEvent(running!, at);
-    await store.noteProjectActivity(1, at);
-
     const jobRecords = (await streamRecords()).filter(
       (record) => record.dynamodb?.Keys?.pk?.S === "JOB#77",
     );

@@ -6,9 +6,16 @@ import { DynamoDemandStore, DynamoRunnerStore } from "@ger/core";
 import { type GitlabDouble, startGitlabDouble } from "@ger/local";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { SUNDAY_MORNING, WEEKDAY_OFFICE_HOURS } from "../../../test/support/clock";
 import { createTestTable, dynamodbEndpoint, type TestTable } from "../../../test/support/dynamodb";
 import { captureOutput, lambdaContext } from "./support";
+
+// The function bundles the pools file: here it gets the tests' pools, not the shipped example.
+vi.mock("../../../autoscaler.config", async () => {
+  const { configInput: testPools } = await import("../../../test/support/config");
+  return { default: testPools() };
+});
 
 const secretsManager = mockClient(SecretsManagerClient);
 const ec2 = mockClient(EC2Client);
@@ -19,16 +26,26 @@ const GITLAB_SECRET =
 let table: TestTable;
 let gitlab: GitlabDouble;
 beforeAll(async () => {
-  table = await createTestTable();
   gitlab = await startGitlabDouble();
+});
+// A table per case: each starts with no runners, whatever ran before it.
+beforeEach(async () => {
+  table = await createTestTable();
+});
+afterEach(async () => {
+  await table.drop();
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 afterAll(async () => {
   await gitlab.stop();
-  await table.drop();
 });
 
 beforeEach(() => {
   vi.resetModules();
+  // The function reads the system clock: it is set, only Date is faked, timers run for real.
+  vi.useFakeTimers({ toFake: ["Date"], now: SUNDAY_MORNING });
   for (const mock of [secretsManager, ec2, ssm]) mock.reset();
   vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
@@ -42,7 +59,7 @@ beforeEach(() => {
     "LAUNCH_TEMPLATES",
     JSON.stringify({
       "linux-arm": { launchTemplateId: "lt-0a1b2c3d4e5f60718", version: "2" },
-      "linux-x86": { launchTemplateId: "lt-0f1e2d3c4b5a69788", version: "2" },
+      gpu: { launchTemplateId: "lt-0f1e2d3c4b5a69788", version: "2" },
     }),
   );
   secretsManager.on(GetSecretValueCommand, { SecretId: GITLAB_SECRET }).resolves({
@@ -66,7 +83,10 @@ describe("scaler Lambda entry point", () => {
   it("turns a pending job into a GitLab runner, a granted token and an EC2 launch", async () => {
     const job = gitlab.model.enqueue({ projectId: 31, tags: ["linux", "arm64"] });
     const demand = new DynamoDemandStore(table.documentClient, table.tableName);
-    await demand.recordJobEvent({ jobId: job.id, projectId: 31, status: "pending" }, new Date());
+    await demand.recordJobEvent(
+      { jobId: job.id, projectId: 31, status: "pending" },
+      SUNDAY_MORNING,
+    );
     const output = captureOutput();
     const { handler } = await import("../src/scaler/lambda");
 
@@ -100,8 +120,38 @@ describe("scaler Lambda entry point", () => {
     ]);
   });
 
+  it("starts the office-hours warm runners at an office-hours instant", async () => {
+    vi.setSystemTime(WEEKDAY_OFFICE_HOURS);
+    const job = gitlab.model.enqueue({ projectId: 31, tags: ["linux", "arm64"] });
+    const demand = new DynamoDemandStore(table.documentClient, table.tableName);
+    await demand.recordJobEvent(
+      { jobId: job.id, projectId: 31, status: "pending" },
+      WEEKDAY_OFFICE_HOURS,
+    );
+    const output = captureOutput();
+    const { handler } = await import("../src/scaler/lambda");
+
+    const result = await handler({ source: "aws.scheduler" }, lambdaContext());
+    output.restore();
+
+    // The job's runner and the policy's idle_count of 2 (10:30 in Berlin on a weekday).
+    expect(result).toEqual({ launched: 3 });
+  });
+
   it("marks the runner busy from a stream record of the job it took", async () => {
-    const [runner] = await new DynamoRunnerStore(table.documentClient, table.tableName).listLive();
+    const runners = new DynamoRunnerStore(table.documentClient, table.tableName);
+    const at = SUNDAY_MORNING.toISOString();
+    const name = "linux-arm-busy";
+    await runners.reserve(
+      { name, pool: "linux-arm", state: "reserved", createdAt: at, updatedAt: at },
+      { poolMaxInstances: 10, globalMaxInstances: 20 },
+    );
+    const runner = await runners.transition(
+      name,
+      ["reserved"],
+      { state: "booting", gitlabRunnerId: 4242, instanceId: "i-0123456789abcdef0" },
+      SUNDAY_MORNING,
+    );
     const image = marshall({
       kind: "job",
       jobId: 77,

@@ -73,7 +73,12 @@ export const startDynamoDbLocal = async (
     }),
   );
   const endpoint = `http://127.0.0.1:${port}`;
+  // The JVM must not outlive this process, however it ends (an error, process.exit, a signal
+  // whose handler exits): Node runs "exit" listeners synchronously, and kill() is synchronous.
+  const killOnExit = () => child.kill();
+  process.once("exit", killOnExit);
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (!exited) child.kill();
     await exit;
   };

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docsJobHook, jobHook } from "../../../test/support/gitlab";
@@ -29,6 +29,8 @@ beforeAll(async () => {
       REAPER_SCHEDULE_SECONDS: "2",
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: npx does not pass SIGTERM on, so the whole group is stopped.
+    detached: true,
   });
   stack.stdout?.on("data", (chunk) => (log += chunk));
   stack.stderr?.on("data", (chunk) => (log += chunk));
@@ -40,9 +42,24 @@ beforeAll(async () => {
   }
 });
 
+/** True while any process of the group is alive (signal 0 only asks). */
+const groupAlive = (pgid: number) => {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// Stops npx, tsx, the stack and its DynamoDB Local, and waits until the last of them is gone.
 afterAll(async () => {
-  stack.kill("SIGTERM");
-  if (stack.exitCode === null) await once(stack, "exit");
+  const pgid = stack.pid;
+  if (pgid === undefined || !groupAlive(pgid)) return;
+  process.kill(-pgid, "SIGTERM");
+  const deadline = Date.now() + 20_000;
+  while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
+  if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
 });
 
 const webhook = (body: unknown, headers: Record<string, string>) =>

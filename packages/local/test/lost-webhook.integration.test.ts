@@ -23,6 +23,8 @@ beforeAll(async () => {
       SIM_BOOT_DELAY_MS: "200",
       SIM_CHECK_INTERVAL_MS: "100",
       REAPER_SCHEDULE_SECONDS: "1",
+      // The tests' pools (no office-hours policy), not the shipped example.
+      AUTOSCALER_CONFIG: "test/support/e2e.config.json",
     }),
   );
 });

@@ -21,7 +21,14 @@ export type LaunchOutcome =
   | { readonly kind: "launched"; readonly runner: RunnerRecord }
   /** Another pass moved the record first; this one stepped back and left no trace. */
   | { readonly kind: "superseded" }
-  | { readonly kind: "rolled_back"; readonly result: Exclude<LaunchResult, { kind: "launched" }> };
+  | { readonly kind: "rolled_back"; readonly result: Exclude<LaunchResult, { kind: "launched" }> }
+  /** A step threw (GitLab or AWS answered an error): the record stays where it stood, to be resumed. */
+  | {
+      readonly kind: "errored";
+      readonly runner: string;
+      readonly code: string;
+      readonly message: string;
+    };
 
 const register = async (deps: LaunchDependencies, runner: RunnerRecord, pool: PoolConfig) => {
   const { runner: settings } = pool;
@@ -92,6 +99,7 @@ export const launchRunner = async (
     await rollBack(deps, runner);
     return { kind: "rolled_back", result };
   }
+  // "consumed" too moves on: a resumed launch whose instance already took its token is booting.
   await deps.tokens.grant(runner.name, result.instanceId);
   const booting = await deps.runners.transition(
     runner.name,
@@ -105,4 +113,22 @@ export const launchRunner = async (
     deps.clock.now(),
   );
   return booting ? { kind: "launched", runner: booting } : { kind: "superseded" };
+};
+
+/**
+ * launchRunner with a failing step reported instead of thrown, so that one runner's trouble never
+ * stops a pass: the others launch, and the next pass resumes this one from its last recorded step
+ * (the reaper rolls it back if it stays stuck).
+ */
+export const tryLaunchRunner = async (
+  deps: LaunchDependencies,
+  runner: RunnerRecord,
+  pool: PoolConfig,
+): Promise<LaunchOutcome> => {
+  try {
+    return await launchRunner(deps, runner, pool);
+  } catch (error) {
+    const { name, message } = error instanceof Error ? error : new Error(String(error));
+    return { kind: "errored", runner: runner.name, code: name, message };
+  }
 };

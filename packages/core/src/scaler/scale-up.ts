@@ -8,7 +8,7 @@ import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { PoolControls } from "../ports/pool-controls";
 import { canTakeJob, type RunnerRecord, supplyOf } from "../runners/runner-record";
-import { type LaunchDependencies, type LaunchOutcome, launchRunner } from "./launch-runner";
+import { type LaunchDependencies, type LaunchOutcome, tryLaunchRunner } from "./launch-runner";
 import { resolveJobTags } from "./resolve-tags";
 
 export interface ScalerDependencies extends LaunchDependencies {
@@ -45,6 +45,8 @@ export interface PoolReport {
   readonly started: number;
   readonly launched: number;
   readonly failures: readonly string[];
+  /** Launch steps that threw this pass (new or resumed launches), left to be resumed. */
+  readonly errors: readonly Extract<LaunchOutcome, { kind: "errored" }>[];
   /** The pool had no capacity this pass; its uncovered jobs were offered to later matching pools. */
   readonly starved: boolean;
 }
@@ -57,12 +59,19 @@ export interface ScalerReport {
   readonly resumed: number;
   /** Set when an account quota stopped launches: nothing more starts until someone raises it. */
   readonly quotaExceeded?: string;
+  /**
+   * Set when EC2 refused a launch for want of IAM permissions (UnauthorizedOperation): a deployment
+   * error, not a capacity problem, so no other pool or market is tried until the policy is fixed.
+   */
+  readonly launchDenied?: string;
 }
 
 const ageSeconds = (job: JobRecord, now: Date) =>
   Math.max(0, (now.getTime() - Date.parse(job.createdAt ?? job.updatedAt)) / 1000);
 
 const LAUNCH_STATES = ["reserved", "registered", "launching"] as const;
+/** EC2's code for a request IAM refused. */
+const UNAUTHORIZED = "UnauthorizedOperation";
 
 /**
  * One scaler pass: read demand, learn job tags, route jobs to pools, and start the runners the
@@ -84,11 +93,12 @@ export const runScalerPass = async (
 
   let live = await deps.runners.listLive();
   const resumed = await resumeStalledLaunches(deps, live, limits, now);
-  if (resumed > 0) live = await deps.runners.listLive();
+  if (resumed.length > 0) live = await deps.runners.listLive();
   const ledger = await deps.runners.ledger();
   let globalInUse = ledger.global;
   let launchBudget = limits.launchesPerPass;
   let quotaExceeded: string | undefined;
+  let launchDenied: string | undefined;
   // A drained pool launches nothing; its jobs go to the next pool that matches them.
   const drained = await deps.poolControls.drainedPools();
   const open = pools.filter((pool) => !drained.has(pool.name));
@@ -114,7 +124,7 @@ export const runScalerPass = async (
       globalSlotsInUse: globalInUse,
       globalMaxInstances,
     });
-    const toStart = quotaExceeded ? 0 : Math.min(wanted, launchBudget);
+    const toStart = quotaExceeded || launchDenied ? 0 : Math.min(wanted, launchBudget);
     const reserved = await reserveRunners(
       deps,
       pool,
@@ -124,17 +134,30 @@ export const runScalerPass = async (
     launchBudget -= reserved.length;
     globalInUse += reserved.length;
     const outcomes = await mapWithConcurrency(reserved, limits.launchConcurrency, (runner) =>
-      launchRunner(deps, runner, pool),
+      tryLaunchRunner(deps, runner, pool),
     );
-    const failures = outcomes.flatMap((outcome) =>
-      outcome.kind === "rolled_back" ? [describeFailure(outcome)] : [],
-    );
+    const errors = [...(resumed.find((entry) => entry.pool === pool.name)?.errors ?? [])];
+    for (const outcome of outcomes) if (outcome.kind === "errored") errors.push(outcome);
+    const failures = [
+      ...outcomes.flatMap((outcome) =>
+        outcome.kind === "rolled_back" ? [describeFailure(outcome)] : [],
+      ),
+      ...errors.map((error) => error.code),
+    ];
     const launched = outcomes.filter((outcome) => outcome.kind === "launched").length;
     const quota = outcomes.find(
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "quota_exceeded",
     );
     if (quota)
       quotaExceeded = describeFailure(quota as Extract<LaunchOutcome, { kind: "rolled_back" }>);
+    const denied = outcomes.find(
+      (outcome) =>
+        outcome.kind === "rolled_back" &&
+        outcome.result.kind === "failed" &&
+        outcome.result.code === UNAUTHORIZED,
+    );
+    if (denied?.kind === "rolled_back" && denied.result.kind === "failed")
+      launchDenied = denied.result.message;
     globalInUse -= reserved.length - launched;
 
     const isStarved = outcomes.some(
@@ -158,6 +181,7 @@ export const runScalerPass = async (
       started: reserved.length,
       launched,
       failures,
+      errors,
       starved: isStarved,
     });
   }
@@ -166,8 +190,9 @@ export const runScalerPass = async (
     unroutable,
     deferred: resolution.deferred,
     closed: resolution.closed,
-    resumed,
+    resumed: resumed.reduce((sum, entry) => sum + entry.count, 0),
     ...(quotaExceeded && { quotaExceeded }),
+    ...(launchDenied && { launchDenied }),
   };
 };
 
@@ -215,23 +240,35 @@ const reserveRunners = async (
   return reserved;
 };
 
-/** Launch records whose pass died part-way (nothing touched them for a while) are finished here. */
+/**
+ * Launch records whose pass died part-way (nothing touched them for a while) are finished here, each
+ * on its own: one that fails again is reported with its pool and left for the next pass.
+ */
 const resumeStalledLaunches = async (
   deps: ScalerDependencies,
   live: readonly RunnerRecord[],
   limits: ScalerLimits,
   now: Date,
-): Promise<number> => {
+) => {
   const stalled = live.filter(
     (runner) =>
       (LAUNCH_STATES as readonly string[]).includes(runner.state) &&
       now.getTime() - Date.parse(runner.updatedAt) >= limits.resumeAfterSeconds * 1000,
   );
   const byName = new Map(deps.config.pools.map((pool) => [pool.name, pool]));
-  await mapWithConcurrency(stalled, limits.launchConcurrency, async (runner) => {
-    const pool = byName.get(runner.pool);
-    // A pool removed from the config: its leftovers are the reaper's to clean.
-    if (pool) await launchRunner(deps, runner, pool);
-  });
-  return stalled.length;
+  // A pool removed from the config: its leftovers are the reaper's to clean.
+  const resumable = stalled.filter((runner) => byName.has(runner.pool));
+  const outcomes = await mapWithConcurrency(resumable, limits.launchConcurrency, (runner) =>
+    tryLaunchRunner(deps, runner, byName.get(runner.pool) as PoolConfig),
+  );
+  return [...byName.keys()]
+    .map((pool) => ({
+      pool,
+      count: resumable.filter((runner) => runner.pool === pool).length,
+      errors: outcomes.filter(
+        (outcome, index): outcome is Extract<LaunchOutcome, { kind: "errored" }> =>
+          outcome.kind === "errored" && resumable[index]?.pool === pool,
+      ),
+    }))
+    .filter((entry) => entry.count > 0);
 };

@@ -37,6 +37,11 @@ export const createScalerHandler = (deps: ScalerDependencies, observability: Obs
       });
       if (report.quotaExceeded)
         logger.error("EC2 quota reached: launches stopped", { code: report.quotaExceeded });
+      if (report.launchDenied)
+        logger.error(
+          "EC2 refused a launch for want of IAM permissions: launches stopped. Decode the message with `aws sts decode-authorization-message` and compare it with the scaler role's policy",
+          { message: report.launchDenied },
+        );
       publishMetrics(metrics, [
         ...scalerMetrics(report),
         { name: MetricName.JobsRetried, value: retried.length },

@@ -1,6 +1,9 @@
-import type { TokenDrop } from "../../ports/token-drop";
+import type { GrantOutcome, TokenDrop } from "../../ports/token-drop";
 
-/** Tokens in memory, readable by the one instance granted, as the SSM adapter enforces with IAM. */
+/**
+ * Tokens in memory, readable by the one instance granted, as the SSM adapter enforces with IAM;
+ * held to the SSM adapter's behaviour by a contract test.
+ */
 export class InMemoryTokenDrop implements TokenDrop {
   readonly tokens = new Map<string, { token: string; instanceId?: string }>();
 
@@ -8,9 +11,11 @@ export class InMemoryTokenDrop implements TokenDrop {
     this.tokens.set(runnerName, { token });
   }
 
-  async grant(runnerName: string, instanceId: string): Promise<void> {
+  async grant(runnerName: string, instanceId: string): Promise<GrantOutcome> {
     const entry = this.tokens.get(runnerName);
-    if (entry) this.tokens.set(runnerName, { ...entry, instanceId });
+    if (!entry) return "consumed";
+    this.tokens.set(runnerName, { ...entry, instanceId });
+    return "granted";
   }
 
   async remove(runnerName: string): Promise<void> {

@@ -1,11 +1,12 @@
 import {
   AddTagsToResourceCommand,
   DeleteParameterCommand,
+  InvalidResourceId,
   ParameterNotFound,
   PutParameterCommand,
   type SSMClient,
 } from "@aws-sdk/client-ssm";
-import type { TokenDrop } from "../../ports/token-drop";
+import type { GrantOutcome, TokenDrop } from "../../ports/token-drop";
 
 /** The tag whose value must equal the reading instance's ARN (IAM: ssm:resourceTag vs ec2:SourceInstanceARN). */
 export const TOKEN_READER_TAG = "gitlab-runner-autoscaler:reader";
@@ -48,14 +49,21 @@ export class SsmTokenDrop implements TokenDrop {
     );
   }
 
-  async grant(runnerName: string, instanceId: string): Promise<void> {
-    await this.client.send(
-      new AddTagsToResourceCommand({
-        ResourceType: "Parameter",
-        ResourceId: this.parameterName(runnerName),
-        Tags: [{ Key: TOKEN_READER_TAG, Value: `${this.options.instanceArnPrefix}${instanceId}` }],
-      }),
-    );
+  async grant(runnerName: string, instanceId: string): Promise<GrantOutcome> {
+    try {
+      await this.client.send(
+        new AddTagsToResourceCommand({
+          ResourceType: "Parameter",
+          ResourceId: this.parameterName(runnerName),
+          Tags: [{ Key: TOKEN_READER_TAG, Value: `${this.options.instanceArnPrefix}${instanceId}` }],
+        }),
+      );
+      return "granted";
+    } catch (error) {
+      // SSM's answer for tagging a parameter that no longer exists: the instance took it.
+      if (error instanceof InvalidResourceId) return "consumed";
+      throw error;
+    }
   }
 
   async remove(runnerName: string): Promise<void> {
