@@ -28,6 +28,10 @@ type Where = Omit<IamContext, "tableArn">;
 const ec2Arn = (context: Where, resource: string) =>
   `arn:${context.partition}:ec2:${context.region}:${context.account}:${resource}`;
 
+/** AMIs and snapshots: their ARNs carry no account (public and shared ones are not ours). */
+const regionalEc2Arn = (context: Where, resource: string) =>
+  `arn:${context.partition}:ec2:${context.region}::${resource}`;
+
 const tokenParameters = (context: Where) =>
   `arn:${context.partition}:ssm:${context.region}:${context.account}:parameter${context.tokenParameterPrefix}/*`;
 
@@ -99,6 +103,7 @@ export const scalerStatements = (
   tableStatement(context, "ReadAndMoveState"),
   {
     sid: "ReadTableStream",
+    // ListStreams has no resource-level permissions; Lambda's mapping asks for it all the same.
     actions: [
       "dynamodb:DescribeStream",
       "dynamodb:GetRecords",
@@ -109,35 +114,50 @@ export const scalerStatements = (
   },
   secretStatement("ReadGitlabToken", inputs.gitlabTokenSecretArn),
   {
-    sid: "CreateFleets",
-    // CreateFleet's fleet ARN is only known after the call; the instances it starts are limited below.
-    actions: ["ec2:CreateFleet"],
-    resources: [ec2Arn(context, "fleet/*")],
-  },
-  {
     sid: "UseApprovedLaunchTemplates",
+    // CreateFleet requires a launch template, so this alone keeps fleets to ours.
     actions: ["ec2:CreateFleet", "ec2:RunInstances"],
     resources: [...inputs.launchTemplateArns],
   },
   {
+    sid: "CreateFleetsOfOwnInstancesOnly",
+    // The launch's TagSpecifications are the request tags of the instance and of its volumes.
+    // ec2:LaunchTemplate is no CreateFleet key (it would never match): the template is held above.
+    actions: ["ec2:CreateFleet"],
+    resources: [ec2Arn(context, "instance/*"), ec2Arn(context, "volume/*")],
+    conditions: [ownedByDeployment(context, "aws:RequestTag")],
+  },
+  {
     sid: "RunInstancesFromApprovedTemplatesOnly",
+    // The RunInstances EC2 makes for the fleet, checked against the caller's policy too.
     actions: ["ec2:RunInstances"],
-    resources: [ec2Arn(context, "instance/*")],
+    resources: [ec2Arn(context, "instance/*"), ec2Arn(context, "volume/*")],
     conditions: [
       ownedByDeployment(context, "aws:RequestTag"),
       { test: "ArnLike", variable: "ec2:LaunchTemplate", values: [...inputs.launchTemplateArns] },
     ],
   },
   {
+    sid: "LaunchIntoSubnetsFromImages",
+    // The fleet's overrides name subnet and AMI, so both actions authorize them.
+    actions: ["ec2:CreateFleet", "ec2:RunInstances"],
+    resources: [ec2Arn(context, "subnet/*"), regionalEc2Arn(context, "image/*")],
+  },
+  {
+    sid: "CreateInstantFleets",
+    // The fleet's ARN is only known after the call; what it launches is limited above.
+    actions: ["ec2:CreateFleet"],
+    resources: [ec2Arn(context, "fleet/*")],
+  },
+  {
     sid: "RunInstancesNetworkAndStorage",
+    // What the template and the launch add: interface, security groups, spot request, AMI snapshot.
     actions: ["ec2:RunInstances"],
     resources: [
-      ec2Arn(context, "volume/*"),
       ec2Arn(context, "network-interface/*"),
-      ec2Arn(context, "subnet/*"),
       ec2Arn(context, "security-group/*"),
       ec2Arn(context, "spot-instances-request/*"),
-      `arn:${context.partition}:ec2:${context.region}::image/*`,
+      regionalEc2Arn(context, "snapshot/*"),
     ],
   },
   {

@@ -224,6 +224,9 @@ export const ourInsightsQuery = (
   return `SELECT SUM(${name}) FROM SCHEMA(${schema})${filters.length > 0 ? ` WHERE ${filters.join(" AND ")}` : ""}`;
 };
 
+/** EC2's error code for an IAM denial, which LaunchFailures carries as its Code. */
+export const LAUNCH_DENIED_CODE = "UnauthorizedOperation";
+
 const awsMetric = (
   namespace: string,
   name: string,
@@ -258,6 +261,34 @@ export const alarmDefinitions = (
     periodSeconds: 300,
     evaluationPeriods: 1,
     threshold: 3,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "launch-unauthorized",
+    description:
+      "EC2 refused a launch with UnauthorizedOperation: the scaler role's policy does not allow " +
+      "CreateFleet or RunInstances on something the launch names. Take the encoded message (CloudTrail's " +
+      "CreateFleet event, or `aws ec2 create-fleet --dry-run` as the scaler role), decode it with " +
+      "`aws sts decode-authorization-message --encoded-message <message>` and compare it with the " +
+      "scaler role's policy.",
+    query: ourInsightsQuery("LaunchFailures", { Code: LAUNCH_DENIED_CODE }),
+    statistic: "Sum",
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "jobs-not-visible",
+    description:
+      "GitLab answered 404 for jobs a hook told us about: the GitLab token cannot see their project " +
+      "(give it access, or hook only projects the pools serve) or the jobs were erased. They get no " +
+      "runner. `npm run cli -- status` lists them as not_visible.",
+    query: ourInsightsQuery("JobsNotVisible"),
+    statistic: "Sum",
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
     comparison: "GreaterThanOrEqualToThreshold",
   },
   {

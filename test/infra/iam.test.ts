@@ -89,6 +89,34 @@ describe("least-privilege IAM statements", () => {
     expect(templateUse.flatMap((statement) => statement.resources)).toEqual(templates);
   });
 
+  it.each(["ec2:CreateFleet", "ec2:RunInstances"])(
+    "the scaler's %s starts only instances and volumes tagged as this deployment's",
+    (action) => {
+      const launched = find(scaler, action).filter((statement) =>
+        statement.resources.some((resource) => /:(instance|volume)\//.test(resource)),
+      );
+
+      expect(launched.length).toBeGreaterThan(0);
+      for (const statement of launched)
+        expect(statement.conditions, statement.sid).toContainEqual({
+          test: "StringEquals",
+          variable: `aws:RequestTag/${TAG_KEYS.deployment}`,
+          values: ["ci-autoscaler"],
+        });
+    },
+  );
+
+  it.each(["ec2:CreateFleet", "ec2:RunInstances"])(
+    "the scaler's %s may use the approved launch templates and no other",
+    (action) => {
+      const templateUse = find(scaler, action).flatMap((statement) =>
+        statement.resources.filter((resource) => resource.includes(":launch-template/")),
+      );
+
+      expect(templateUse).toEqual(templates);
+    },
+  );
+
   it("the scaler passes only the runner role, only to EC2, and tags only at launch", () => {
     const [passRole] = find(scaler, "iam:PassRole");
     expect(passRole).toMatchObject({

@@ -1,11 +1,20 @@
-import { METRIC_DEFINITIONS, METRICS_NAMESPACE } from "@ger/core";
+import { CreateFleetCommand, EC2Client, EC2ServiceException } from "@aws-sdk/client-ec2";
+import {
+  Ec2FleetCompute,
+  METRIC_DEFINITIONS,
+  METRICS_NAMESPACE,
+  parseAutoscalerConfig,
+} from "@ger/core";
+import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import {
   alarmDefinitions,
   dashboardBody,
+  LAUNCH_DENIED_CODE,
   type MetricRef,
   type MonitoringInputs,
 } from "../../infra/lib/monitoring";
+import { configInput } from "../support/config";
 
 const inputs: MonitoringInputs = {
   region: "eu-central-1",
@@ -120,7 +129,10 @@ describe("dashboard and alarms read only metrics the code emits", () => {
         const match = /^SELECT SUM\((\w+)\) FROM SCHEMA\("([^"]+)", ([^)]*)\)/.exec(alarm.query);
         expect(match, alarm.query).not.toBeNull();
         expect(match?.[2]).toBe(METRICS_NAMESPACE);
-        expectEmittedSchema(match?.[1] ?? "", (match?.[3] ?? "").split(", "));
+        const schema = (match?.[3] ?? "").split(", ");
+        expectEmittedSchema(match?.[1] ?? "", [...schema]);
+        const filtered = [...alarm.query.matchAll(/(\w+) = '/g)].map(([, dimension]) => dimension);
+        for (const dimension of filtered) expect(schema, alarm.name).toContain(dimension);
       }
       expect(alarm.metric === undefined).toBe(alarm.query !== undefined);
     }
@@ -134,6 +146,8 @@ describe("dashboard and alarms read only metrics the code emits", () => {
         "oldest-pending-linux-arm",
         "oldest-pending-gpu",
         "launch-failures",
+        "launch-unauthorized",
+        "jobs-not-visible",
         "quota-exceeded",
         "orphans-found",
         "webhook-auth-failures",
@@ -145,5 +159,38 @@ describe("dashboard and alarms read only metrics the code emits", () => {
         "dead-letters",
       ]),
     );
+  });
+
+  it("alarms at the first launch IAM refuses, by the code the EC2 adapter reports, and says how to decode it", async () => {
+    const ec2 = mockClient(EC2Client);
+    ec2.on(CreateFleetCommand).rejects(
+      new EC2ServiceException({
+        name: "UnauthorizedOperation",
+        $fault: "client",
+        $metadata: { httpStatusCode: 403 },
+        message:
+          "You are not authorized to perform this operation. Encoded authorization failure message: abc",
+      }),
+    );
+    const [pool] = parseAutoscalerConfig(configInput()).pools;
+    const result = await new Ec2FleetCompute(new EC2Client({ region: inputs.region }), {
+      deployment: "ci-autoscaler",
+      launchTemplates: { [pool!.name]: { launchTemplateId: "lt-0a1b2c3d4e5f60718", version: "1" } },
+    }).launch({ runnerName: `${pool!.name}-a1b2c3`, pool: pool!, waitTimeoutSeconds: 300 });
+    ec2.restore();
+    const alarm = alarmDefinitions(inputs).find(({ name }) => name === "launch-unauthorized");
+
+    expect(result).toMatchObject({ kind: "failed", code: LAUNCH_DENIED_CODE });
+    expect(alarm).toMatchObject({
+      query: expect.stringMatching(
+        new RegExp(`^SELECT SUM\\(LaunchFailures\\) .* WHERE Code = '${LAUNCH_DENIED_CODE}'$`),
+      ),
+      statistic: "Sum",
+      periodSeconds: 300,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparison: "GreaterThanOrEqualToThreshold",
+    });
+    expect(alarm?.description).toContain("aws sts decode-authorization-message");
   });
 });

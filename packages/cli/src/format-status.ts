@@ -6,6 +6,10 @@ const row = (values: readonly string[], widths: readonly number[]) =>
     .join("  ")
     .trimEnd();
 
+// Our status, not GitLab's: say what it means where it appears.
+const NOT_VISIBLE_NOTE =
+  "not_visible: GitLab answers 404 for the job (the token cannot see its project, or the job was erased)";
+
 /** The status for a terminal: summary lines, then pools, runners and jobs. */
 export const formatStatus = (status: ControlPlaneStatus, source: string): string => {
   const counts = Object.entries(status.jobsByStatus)
@@ -14,17 +18,18 @@ export const formatStatus = (status: ControlPlaneStatus, source: string): string
   const lines = [
     `Source:   ${source}`,
     `Jobs:     ${status.jobs.length}${counts ? ` (${counts})` : ""}; pending not yet routed ${status.pendingUnresolved}, no pool can run ${status.pendingUnroutable}`,
+    ...(status.jobsByStatus.not_visible ? [`          ${NOT_VISIBLE_NOTE}`] : []),
     `Runners:  ${status.runners.length} live, ${status.slotsInUse}/${status.maxInstances} slots in use`,
     `Projects: ${status.activeProjects.length} active in the last 24 h`,
     "",
     row(
       ["POOL", "PENDING", "CREATING", "BOOTING", "IDLE", "BUSY", "DRAINING", "SLOTS"],
-      [16, 8, 8, 8, 6, 6, 8, 8],
+      [24, 8, 8, 8, 6, 6, 8, 8],
     ),
     ...status.pools.map((pool) =>
       row(
         [
-          pool.name,
+          pool.drained ? `${pool.name} (drained)` : pool.name,
           pool.pending,
           pool.creating,
           pool.booting,
@@ -33,7 +38,7 @@ export const formatStatus = (status: ControlPlaneStatus, source: string): string
           pool.draining,
           `${pool.slotsInUse}/${pool.maxInstances}`,
         ].map(String),
-        [16, 8, 8, 8, 6, 6, 8, 8],
+        [24, 8, 8, 8, 6, 6, 8, 8],
       ),
     ),
   ];
@@ -56,7 +61,7 @@ export const formatStatus = (status: ControlPlaneStatus, source: string): string
     }
   }
   if (status.jobs.length > 0) {
-    const widths = [12, 8, 10, 16, 24];
+    const widths = [12, 8, 12, 16, 24];
     lines.push("", row(["JOB", "PROJECT", "STATUS", "NAME", "UPDATED"], widths));
     for (const job of status.jobs) {
       lines.push(

@@ -1,5 +1,6 @@
 import {
   DynamoDemandStore,
+  DynamoPoolControls,
   DynamoRunnerStore,
   parseAutoscalerConfig,
   readControlPlaneStatus,
@@ -7,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
 import { createTestTable, dynamodbEndpoint, type TestTable } from "../../../test/support/dynamodb";
+import { manualClock } from "../../../test/support/clock";
 import { hooksAlong } from "../../../test/support/lifecycles";
 import { formatStatus } from "../src/format-status";
 import { resolveTableTarget } from "../src/table-target";
@@ -17,8 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => table.drop());
 
-// Near the real clock: DynamoDB Local runs TTL for real and deletes items that expired.
-const clock = { now: () => new Date() };
+const clock = manualClock();
 
 describe("resolveTableTarget", () => {
   it("reads the table named with --table at the endpoint given with --endpoint", async () => {
@@ -35,6 +36,7 @@ describe("resolveTableTarget", () => {
     const status = await readControlPlaneStatus({
       demand: new DynamoDemandStore(target.client, target.tableName),
       runners: new DynamoRunnerStore(target.client, target.tableName),
+      poolControls: new DynamoPoolControls(target.client, target.tableName),
       config: parseAutoscalerConfig(configInput()),
       clock,
     });

@@ -16,6 +16,7 @@ export const MetricName = {
   LaunchFailures: "LaunchFailures",
   UnroutableJobs: "UnroutableJobs",
   LostJobsClosed: "LostJobsClosed",
+  JobsNotVisible: "JobsNotVisible",
   QuotaExceeded: "QuotaExceeded",
   RunnersRetired: "RunnersRetired",
   OrphansCleaned: "OrphansCleaned",
@@ -73,6 +74,8 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   LaunchFailures: count(["scaler"], ["Pool", "Code"]),
   UnroutableJobs: count(["scaler"]),
   LostJobsClosed: count(["scaler"]),
+  // GitLab answered 404 for a job: the token cannot see its project, or the job was erased.
+  JobsNotVisible: count(["scaler", "reaper"]),
   QuotaExceeded: count(["scaler"]),
   JobsRetried: count(["scaler"]),
   JobWaitTime: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },

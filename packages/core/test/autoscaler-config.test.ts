@@ -79,6 +79,21 @@ describe("parseAutoscalerConfig", () => {
   });
 });
 
+describe("parseAutoscalerConfig: runner maximum_timeout", () => {
+  const withTimeout = (maximum_timeout: number | string) =>
+    withChange((c) => Object.assign(c.pools[0]!.runner as object, { maximum_timeout }));
+
+  it.each([599, "9m59s"])("refuses %j with GitLab's message, naming the field", (timeout) => {
+    expect(() => parseAutoscalerConfig(withTimeout(timeout))).toThrow(
+      "\n  pools.0.runner.maximum_timeout: needs to be at least 10 minutes",
+    );
+  });
+
+  it("accepts 10 minutes, the shortest GitLab takes", () => {
+    expect(parseAutoscalerConfig(withTimeout("10m")).pools[0]?.runner.maximum_timeout).toBe(600);
+  });
+});
+
 describe("parseDurationSeconds", () => {
   it.each([
     [90, 90],

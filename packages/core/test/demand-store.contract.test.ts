@@ -7,8 +7,10 @@ import { deliveryArbitrary, hooksAlong } from "../../../test/support/lifecycles"
 import {
   DynamoDemandStore,
   InMemoryDemandStore,
+  JOB_RETENTION_SECONDS,
   PROJECT_ACTIVITY_WINDOW_SECONDS,
 } from "../src/index";
+import { recordNotVisible } from "../src/jobs/not-visible";
 
 // Near the real clock: DynamoDB Local runs TTL for real and deletes items that expired.
 const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -121,6 +123,37 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
     expect(mine((await store.listPendingJobs(later(90))).map((job) => job.jobId))).toEqual([
       older!.jobId,
     ]);
+  });
+
+  it("records a job GitLab answers 404 for as not_visible with its reason: out of demand, kept a week, moved by no hook", async () => {
+    const store = makeStore();
+    const [pendingEvent, runningEvent] = lifecycle(["pending", "running"]);
+    const first = await store.recordJobEvent(pendingEvent!, t0, { tags: ["linux"] });
+    if (first.kind !== "recorded") throw new Error("the pending hook was not recorded");
+
+    const outcome = await recordNotVisible(store, first.record, later(1));
+    const late = await store.recordJobEvent(runningEvent!, later(2));
+
+    expect(outcome).toMatchObject({
+      kind: "recorded",
+      previousStatus: "pending",
+      record: {
+        status: "not_visible",
+        closedReason: "gitlab_404",
+        tags: ["linux"],
+        expiresAt: Math.floor(later(1).getTime() / 1000) + JOB_RETENTION_SECONDS.finished,
+      },
+    });
+    expect(late).toEqual({ kind: "unchanged", currentStatus: "not_visible" });
+    const pendingIds = (await store.listPendingJobs(later(2))).map((job) => job.jobId);
+    expect(pendingIds).not.toContain(pendingEvent!.jobId);
+    expect(
+      (await store.listJobs(later(2))).find((job) => job.jobId === pendingEvent!.jobId),
+    ).toMatchObject({
+      status: "not_visible",
+      closedReason: "gitlab_404",
+      name: pendingEvent!.name,
+    });
   });
 
   it("keeps the tags the scaler read across later hooks", async () => {

@@ -1,11 +1,13 @@
 import type { PoolControls } from "@ger/core/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WEEKDAY_OFFICE_HOURS } from "../../../test/support/clock";
 import { configInput } from "../../../test/support/config";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
 import { stateWorlds } from "../../../test/support/state-worlds";
 import {
   DynamoPoolControls,
   InMemoryPoolControls,
+  readControlPlaneStatus,
   runReaperPass,
   runScalerPass,
 } from "../src/index";
@@ -47,11 +49,45 @@ describe.each(stateWorlds())("draining a pool, state %s", (_, makeWorld) => {
       );
     }
     await world.poolControls.setDrained("linux-arm", true);
-    world.advance(1300);
+    world.advance(60);
 
     const report = await runReaperPass(world.reaperDeps);
 
-    expect(report.retired).toEqual({ idle_timeout: 2 });
+    // At once, not after idle_time: a drained pool keeps no idle runner.
+    expect(report.retired).toEqual({ drained: 2 });
+  });
+
+  it("starts no warm runners for a drained pool in office hours", async () => {
+    const world = await makeWorld();
+    world.setTime(WEEKDAY_OFFICE_HOURS.toISOString());
+    await world.poolControls.setDrained("linux-arm", true);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.pools[0]).toMatchObject({ pool: "linux-arm", started: 0 });
+    expect(world.compute.launchCalls).toBe(0);
+  });
+
+  it("shows a drained pool's runners under DRAINING in status", async () => {
+    const world = await makeWorld();
+    world.setTime(WEEKDAY_OFFICE_HOURS.toISOString());
+    await runScalerPass(world.deps);
+    await world.poolControls.setDrained("linux-arm", true);
+
+    const status = await readControlPlaneStatus({
+      ...world.deps,
+      poolControls: world.poolControls,
+    });
+
+    expect(status.pools[0]).toMatchObject({
+      name: "linux-arm",
+      drained: true,
+      creating: 0,
+      booting: 0,
+      idle: 0,
+      draining: 2,
+    });
+    expect(status.pools[1]).toMatchObject({ name: "gpu", drained: false });
   });
 });
 

@@ -63,6 +63,10 @@ const fleetErrors = (...codes: string[]): CreateFleetCommandOutput => ({
   $metadata: { httpStatusCode: 200 },
 });
 
+/** How EC2 words an IAM denial: the reason is encoded, for `aws sts decode-authorization-message`. */
+const NOT_AUTHORIZED = "You are not authorized to perform this operation.";
+const ENCODED_MESSAGE = "Encoded authorization failure message: 4bSeJ3dVzC2kD9mQ-a1b2c3d4e5f6";
+
 describe("Ec2FleetCompute", () => {
   beforeEach(() => ec2.reset());
 
@@ -209,6 +213,72 @@ describe("Ec2FleetCompute", () => {
     });
 
     expect(result).toMatchObject({ kind: "failed", code: "InvalidParameterValue" });
+  });
+
+  it("stops at UnauthorizedOperation in the fleet's errors: no other market, not reported as no capacity", async () => {
+    const denied = fleetErrors("InsufficientInstanceCapacity", "UnauthorizedOperation");
+    ec2.on(CreateFleetCommand).resolves({
+      ...denied,
+      Errors: denied.Errors?.map((error) =>
+        error.ErrorCode === "UnauthorizedOperation"
+          ? { ...error, ErrorMessage: `${NOT_AUTHORIZED} ${ENCODED_MESSAGE}` }
+          : error,
+      ),
+    });
+
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
+
+    expect(result).toEqual({
+      kind: "failed",
+      code: "UnauthorizedOperation",
+      message: `${NOT_AUTHORIZED} ${ENCODED_MESSAGE}`,
+    });
+    expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
+  });
+
+  it("reports a denial before a quota error listed with it", async () => {
+    ec2.on(CreateFleetCommand).resolves(fleetErrors("VcpuLimitExceeded", "UnauthorizedOperation"));
+
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
+
+    expect(result).toMatchObject({ kind: "failed", code: "UnauthorizedOperation" });
+  });
+
+  it("stops at UnauthorizedOperation thrown by CreateFleet, passing on the encoded message", async () => {
+    const message =
+      `${NOT_AUTHORIZED} User: arn:aws:sts::123456789012:assumed-role/ci-autoscaler-scaler/scaler ` +
+      "is not authorized to perform: ec2:CreateFleet on resource: " +
+      "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0a1b2c3d4e5f60718 because no " +
+      `identity-based policy allows the ec2:CreateFleet action. ${ENCODED_MESSAGE}`;
+    // The SDK copies the EC2 error's Code and Message onto the exception.
+    ec2.on(CreateFleetCommand).rejects(
+      Object.assign(
+        new EC2ServiceException({
+          name: "UnauthorizedOperation",
+          $fault: "client",
+          $metadata: { httpStatusCode: 403 },
+          message,
+        }),
+        { Code: "UnauthorizedOperation", Message: message },
+      ),
+    );
+
+    const result = await compute.launch({
+      runnerName: "linux-arm-a1b2c3",
+      pool: armPool!,
+      waitTimeoutSeconds: 300,
+    });
+
+    expect(result).toEqual({ kind: "failed", code: "UnauthorizedOperation", message });
+    expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
   });
 
   it("launches a pool set to on-demand only on demand, with its AMI id", async () => {

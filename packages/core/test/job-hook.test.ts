@@ -104,6 +104,14 @@ describe("parseJobHook", () => {
     });
   });
 
+  it("ignores a hook claiming not_visible: that status is ours, not GitLab's", () => {
+    expect(parseJobHook(jobHook({ build_status: "not_visible" }))).toEqual({
+      kind: "unknown_status",
+      jobId: 1977,
+      status: "not_visible",
+    });
+  });
+
   it.each([
     ["build_id", { build_id: undefined }],
     ["build_status", { build_status: undefined }],

@@ -63,6 +63,20 @@ describe("applyJobEvent", () => {
     expect(apply([pending!])?.expiresAt).toBe(now + JOB_RETENTION_SECONDS.unfinished);
   });
 
+  it("ranks not_visible like a finished status: kept a week, and no later hook moves it", () => {
+    const notVisible = apply([pending!, { ...pending!, status: "not_visible" }]);
+
+    expect(notVisible?.expiresAt).toBe(
+      receivedAt.getTime() / 1000 + JOB_RETENTION_SECONDS.finished,
+    );
+    for (const later of [created!, pending!, running!, success!]) {
+      expect(applyJobEvent(notVisible, later, receivedAt)).toEqual({
+        kind: "unchanged",
+        currentStatus: "not_visible",
+      });
+    }
+  });
+
   it("replaces the job's fields with the newer snapshot, dropping what it no longer says", () => {
     const withReason = { ...created!, failureReason: "unknown_failure" };
 

@@ -46,19 +46,51 @@ describe("metrics are emitted exactly as METRIC_DEFINITIONS declares them", () =
     const reaped = await runReaperPass(world.reaperDeps);
 
     expect(scaled.pools[0]?.failures).toEqual(["InvalidParameterValue"]);
-    expectAsDefined(scalerMetrics(scaled));
+    expectAsDefined(scalerMetrics({ ...scaled, notVisible: [2] }));
     expectAsDefined(reaperMetrics({ ...reaped, retired: { finished: 1 }, orphanInstances: 1 }));
     expectAsDefined(
       reconcileMetrics({
         projectsChecked: 1,
         lostJobsRecorded: [3],
         staleJobsClosed: [4],
+        jobsNotVisible: [6],
         gitlabPendingJobs: 1,
         disabledHooks: [{ projectId: 5, alertStatus: "disabled" }],
         webhookSuspect: true,
         rateLimited: false,
       }),
     );
+  });
+
+  it("jobs GitLab answered 404 for, from the scaler and from reconciliation", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(1, ["linux"]);
+    const scaled = await runScalerPass(world.deps);
+    const reconciled = {
+      projectsChecked: 1,
+      lostJobsRecorded: [],
+      staleJobsClosed: [],
+      jobsNotVisible: [7, 8],
+      gitlabPendingJobs: 0,
+      disabledHooks: [],
+      webhookSuspect: false,
+      rateLimited: false,
+    };
+
+    const notVisible = (points: readonly MetricPoint[]) =>
+      points.filter((point) => point.name === "JobsNotVisible");
+
+    expect(notVisible(scalerMetrics({ ...scaled, notVisible: [3] }))).toEqual([
+      { name: "JobsNotVisible", value: 1 },
+    ]);
+    expect(notVisible(reconcileMetrics(reconciled))).toEqual([
+      { name: "JobsNotVisible", value: 2 },
+    ]);
+    expect(METRIC_DEFINITIONS.JobsNotVisible).toEqual({
+      unit: "Count",
+      dimensions: [],
+      services: ["scaler", "reaper"],
+    });
   });
 
   it("API throttles, counted per API and reset once taken", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { stateWorlds } from "../../../test/support/state-worlds";
-import { reconcileDemand, runScalerPass } from "../src/index";
+import { DEFAULT_RECONCILE_LIMITS, reconcileDemand, runScalerPass } from "../src/index";
 
 describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
   /** A world where project 5 sent hooks, then GitLab created jobs whose hooks never arrived. */
@@ -47,6 +47,43 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
 
       expect(report.staleJobsClosed).toEqual([63]);
       expect(await world.demand.listPendingJobs(world.clock.now())).toEqual([]);
+    });
+
+    it("finds a project's oldest lost jobs first when it has more pending jobs than one listing reads", async () => {
+      const world = await makeWorld();
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      // GitLab lists 71..75 newest first; the hooks of the two oldest were lost.
+      for (const id of [71, 72]) {
+        world.gitlab.jobs.set(id, { id, projectId: 5, status: "pending", tagList: ["linux"] });
+      }
+      for (const id of [73, 74, 75]) await world.addPendingJob(id, ["linux"]);
+
+      const report = await reconcileDemand(world.deps, {
+        ...DEFAULT_RECONCILE_LIMITS,
+        jobsPerProject: 2,
+      });
+
+      expect([...report.lostJobsRecorded].sort()).toEqual([71, 72]);
+      expect(world.gitlab.calls.listPendingJobs).toBe(1);
+      // A listing cut at the limit proves nothing about the jobs it left out.
+      expect(report.staleJobsClosed).toEqual([]);
+      expect(
+        (await world.demand.listPendingJobs(world.clock.now())).map((job) => job.jobId),
+      ).toEqual(expect.arrayContaining([71, 72, 73, 74, 75]));
+    });
+
+    it("records a job we believe pending that GitLab answers 404 for as not_visible, not canceled", async () => {
+      const world = await makeWorld();
+      await world.addPendingJob(66, ["linux"]);
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      world.gitlab.jobs.delete(66);
+
+      const report = await reconcileDemand(world.deps);
+
+      expect(report).toMatchObject({ jobsNotVisible: [66], staleJobsClosed: [] });
+      expect(await world.demand.listJobs(world.clock.now())).toEqual([
+        expect.objectContaining({ jobId: 66, status: "not_visible", closedReason: "gitlab_404" }),
+      ]);
     });
 
     it("suspects the webhook when GitLab has pending jobs and no hook came for too long", async () => {

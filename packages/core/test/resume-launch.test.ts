@@ -33,7 +33,11 @@ const failing = (
 };
 
 const ssmThrottle = () =>
-  new ThrottlingException({ message: "Rate exceeded", $metadata: { httpStatusCode: 400 } });
+  new ThrottlingException({
+    message: "Rate exceeded",
+    Message: "Rate exceeded",
+    $metadata: { httpStatusCode: 400 },
+  });
 
 describe("a launch that fails or is resumed part-way", () => {
   it("finishes a launch resumed after its instance already took and deleted its token", async () => {

@@ -2,7 +2,7 @@ import type { ScalerDependencies } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
 import { scalerWorld } from "../../../test/support/scaler-world";
-import { runScalerPass } from "../src/index";
+import { resolveJobTags, runScalerPass } from "../src/index";
 
 describe("runScalerPass", () => {
   it("starts one runner for one pending job, wired end to end", async () => {
@@ -240,9 +240,11 @@ describe("a pass that crashes part-way through a launch", () => {
       const world = scalerWorld();
       await world.addPendingJob(11, ["linux"]);
 
-      await expect(runScalerPass(crashAt(world.deps, target, occurrence))).rejects.toThrow(
-        "crash in",
-      );
+      // The failed step is reported with its runner, and the pass goes on without it.
+      const crashed = await runScalerPass(crashAt(world.deps, target, occurrence));
+      expect(crashed.pools[0]?.errors).toEqual([
+        expect.objectContaining({ kind: "errored", message: `crash in ${target}` }),
+      ]);
       world.advance(61);
       await runScalerPass(world.deps);
       await runScalerPass(world.deps);
@@ -271,4 +273,54 @@ describe("a pass that crashes part-way through a launch", () => {
       expect(orphans.length).toBeLessThanOrEqual(1);
     },
   );
+});
+
+describe("runScalerPass: a job GitLab answers 404 for", () => {
+  /** Job 12's hook came, but the token cannot see project 5 (or the job was erased). */
+  const withInvisibleJob = async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(12, ["linux"]);
+    world.gitlab.jobs.delete(12);
+    return world;
+  };
+
+  it("is recorded as not_visible with the reason, not as canceled, and launches nothing", async () => {
+    const world = await withInvisibleJob();
+
+    const report = await runScalerPass(world.deps);
+
+    expect(world.compute.launchCalls).toBe(0);
+    expect(report.closed).toEqual([]);
+    expect(await world.demand.listPendingJobs(world.clock.now())).toEqual([]);
+    expect(await world.demand.listJobs(world.clock.now())).toEqual([
+      expect.objectContaining({ jobId: 12, status: "not_visible", closedReason: "gitlab_404" }),
+    ]);
+  });
+
+  it("is reported apart from the jobs GitLab closed", async () => {
+    const world = await withInvisibleJob();
+    await world.addPendingJob(13, ["linux"], 5, "running");
+
+    const resolution = await resolveJobTags(
+      world.deps,
+      await world.demand.listPendingJobs(world.clock.now()),
+      10,
+    );
+
+    expect(resolution).toMatchObject({ notVisible: [12], closed: [13], deferred: [] });
+  });
+
+  it("stays not_visible when a hook of a lower rank arrives later, and still launches nothing", async () => {
+    const world = await withInvisibleJob();
+    await runScalerPass(world.deps);
+
+    const late = await world.demand.recordJobEvent(
+      { jobId: 12, projectId: 5, status: "pending" },
+      world.clock.now(),
+    );
+    await runScalerPass(world.deps);
+
+    expect(late).toEqual({ kind: "unchanged", currentStatus: "not_visible" });
+    expect(world.compute.launchCalls).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 import {
   DynamoDemandStore,
+  DynamoPoolControls,
   DynamoRunnerStore,
   loadConfigFile,
   readControlPlaneStatus,
@@ -23,6 +24,7 @@ export const runStatus = async (options: StatusOptions): Promise<void> => {
     const status = await readControlPlaneStatus({
       demand: new DynamoDemandStore(target.client, target.tableName),
       runners: new DynamoRunnerStore(target.client, target.tableName),
+      poolControls: new DynamoPoolControls(target.client, target.tableName),
       config,
       clock: systemClock,
     });

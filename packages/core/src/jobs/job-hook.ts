@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { JobEvent } from "./job-event";
-import { isJobStatus, type JobStatus } from "./job-status";
+import { type GitlabJobStatus, isGitlabJobStatus } from "./job-status";
 import { parseGitlabTimestamp } from "./timestamps";
 
 // JSON numbers above 2^53 lose digits silently; GitLab ids are far below, so refuse rather than guess.
@@ -47,7 +47,10 @@ type JobHook = v.InferOutput<typeof jobHookSchema>;
 
 export type JobHookParseResult =
   | { readonly kind: "job"; readonly event: JobEvent }
-  /** A status this version does not know: GitLab added one. Ignored, never an error, so the hook stays enabled. */
+  /**
+   * A status this version does not know as GitLab's: GitLab added one, or a payload claims one of
+   * ours (`not_visible`). Ignored, never an error, so the hook stays enabled.
+   */
   | { readonly kind: "unknown_status"; readonly jobId: number; readonly status: string }
   | { readonly kind: "invalid"; readonly issues: readonly string[] };
 
@@ -61,7 +64,7 @@ const firstTimestamp = (...values: (string | null | undefined)[]): string | unde
 const definedOnly = <T extends object>(record: T): T =>
   Object.fromEntries(Object.entries(record).filter(([, value]) => value != null)) as T;
 
-const toJobEvent = (hook: JobHook, status: JobStatus): JobEvent =>
+const toJobEvent = (hook: JobHook, status: GitlabJobStatus): JobEvent =>
   definedOnly({
     jobId: hook.build_id,
     projectId: hook.project_id,
@@ -90,7 +93,7 @@ export const parseJobHook = (payload: unknown): JobHookParseResult => {
   const parsed = v.safeParse(jobHookSchema, payload);
   if (!parsed.success) return { kind: "invalid", issues: parsed.issues.map(describeIssue) };
   const hook = parsed.output;
-  if (!isJobStatus(hook.build_status)) {
+  if (!isGitlabJobStatus(hook.build_status)) {
     return { kind: "unknown_status", jobId: hook.build_id, status: hook.build_status };
   }
   return { kind: "job", event: toJobEvent(hook, hook.build_status) };

@@ -17,6 +17,8 @@ export interface JobAnnotations {
   readonly retryClaimed?: boolean;
   /** GitLab made this job to retry one that a spot interruption killed (see `retry_on_demand`). */
   readonly retryOfInterrupted?: boolean;
+  /** Why the control plane, not a hook, closed the job (see recordNotVisible). */
+  readonly closedReason?: string;
 }
 
 export const JOB_ANNOTATIONS = [
@@ -24,6 +26,7 @@ export const JOB_ANNOTATIONS = [
   "interrupted",
   "retryClaimed",
   "retryOfInterrupted",
+  "closedReason",
 ] as const satisfies readonly (keyof JobAnnotations)[];
 
 /** The stored state of one job: the merge of every event that moved it forward. */
@@ -93,5 +96,6 @@ export const jobEventOf = ({
   interrupted: _interrupted,
   retryClaimed: _retryClaimed,
   retryOfInterrupted: _retryOfInterrupted,
+  closedReason: _closedReason,
   ...event
 }: JobRecord): JobEvent => event;

@@ -15,7 +15,13 @@ export const JOB_STATUSES = [
   "skipped",
 ] as const;
 
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export type GitlabJobStatus = (typeof JOB_STATUSES)[number];
+
+/**
+ * A job's status as we record it: GitLab's, or `not_visible` when GitLab answered 404 for the job
+ * (the token cannot see its project, or the job was erased). That one is ours: no hook sets it.
+ */
+export type JobStatus = GitlabJobStatus | "not_visible";
 
 /**
  * Position of a status in a job's life. A job only moves forward (a retry is a new job id),
@@ -36,6 +42,8 @@ const STATUS_RANK: Readonly<Record<JobStatus, number>> = {
   failed: 70,
   canceled: 70,
   skipped: 70,
+  // We will never learn more about the job: it is over for us, like a finished one.
+  not_visible: 70,
 };
 
 export const statusRank = (status: JobStatus): number => STATUS_RANK[status];
@@ -43,5 +51,6 @@ export const statusRank = (status: JobStatus): number => STATUS_RANK[status];
 export const isFinished = (status: JobStatus): boolean =>
   STATUS_RANK[status] === STATUS_RANK.success;
 
-export const isJobStatus = (status: string): status is JobStatus =>
+/** A status GitLab itself uses; `not_visible` is not one, so no hook or API answer can claim it. */
+export const isGitlabJobStatus = (status: string): status is GitlabJobStatus =>
   (JOB_STATUSES as readonly string[]).includes(status);

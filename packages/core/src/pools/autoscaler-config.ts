@@ -53,7 +53,11 @@ const policySchema = v.strictObject({
 const runnerFields = v.object({
   executor: v.optional(v.picklist(["docker", "shell"]), "docker"),
   image: v.optional(v.pipe(v.string(), v.minLength(1)), "alpine:latest"),
-  maximum_timeout: v.optional(duration, 3600),
+  // GitLab refuses a runner whose maximum_timeout is shorter, with this message.
+  maximum_timeout: v.optional(
+    v.pipe(duration, v.minValue(600, "needs to be at least 10 minutes (600 seconds)")),
+    3600,
+  ),
   access_level: v.optional(v.picklist(["not_protected", "ref_protected"]), "not_protected"),
 });
 

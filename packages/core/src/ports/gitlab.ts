@@ -1,4 +1,4 @@
-import type { JobStatus } from "../jobs/job-status";
+import type { GitlabJobStatus } from "../jobs/job-status";
 
 /** Parameters of POST /api/v4/user/runners that this project sets. */
 export interface CreateRunnerRequest {
@@ -48,16 +48,35 @@ export interface RunnerRegistry {
 export interface GitlabJob {
   readonly id: number;
   readonly projectId: number;
-  readonly status: JobStatus | string;
+  readonly status: GitlabJobStatus | string;
   readonly tagList: readonly string[];
+}
+
+/** How a listing of pending jobs reads GitLab's pages. */
+export interface PendingJobsPaging {
+  /** Jobs per request, 1 to 100 (GitLab's most); default 100. */
+  readonly perPage?: number;
+  /**
+   * Requests at most, default 10; never fewer than `limit` needs. GitLab omits its page count
+   * above 10,000 jobs: then pages are followed from the newest and the oldest seen are returned.
+   */
+  readonly maxPages?: number;
 }
 
 /** GitLab's job API: what a job asks for, which the Job Hook does not say. */
 export interface JobsApi {
-  /** Undefined when GitLab no longer knows the job (deleted project, erased job). */
+  /** Undefined when GitLab answers 404: the token cannot see the project, or the job was erased. */
   getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined>;
-  /** A project's pending jobs (GET /projects/:id/jobs?scope[]=pending), at most `limit`. */
-  listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]>;
+  /**
+   * The OLDEST `limit` of a project's pending jobs, oldest first: those most likely lost, where
+   * GET /projects/:id/jobs?scope[]=pending lists newest first. Fewer than `limit` only when that
+   * is all of them.
+   */
+  listPendingJobs(
+    projectId: number,
+    limit: number,
+    paging?: PendingJobsPaging,
+  ): Promise<GitlabJob[]>;
   /** Retries a finished job; GitLab makes a new, pending job and returns it. */
   retryJob(projectId: number, jobId: number): Promise<GitlabJob>;
 }

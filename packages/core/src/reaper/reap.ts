@@ -11,7 +11,12 @@ import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import type { RunnerRecord } from "../runners/runner-record";
-import { decideReaperActions, type ReaperAction, type RetireReason } from "./reaper-decisions";
+import {
+  decideReaperActions,
+  type ReaperAction,
+  type RetireReason,
+  runnersCameOnline,
+} from "./reaper-decisions";
 
 export interface ReaperDependencies {
   readonly config: AutoscalerConfig;
@@ -31,6 +36,8 @@ export interface ReaperReport {
   readonly retired: Readonly<Partial<Record<RetireReason, number>>>;
   /** Runners GitLab said were running a job, so they were spared. */
   readonly sparedBusy: number;
+  /** Booting runners GitLab listed as online, now idle (a dry run counts them, moves none). */
+  readonly cameOnline: number;
   readonly orphanInstances: number;
   readonly orphanGitlabRunners: number;
   /** Actions left for the next pass (per-pass budget). */
@@ -48,6 +55,8 @@ export interface ReaperOptions {
 }
 
 const REAPER_LEASE = "reaper";
+/** States before a runner's first poll: GitLab showing it online moves it to idle. */
+const PRE_IDLE = new Set(["launching", "booting"]);
 
 const scopeOf = (pool: PoolConfig): RunnerScope => {
   const { runner } = pool;
@@ -78,18 +87,38 @@ const pendingByPool = async (deps: ReaperDependencies, now: Date) => {
   return counts;
 };
 
-/** Before touching a runner that may be working, GitLab has the last word. */
-const stillNeeded = async (deps: ReaperDependencies, runner: RunnerRecord): Promise<boolean> => {
+/**
+ * Before touching a runner that may be working, GitLab has the last word. A runner GitLab shows
+ * busy or online is spared and its record brought up to date (with its instance, for a launch
+ * whose record never got that far).
+ */
+const stillNeeded = async (
+  deps: ReaperDependencies,
+  runner: RunnerRecord,
+  instanceIds: readonly string[],
+): Promise<boolean> => {
   if (runner.gitlabRunnerId === undefined) return false;
   const gitlab = await deps.registry.getRunner(runner.gitlabRunnerId);
   if (!gitlab) return false;
+  const [instanceId] = instanceIds;
+  const known = runner.instanceId === undefined && instanceId ? { instanceId } : {};
   if (gitlab.busy) {
-    await deps.runners.transition(runner.name, [runner.state], { state: "busy" }, deps.clock.now());
+    await deps.runners.transition(
+      runner.name,
+      [runner.state],
+      { state: "busy", ...known },
+      deps.clock.now(),
+    );
     return true;
   }
   // A runner that has polled GitLab booted fine: it is idle, not stuck.
-  if (runner.state === "booting" && gitlab.status === "online") {
-    await deps.runners.transition(runner.name, ["booting"], { state: "idle" }, deps.clock.now());
+  if (PRE_IDLE.has(runner.state) && gitlab.status === "online") {
+    await deps.runners.transition(
+      runner.name,
+      [runner.state],
+      { state: "idle", ...known },
+      deps.clock.now(),
+    );
     return true;
   }
   return false;
@@ -127,6 +156,21 @@ export const retireRunner = async (
   return deps.runners.release(runner.name, ["retiring"], deps.clock.now());
 };
 
+/** Moves the runners that came online to idle, from now; returns the records as they now stand. */
+const markIdle = async (
+  deps: ReaperDependencies,
+  runners: readonly RunnerRecord[],
+  online: readonly RunnerRecord[],
+  now: Date,
+): Promise<RunnerRecord[]> => {
+  const moved = new Map<string, RunnerRecord>();
+  for (const runner of online) {
+    const idle = await deps.runners.transition(runner.name, ["booting"], { state: "idle" }, now);
+    if (idle) moved.set(idle.name, idle);
+  }
+  return runners.map((runner) => moved.get(runner.name) ?? runner);
+};
+
 /**
  * One reaper pass: retire finished, stuck, idle-too-long and lost runners, clean orphans both ways.
  * One pass at a time (a lease); every step idempotent, so a pass that dies is finished by the next.
@@ -141,6 +185,7 @@ export const runReaperPass = async (
   const empty = {
     retired: {},
     sparedBusy: 0,
+    cameOnline: 0,
     orphanInstances: 0,
     orphanGitlabRunners: 0,
     deferred: 0,
@@ -154,13 +199,15 @@ export const runReaperPass = async (
     return { skipped: true, ...empty };
   }
   try {
-    const [runners, instances, gitlabRunners, pending, drainedPools] = await Promise.all([
+    const [listed, instances, gitlabRunners, pending, drainedPools] = await Promise.all([
       deps.runners.listLive(),
       deps.compute.listInstances(),
       listOurGitlabRunners(deps),
       pendingByPool(deps, now),
       deps.poolControls.drainedPools(),
     ]);
+    const online = runnersCameOnline(listed, gitlabRunners);
+    const runners = dryRun ? listed : await markIdle(deps, listed, online, now);
     const actions = decideReaperActions({
       now,
       config: deps.config,
@@ -170,7 +217,7 @@ export const runReaperPass = async (
       pendingByPool: pending,
       drainedPools,
     });
-    if (dryRun) return { skipped: false, ...empty, actions };
+    if (dryRun) return { skipped: false, ...empty, cameOnline: online.length, actions };
     const budget = options.maxActions ?? 50;
     const retired: Partial<Record<RetireReason, number>> = {};
     let sparedBusy = 0;
@@ -178,7 +225,8 @@ export const runReaperPass = async (
     let orphanGitlabRunners = 0;
     await mapWithConcurrency(actions.slice(0, budget), 5, async (action) => {
       if (action.kind === "retire") {
-        if (action.confirmNotBusy && (await stillNeeded(deps, action.runner))) return sparedBusy++;
+        if (action.confirmNotBusy && (await stillNeeded(deps, action.runner, action.instanceIds)))
+          return sparedBusy++;
         const resumeStalled = action.reason === "retirement_retry";
         if (
           await retireRunner(deps, action.runner, {
@@ -199,6 +247,7 @@ export const runReaperPass = async (
       skipped: false,
       retired,
       sparedBusy,
+      cameOnline: online.length,
       orphanInstances,
       orphanGitlabRunners,
       deferred: Math.max(0, actions.length - budget),

@@ -22,7 +22,8 @@ export type RetireReason =
   | "idle_timeout"
   | "instance_gone"
   | "stalled_launch"
-  | "job_timeout";
+  | "job_timeout"
+  | "drained";
 
 export type ReaperAction =
   /** Terminate (if any), delete the GitLab runner and token, release the slot. */
@@ -48,7 +49,7 @@ export interface ReaperFacts {
   /** This deployment's instances that are not terminated. */
   readonly instances: readonly ComputeInstance[];
   /** GitLab runners in the pools' scopes (anyone's; ours are recognised by description). */
-  readonly gitlabRunners: readonly Pick<GitlabRunner, "id" | "description">[];
+  readonly gitlabRunners: readonly Pick<GitlabRunner, "id" | "description" | "status">[];
   /** Pending jobs routed to each pool. */
   readonly pendingByPool: Readonly<Record<string, number>>;
   /** Pools an operator drained: no warm runners are kept there. */
@@ -58,6 +59,25 @@ export interface ReaperFacts {
 const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
 
 const LAUNCHING = new Set(["reserved", "registered", "launching"]);
+
+/**
+ * Booting runners that GitLab lists as online: they have polled GitLab for a job, so they booted
+ * and are idle from now on (the listing is the one the orphan check reads anyway: no extra call).
+ */
+export const runnersCameOnline = (
+  runners: readonly RunnerRecord[],
+  gitlabRunners: ReaperFacts["gitlabRunners"],
+): RunnerRecord[] => {
+  const online = new Set(
+    gitlabRunners.filter((runner) => runner.status === "online").map((runner) => runner.id),
+  );
+  return runners.filter(
+    (runner) =>
+      runner.state === "booting" &&
+      runner.gitlabRunnerId !== undefined &&
+      online.has(runner.gitlabRunnerId),
+  );
+};
 
 /**
  * What one reaper pass should do, from what the records, EC2 and GitLab say. Pure: the caller
@@ -97,7 +117,9 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
     if (runner.state === "retiring") {
       if (age > RETIREMENT_RETRY_SECONDS) retire(runner, "retirement_retry");
     } else if (LAUNCHING.has(runner.state)) {
-      if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch");
+      // Its instance may be up and running a job although the record never said booting.
+      const hasInstance = (instancesByRunner.get(runner.name) ?? []).length > 0;
+      if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch", hasInstance);
     } else if (runner.state === "finished") {
       retire(runner, "finished");
     } else if (instanceGone) {
@@ -113,11 +135,14 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
     }
   }
   for (const [poolName, idle] of idleByPool) {
+    // A drained pool keeps no idle runner, not even for idle_time: it is being emptied.
+    if (facts.drainedPools.has(poolName)) {
+      for (const runner of idle) retire(runner, "drained", true);
+      continue;
+    }
     const pool = pools.get(poolName);
     const settings = pool ? poolSettingsAt(pool, now) : { idleCount: 0, idleTimeSeconds: 0 };
-    const keep = facts.drainedPools.has(poolName)
-      ? 0
-      : Math.max(settings.idleCount, facts.pendingByPool[poolName] ?? 0);
+    const keep = Math.max(settings.idleCount, facts.pendingByPool[poolName] ?? 0);
     const newestFirst = [...idle].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
     for (const runner of newestFirst.slice(keep)) {
       if (secondsSince(runner.updatedAt, now) > settings.idleTimeSeconds)

@@ -1,7 +1,8 @@
 import { mapWithConcurrency } from "../concurrency";
 import { GitLabApiError } from "../errors";
 import { type JobRecord, jobEventOf } from "../jobs/job-record";
-import { isJobStatus } from "../jobs/job-status";
+import { isGitlabJobStatus } from "../jobs/job-status";
+import { recordNotVisible } from "../jobs/not-visible";
 import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
 import { MetricName, type MetricPoint } from "../metrics";
 import type { Clock } from "../ports/clock";
@@ -19,8 +20,10 @@ export interface ReconcileDependencies {
 export interface ReconcileLimits {
   /** Projects asked per pass, most recently active first. */
   readonly projectsPerPass: number;
-  /** Pending jobs read per project. */
+  /** Pending jobs read per project: its oldest, the likeliest lost. */
   readonly jobsPerProject: number;
+  /** Listing requests per project at most (see PendingJobsPaging.maxPages). */
+  readonly listingPagesPerProject: number;
   /** Jobs we believe pending that GitLab no longer lists, confirmed one by one per pass. */
   readonly confirmationsPerPass: number;
   /** No hook for this long while GitLab has pending jobs: the webhook is probably broken. */
@@ -34,6 +37,7 @@ export interface ReconcileLimits {
 export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
   projectsPerPass: 25,
   jobsPerProject: 100,
+  listingPagesPerProject: 10,
   confirmationsPerPass: 50,
   webhookSilenceSeconds: 900,
   hookChecksPerPass: 3,
@@ -52,6 +56,8 @@ export interface ReconcileReport {
   readonly lostJobsRecorded: readonly number[];
   /** Jobs we believed pending that GitLab had finished or started: now recorded as such. */
   readonly staleJobsClosed: readonly number[];
+  /** Jobs we believed pending that GitLab answered 404 for: now recorded as `not_visible`. */
+  readonly jobsNotVisible: readonly number[];
   readonly gitlabPendingJobs: number;
   /** Seconds since the last Job Hook from any active project (undefined: none in the window). */
   readonly lastHookAgeSeconds?: number;
@@ -87,7 +93,9 @@ export const reconcileDemand = async (
     if (rateLimited) return;
     let pending: Awaited<ReturnType<JobsApi["listPendingJobs"]>>;
     try {
-      pending = await deps.jobsApi.listPendingJobs(projectId, limits.jobsPerProject);
+      pending = await deps.jobsApi.listPendingJobs(projectId, limits.jobsPerProject, {
+        maxPages: limits.listingPagesPerProject,
+      });
     } catch (error) {
       if (!(error instanceof GitLabApiError) || !error.retryable) throw error;
       rateLimited ||= error.status === 429;
@@ -110,11 +118,17 @@ export const reconcileDemand = async (
   });
 
   const staleJobsClosed: number[] = [];
+  const jobsNotVisible: number[] = [];
   for (const job of stale.slice(0, limits.confirmationsPerPass)) {
     if (rateLimited) break;
     const current = await deps.jobsApi.getJob(job.projectId, job.jobId);
-    const status = current ? current.status : "canceled";
-    if (status === "pending" || !isJobStatus(status)) continue;
+    if (!current) {
+      const outcome = await recordNotVisible(deps.demand, job, now);
+      if (outcome.kind === "recorded") jobsNotVisible.push(job.jobId);
+      continue;
+    }
+    const { status } = current;
+    if (status === "pending" || !isGitlabJobStatus(status)) continue;
     const outcome = await deps.demand.recordJobEvent({ ...jobEventOf(job), status }, now);
     if (outcome.kind === "recorded") staleJobsClosed.push(job.jobId);
   }
@@ -138,6 +152,7 @@ export const reconcileDemand = async (
     projectsChecked: projects.length,
     lostJobsRecorded,
     staleJobsClosed,
+    jobsNotVisible,
     gitlabPendingJobs,
     ...(lastHookAgeSeconds !== undefined && { lastHookAgeSeconds }),
     disabledHooks,
@@ -184,6 +199,7 @@ const findDisabledHooks = async (
 export const reconcileMetrics = (report: ReconcileReport): MetricPoint[] => [
   { name: MetricName.LostWebhooksRecovered, value: report.lostJobsRecorded.length },
   { name: MetricName.StaleJobsClosed, value: report.staleJobsClosed.length },
+  { name: MetricName.JobsNotVisible, value: report.jobsNotVisible.length },
   { name: MetricName.WebhookSuspect, value: report.webhookSuspect ? 1 : 0 },
   { name: MetricName.DisabledWebhooks, value: report.disabledHooks.length },
 ];

@@ -1,7 +1,8 @@
 import { mapWithConcurrency } from "../concurrency";
 import { GitLabApiError } from "../errors";
 import { type JobRecord, jobEventOf } from "../jobs/job-record";
-import { isJobStatus } from "../jobs/job-status";
+import { isGitlabJobStatus } from "../jobs/job-status";
+import { recordNotVisible } from "../jobs/not-visible";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
@@ -11,6 +12,8 @@ export interface TagResolution {
   readonly tags: ReadonlyMap<number, readonly string[]>;
   /** Jobs GitLab reports as no longer pending (a lost webhook): recorded, and out of demand. */
   readonly closed: readonly number[];
+  /** Jobs GitLab answered 404 for: recorded as `not_visible`, and out of demand. */
+  readonly notVisible: readonly number[];
   /** Jobs whose tags could not be read this pass; they wait for the next one. */
   readonly deferred: readonly number[];
 }
@@ -30,6 +33,7 @@ export const resolveJobTags = async (
   const toRead = unknown.slice(0, budget);
   const deferred = unknown.slice(budget).map((job) => job.jobId);
   const closed: number[] = [];
+  const notVisible: number[] = [];
   let rateLimited = false;
 
   await mapWithConcurrency(toRead, 4, async (job) => {
@@ -38,15 +42,11 @@ export const resolveJobTags = async (
       const found = await deps.jobsApi.getJob(job.projectId, job.jobId);
       const now = deps.clock.now();
       if (!found) {
-        const gone = { jobId: job.jobId, projectId: job.projectId, status: "canceled" as const };
-        await deps.demand.recordJobEvent(
-          { ...gone, failureReason: "job_not_found_in_gitlab" },
-          now,
-        );
-        return closed.push(job.jobId);
+        await recordNotVisible(deps.demand, job, now);
+        return notVisible.push(job.jobId);
       }
       await deps.demand.annotateJob(job.jobId, { tags: found.tagList });
-      if (found.status !== "pending" && isJobStatus(found.status)) {
+      if (found.status !== "pending" && isGitlabJobStatus(found.status)) {
         await deps.demand.recordJobEvent({ ...jobEventOf(job), status: found.status }, now);
         return closed.push(job.jobId);
       }
@@ -57,5 +57,5 @@ export const resolveJobTags = async (
       deferred.push(job.jobId);
     }
   });
-  return { tags, closed, deferred };
+  return { tags, closed, notVisible, deferred };
 };

@@ -56,6 +56,8 @@ export interface ScalerReport {
   readonly unroutable: readonly number[];
   readonly deferred: readonly number[];
   readonly closed: readonly number[];
+  /** Jobs GitLab answered 404 for (no access to the project, or erased): recorded not_visible. */
+  readonly notVisible: readonly number[];
   readonly resumed: number;
   /** Set when an account quota stopped launches: nothing more starts until someone raises it. */
   readonly quotaExceeded?: string;
@@ -124,7 +126,9 @@ export const runScalerPass = async (
       globalSlotsInUse: globalInUse,
       globalMaxInstances,
     });
-    const toStart = quotaExceeded || launchDenied ? 0 : Math.min(wanted, launchBudget);
+    // A drained pool starts nothing, neither for jobs nor for its idle_count.
+    const stopped = quotaExceeded || launchDenied || drained.has(pool.name);
+    const toStart = stopped ? 0 : Math.min(wanted, launchBudget);
     const reserved = await reserveRunners(
       deps,
       pool,
@@ -190,6 +194,7 @@ export const runScalerPass = async (
     unroutable,
     deferred: resolution.deferred,
     closed: resolution.closed,
+    notVisible: resolution.notVisible,
     resumed: resumed.reduce((sum, entry) => sum + entry.count, 0),
     ...(quotaExceeded && { quotaExceeded }),
     ...(launchDenied && { launchDenied }),

@@ -24,5 +24,6 @@ export const scalerMetrics = (report: ScalerReport): MetricPoint[] => [
   ]),
   { name: MetricName.UnroutableJobs, value: report.unroutable.length },
   { name: MetricName.LostJobsClosed, value: report.closed.length },
+  { name: MetricName.JobsNotVisible, value: report.notVisible.length },
   { name: MetricName.QuotaExceeded, value: report.quotaExceeded ? 1 : 0 },
 ];

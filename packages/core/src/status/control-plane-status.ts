@@ -6,6 +6,7 @@ import { routeJob } from "../pools/routing";
 import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
+import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
 import { type RunnerRecord, supplyOf } from "../runners/runner-record";
 
@@ -31,12 +32,15 @@ export interface PoolView {
   readonly draining: number;
   readonly maxInstances: number;
   readonly slotsInUse: number;
+  /** An operator drained it: it starts nothing, and every runner it still has counts as draining. */
+  readonly drained: boolean;
 }
 
 /** What the control plane sees, for operators (`cli status`). */
 export interface ControlPlaneStatus {
   readonly generatedAt: string;
   readonly jobs: readonly JobView[];
+  /** GitLab's statuses and ours: `not_visible` counts jobs GitLab answered 404 for. */
   readonly jobsByStatus: Readonly<Partial<Record<JobStatus, number>>>;
   readonly runners: readonly RunnerView[];
   readonly pools: readonly PoolView[];
@@ -75,9 +79,19 @@ const toRunnerView = ({
   updatedAt,
 });
 
+/** A drained pool's runners are all on their way out, whatever each is doing meanwhile. */
+const drainingOnly = (count: number) => ({
+  creating: 0,
+  booting: 0,
+  idle: 0,
+  busy: 0,
+  draining: count,
+});
+
 export interface StatusSources {
   readonly demand: DemandStore;
   readonly runners: RunnerStore;
+  readonly poolControls: PoolControls;
   readonly config: AutoscalerConfig;
   readonly clock: Clock;
 }
@@ -85,16 +99,18 @@ export interface StatusSources {
 export const readControlPlaneStatus = async ({
   demand,
   runners,
+  poolControls,
   config,
   clock,
 }: StatusSources): Promise<ControlPlaneStatus> => {
   const now = clock.now();
   const since = new Date(now.getTime() - PROJECT_ACTIVITY_WINDOW_SECONDS * 1000);
-  const [jobs, projects, live, ledger] = await Promise.all([
+  const [jobs, projects, live, ledger, drained] = await Promise.all([
     demand.listJobs(now),
     demand.listActiveProjects(since),
     runners.listLive(),
     runners.ledger(),
+    poolControls.drainedPools(),
   ]);
   const jobsByStatus: Partial<Record<JobStatus, number>> = {};
   for (const job of jobs) jobsByStatus[job.status] = (jobsByStatus[job.status] ?? 0) + 1;
@@ -107,13 +123,18 @@ export const readControlPlaneStatus = async ({
     jobs: jobs.map(toJobView).sort((a, b) => a.id - b.id),
     jobsByStatus,
     runners: live.map(toRunnerView).sort((a, b) => a.name.localeCompare(b.name)),
-    pools: config.pools.map((pool) => ({
-      name: pool.name,
-      pending: routed.filter((name) => name === pool.name).length,
-      ...supplyOf(live.filter((runner) => runner.pool === pool.name)),
-      maxInstances: poolSettingsAt(pool, now).maxInstances,
-      slotsInUse: ledger.byPool[pool.name] ?? 0,
-    })),
+    pools: config.pools.map((pool) => {
+      const poolRunners = live.filter((runner) => runner.pool === pool.name);
+      const isDrained = drained.has(pool.name);
+      return {
+        name: pool.name,
+        pending: routed.filter((name) => name === pool.name).length,
+        ...(isDrained ? drainingOnly(poolRunners.length) : supplyOf(poolRunners)),
+        maxInstances: poolSettingsAt(pool, now).maxInstances,
+        slotsInUse: ledger.byPool[pool.name] ?? 0,
+        drained: isDrained,
+      };
+    }),
     pendingUnresolved: routed.filter((name) => name === undefined).length,
     pendingUnroutable: routed.filter((name) => name === null).length,
     slotsInUse: ledger.global,

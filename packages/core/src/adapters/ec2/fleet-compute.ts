@@ -16,7 +16,7 @@ import type {
   LaunchResult,
 } from "../../ports/compute";
 import type { Market } from "../../runners/runner-record";
-import { classifyLaunchError } from "./launch-errors";
+import { classifyLaunchError, type LaunchErrorKind } from "./launch-errors";
 import { instanceTags, TAG_KEYS } from "./tags";
 
 export interface LaunchTemplateRef {
@@ -44,6 +44,17 @@ const marketsFor = (pool: PoolConfig, onDemand: boolean | undefined): Market[] =
 
 const imageId = (pool: PoolConfig): string =>
   pool.instance.ami.id ?? `resolve:ssm:${pool.instance.ami.ssm_parameter}`;
+
+/** The launch errors that end a launch (all but capacity), most telling first. */
+const FAILURE_PRECEDENCE = ["denied", "quota", "other"] as const;
+
+/** A launch error that no other type, subnet or market can get around. */
+const failure = (
+  kind: Exclude<LaunchErrorKind, "capacity">,
+  code: string,
+  message: string,
+): LaunchResult =>
+  kind === "quota" ? { kind: "quota_exceeded", code, message } : { kind: "failed", code, message };
 
 /**
  * Compute on EC2 with CreateFleet (type instant): one call tries every instance type in every
@@ -180,12 +191,9 @@ export class Ec2FleetCompute implements Compute {
       fleet = await this.client.send(new CreateFleetCommand(input));
     } catch (error) {
       const code = (error as { name?: string }).name ?? "Unknown";
-      const message = (error as Error).message;
       const kind = classifyLaunchError(code);
       if (kind === "capacity") return { kind: "no_capacity", errors: [code] };
-      return kind === "quota"
-        ? { kind: "quota_exceeded", code, message }
-        : { kind: "failed", code, message };
+      return failure(kind, code, (error as Error).message);
     }
     const launched = fleet.Instances?.find((instance) => instance.InstanceIds?.length);
     const instanceId = launched?.InstanceIds?.[0];
@@ -198,20 +206,11 @@ export class Ec2FleetCompute implements Compute {
       };
     }
     const errors = fleet.Errors ?? [];
-    const quota = errors.find((error) => classifyLaunchError(error.ErrorCode) === "quota");
-    if (quota)
-      return {
-        kind: "quota_exceeded",
-        code: quota.ErrorCode ?? "Quota",
-        message: quota.ErrorMessage ?? "",
-      };
-    const other = errors.find((error) => classifyLaunchError(error.ErrorCode) === "other");
-    if (other)
-      return {
-        kind: "failed",
-        code: other.ErrorCode ?? "Unknown",
-        message: other.ErrorMessage ?? "",
-      };
+    // A denial explains the other overrides' failures too, so it is reported first.
+    for (const kind of FAILURE_PRECEDENCE) {
+      const error = errors.find((candidate) => classifyLaunchError(candidate.ErrorCode) === kind);
+      if (error) return failure(kind, error.ErrorCode ?? "Unknown", error.ErrorMessage ?? "");
+    }
     return { kind: "no_capacity", errors: errors.map((error) => error.ErrorCode ?? "Unknown") };
   }
 }

@@ -18,10 +18,17 @@ export const QUOTA_ERRORS = new Set([
   "MaxFleetCountExceeded",
 ]);
 
-export type LaunchErrorKind = "capacity" | "quota" | "other";
+/**
+ * IAM refused the launch: every other type, subnet, market and pool would be refused the same, so
+ * nothing is retried elsewhere; the message is encoded (aws sts decode-authorization-message).
+ */
+export const AUTHORIZATION_ERRORS = new Set(["UnauthorizedOperation"]);
+
+export type LaunchErrorKind = "capacity" | "quota" | "denied" | "other";
 
 export const classifyLaunchError = (code: string | undefined): LaunchErrorKind => {
   if (code && CAPACITY_ERRORS.has(code)) return "capacity";
   if (code && QUOTA_ERRORS.has(code)) return "quota";
+  if (code && AUTHORIZATION_ERRORS.has(code)) return "denied";
   return "other";
 };

@@ -7,6 +7,7 @@ import type {
   GitlabRunner,
   HooksApi,
   JobsApi,
+  PendingJobsPaging,
   ProjectHook,
   RunnerRegistry,
   RunnerScope,
@@ -39,6 +40,38 @@ interface RequestOptions {
   /** 404 is an answer, not an error. */
   readonly notFoundOk?: boolean;
 }
+
+interface Answer {
+  readonly body: unknown;
+  readonly headers: Headers;
+}
+
+interface ListedJob {
+  readonly id: number;
+  readonly status: string;
+  readonly tag_list?: string[];
+}
+
+interface ListedRunner {
+  readonly id: number;
+  readonly description?: string;
+  readonly status?: string;
+}
+
+interface ListedPage<T> {
+  readonly items: T[];
+  /** x-next-page; absent on the last page. */
+  readonly nextPage?: number;
+  /** x-total-pages; GitLab omits it above 10,000 results. */
+  readonly totalPages?: number;
+}
+
+/** A page number from a paging header; undefined when it is absent or empty (the last page). */
+const pageNumber = (header: string | null): number | undefined => {
+  if (!header) return undefined;
+  const page = Number(header);
+  return Number.isSafeInteger(page) && page >= 1 ? page : undefined;
+};
 
 const retryAfterSeconds = (header: string | null): number | undefined => {
   if (!header) return undefined;
@@ -103,7 +136,8 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
         }
       | undefined;
     if (!runner) return undefined;
-    // job_execution_status is GitLab 17.x+; older versions are asked for the runner's running jobs.
+    // job_execution_status is recent in REST (in the 19.x docs, not in 18.x): older versions are
+    // asked for the runner's running jobs.
     const busy =
       runner.job_execution_status !== undefined
         ? runner.job_execution_status === "active"
@@ -123,51 +157,64 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   }
 
   async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {
-    const base =
+    const path =
       scope.runnerType === "instance_type"
         ? "/runners/all?type=instance_type"
         : scope.runnerType === "group_type"
           ? `/groups/${scope.groupId}/runners?type=group_type`
           : `/projects/${scope.projectId}/runners?type=project_type`;
-    const runners: Omit<GitlabRunner, "busy" | "contactedAt">[] = [];
-    for (let page = 1; ; page++) {
-      const batch = (await this.request({
-        method: "GET",
-        path: `${base}&per_page=100&page=${page}`,
-      })) as {
-        id: number;
-        description?: string;
-        status?: string;
-      }[];
-      runners.push(
-        ...batch.map((runner) => ({
-          id: runner.id,
-          description: runner.description ?? "",
-          status: runner.status ?? "unknown",
-        })),
-      );
-      if (batch.length < 100) return runners;
+    const runners: ListedRunner[] = [];
+    for (let page: number | undefined = 1; page !== undefined; ) {
+      const listed: ListedPage<ListedRunner> = await this.requestPage(path, page, 100);
+      runners.push(...listed.items);
+      page = listed.nextPage;
     }
+    return runners.map((runner) => ({
+      id: runner.id,
+      description: runner.description ?? "",
+      status: runner.status ?? "unknown",
+    }));
   }
 
-  async listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
-    const jobs: GitlabJob[] = [];
-    for (let page = 1; jobs.length < limit; page++) {
-      const batch = (await this.request({
-        method: "GET",
-        path: `/projects/${projectId}/jobs?scope[]=pending&per_page=100&page=${page}`,
-      })) as { id: number; status: string; tag_list?: string[] }[];
-      jobs.push(
-        ...batch.map((job) => ({
-          id: job.id,
-          projectId,
-          status: job.status,
-          tagList: job.tag_list ?? [],
-        })),
-      );
-      if (batch.length < 100) break;
+  /**
+   * GitLab lists pending jobs newest first and cannot sort them otherwise, so the oldest (the
+   * likeliest lost) are on the last pages: page 1 says how many pages there are, then pages are
+   * read back from the last until `limit` jobs are in hand. Job ids grow with creation.
+   */
+  async listPendingJobs(
+    projectId: number,
+    limit: number,
+    { perPage = 100, maxPages = 10 }: PendingJobsPaging = {},
+  ): Promise<GitlabJob[]> {
+    const path = `/projects/${projectId}/jobs?scope[]=pending`;
+    const readPage = (page: number): Promise<ListedPage<ListedJob>> =>
+      this.requestPage(path, page, perPage);
+    // Page 1, then enough pages for `limit` even when the last one holds a single job.
+    const requests = Math.max(maxPages, Math.ceil(limit / perPage) + 2);
+    const first = await readPage(1);
+    const pages = [first.items];
+    if (first.totalPages !== undefined) {
+      let older = 0;
+      for (let page = first.totalPages; page > 1 && older < limit; page--) {
+        if (pages.length >= requests) break;
+        const { items } = await readPage(page);
+        pages.push(items);
+        older += items.length;
+      }
+    } else {
+      // Above 10,000 jobs GitLab does not count them: follow the pages as far as allowed.
+      for (let next = first.nextPage; next !== undefined && pages.length < requests; ) {
+        const page = await readPage(next);
+        pages.push(page.items);
+        next = page.nextPage;
+      }
     }
-    return jobs.slice(0, limit);
+    // Jobs shift between pages while they are read, so one may be listed twice.
+    const byId = new Map(pages.flat().map((job) => [job.id, job] as const));
+    return [...byId.values()]
+      .sort((a, b) => a.id - b.id)
+      .slice(0, limit)
+      .map((job) => ({ id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] }));
   }
 
   async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
@@ -206,7 +253,35 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     return job && { id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] };
   }
 
-  private async request({ method, path, body, notFoundOk }: RequestOptions): Promise<unknown> {
+  /** One page of a listing, and where GitLab's paging headers say the listing goes on. */
+  private async requestPage<T>(
+    path: string,
+    page: number,
+    perPage: number,
+  ): Promise<ListedPage<T>> {
+    const separator = path.includes("?") ? "&" : "?";
+    const { body, headers } = await this.exchange({
+      method: "GET",
+      path: `${path}${separator}per_page=${perPage}&page=${page}`,
+    });
+    const items = body as T[];
+    const header = headers.get("x-next-page");
+    // Without paging headers (a proxy dropped them), a full page may have a successor.
+    const nextPage =
+      header === null ? (items.length < perPage ? undefined : page + 1) : pageNumber(header);
+    const totalPages = pageNumber(headers.get("x-total-pages"));
+    return {
+      items,
+      ...(nextPage !== undefined && { nextPage }),
+      ...(totalPages !== undefined && { totalPages }),
+    };
+  }
+
+  private async request(options: RequestOptions): Promise<unknown> {
+    return (await this.exchange(options)).body;
+  }
+
+  private async exchange({ method, path, body, notFoundOk }: RequestOptions): Promise<Answer> {
     // A POST that GitLab answered with 5xx may have been applied: only 429 (refused) is repeated.
     const repeatable = method !== "POST";
     for (let attempt = 1; ; attempt++) {
@@ -220,10 +295,12 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      if (response.ok) return response.status === 204 ? undefined : response.json();
-      if (response.status === 404 && notFoundOk) return undefined;
+      const { headers } = response;
+      if (response.ok)
+        return { body: response.status === 204 ? undefined : await response.json(), headers };
+      if (response.status === 404 && notFoundOk) return { body: undefined, headers };
       if (response.status === 429) this.options.onThrottle?.();
-      const retryAfter = retryAfterSeconds(response.headers.get("retry-after"));
+      const retryAfter = retryAfterSeconds(headers.get("retry-after"));
       const error = new GitLabApiError(
         `GitLab ${method} ${path} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
         response.status,

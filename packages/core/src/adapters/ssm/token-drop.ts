@@ -55,7 +55,9 @@ export class SsmTokenDrop implements TokenDrop {
         new AddTagsToResourceCommand({
           ResourceType: "Parameter",
           ResourceId: this.parameterName(runnerName),
-          Tags: [{ Key: TOKEN_READER_TAG, Value: `${this.options.instanceArnPrefix}${instanceId}` }],
+          Tags: [
+            { Key: TOKEN_READER_TAG, Value: `${this.options.instanceArnPrefix}${instanceId}` },
+          ],
         }),
       );
       return "granted";
