@@ -1,8 +1,19 @@
 import type { ControlPlaneStatus } from "@ger/core/types";
 
+/**
+ * Control characters (escape sequences among them) and bidirectional overrides, which a job name
+ * or any other hook field could carry to rewrite what the operator's terminal shows.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is this pattern's job.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** What came from outside, made safe to print: each such character shown as its \u escape. */
+export const printable = (text: string): string =>
+  text.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 const row = (values: readonly string[], widths: readonly number[]) =>
   values
-    .map((value, index) => value.padEnd(widths[index] ?? 12))
+    .map((value, index) => printable(value).padEnd(widths[index] ?? 12))
     .join("  ")
     .trimEnd();
 

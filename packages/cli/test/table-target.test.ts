@@ -6,9 +6,9 @@ import {
   readControlPlaneStatus,
 } from "@ger/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { manualClock } from "../../../test/support/clock";
 import { configInput } from "../../../test/support/config";
 import { createTestTable, dynamodbEndpoint, type TestTable } from "../../../test/support/dynamodb";
-import { manualClock } from "../../../test/support/clock";
 import { hooksAlong } from "../../../test/support/lifecycles";
 import { formatStatus } from "../src/format-status";
 import { resolveTableTarget } from "../src/table-target";

@@ -99,6 +99,51 @@ describe("authenticate", () => {
   });
 });
 
+describe("rotating the webhook secret one hook at a time", () => {
+  const OLD_KEY = `whsec_${Buffer.from("the-previous-32-byte-signing-key").toString("base64")}`;
+  const rotating = {
+    token: "new-webhook-token-0123456789",
+    previousToken: TEST_TOKEN,
+    signingKey: TEST_SIGNING_KEY,
+    previousSigningKey: OLD_KEY,
+  };
+  beforeEach(() => vi.useFakeTimers({ now: new Date("2026-06-01T10:00:00Z") }));
+  afterEach(() => vi.useRealTimers());
+
+  it("accepts a hook still on the previous token and key, and one already on the new ones", () => {
+    const old = { ...gitlabHeaders(), ...signatureHeaders(body, { key: OLD_KEY }) };
+    const moved = {
+      ...gitlabHeaders({ "x-gitlab-token": rotating.token }),
+      ...signatureHeaders(body),
+    };
+
+    expect(authenticate(rotating, old, body)).toBeUndefined();
+    expect(authenticate(rotating, moved, body)).toBeUndefined();
+  });
+
+  it("refuses a token or a key that is neither the current nor the previous one", () => {
+    const otherKey = `whsec_${Buffer.from("some-other-32-byte-signing-key!!").toString("base64")}`;
+
+    expect(authenticate(rotating, gitlabHeaders({ "x-gitlab-token": "stale" }), body)).toBe(
+      "invalid_token",
+    );
+    expect(
+      authenticate(
+        rotating,
+        { ...gitlabHeaders(), ...signatureHeaders(body, { key: otherKey }) },
+        body,
+      ),
+    ).toBe("invalid_signature");
+  });
+
+  it("reads both from the secret, and refuses a field it does not know", () => {
+    expect(parseWebhookCredentials(JSON.stringify(rotating))).toEqual(rotating);
+    expect(() =>
+      parseWebhookCredentials(JSON.stringify({ token: "t", previousTokn: "x" })),
+    ).toThrow(ConfigurationError);
+  });
+});
+
 describe("parseWebhookCredentials", () => {
   it("reads a bare token", () => {
     expect(parseWebhookCredentials(`  ${TEST_TOKEN}\n`)).toEqual({ token: TEST_TOKEN });

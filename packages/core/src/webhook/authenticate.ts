@@ -18,7 +18,7 @@ export const tokensMatch = (expected: string, provided: string): boolean =>
 const SIGNATURE_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const;
 
 const checkSignature = (
-  signingKey: string,
+  signingKeys: readonly string[],
   headers: Readonly<Record<string, string | undefined>>,
   body: string,
 ): AuthFailure | undefined => {
@@ -28,19 +28,22 @@ const checkSignature = (
     if (!value) return "missing_signature";
     signatureHeaders[name] = value;
   }
-  try {
-    // The library enforces Standard Webhooks' 5-minute tolerance on webhook-timestamp.
-    new Webhook(signingKey).verify(body, signatureHeaders, { jsonParse: false });
-    return undefined;
-  } catch (error) {
-    if (
-      error instanceof WebhookVerificationError &&
-      /timestamp too (old|new)/.test(error.message)
-    ) {
-      return "signature_timestamp_out_of_window";
+  let failure: AuthFailure = "invalid_signature";
+  for (const key of signingKeys) {
+    try {
+      // The library enforces Standard Webhooks' 5-minute tolerance on webhook-timestamp.
+      new Webhook(key).verify(body, signatureHeaders, { jsonParse: false });
+      return undefined;
+    } catch (error) {
+      if (
+        error instanceof WebhookVerificationError &&
+        /timestamp too (old|new)/.test(error.message)
+      ) {
+        failure = "signature_timestamp_out_of_window";
+      }
     }
-    return "invalid_signature";
   }
+  return failure;
 };
 
 /** Returns why a request is not from our GitLab hook, or undefined when it is. Headers are lower-case. */
@@ -51,8 +54,12 @@ export const authenticate = (
 ): AuthFailure | undefined => {
   const token = headers["x-gitlab-token"];
   if (!token) return "missing_token";
-  if (!tokensMatch(credentials.token, token)) return "invalid_token";
-  return credentials.signingKey
-    ? checkSignature(credentials.signingKey, headers, rawBody)
-    : undefined;
+  const accepted = [credentials.token, credentials.previousToken].filter(isSet);
+  // Every candidate is compared, so the time taken does not tell which one (if any) matched.
+  const matches = accepted.map((candidate) => tokensMatch(candidate, token));
+  if (!matches.includes(true)) return "invalid_token";
+  const signingKeys = [credentials.signingKey, credentials.previousSigningKey].filter(isSet);
+  return signingKeys.length > 0 ? checkSignature(signingKeys, headers, rawBody) : undefined;
 };
+
+const isSet = (value: string | undefined): value is string => value !== undefined;

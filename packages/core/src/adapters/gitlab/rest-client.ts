@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { GitLabApiError } from "../../errors";
+import { ConfigurationError, GitLabApiError } from "../../errors";
 import type {
   CreatedRunner,
   CreateRunnerRequest,
@@ -81,6 +81,18 @@ const retryAfterSeconds = (header: string | null): number | undefined => {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 };
 
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** The admin token goes with every request: never in clear text, but to a GitLab on this machine. */
+const refuseCleartext = (baseUrl: string) => {
+  const url = new URL(baseUrl);
+  if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.test(url.hostname)))
+    return;
+  throw new ConfigurationError(
+    `gitlab_url ${baseUrl} must use https:// (http:// is accepted only for a GitLab on this machine, such as the local double)`,
+  );
+};
+
 /** The one module that speaks GitLab's REST API (v4) for the control plane. */
 export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   private readonly api: string;
@@ -90,6 +102,7 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   private readonly budget: TokenBucket;
 
   constructor(private readonly options: GitLabRestOptions) {
+    refuseCleartext(options.baseUrl);
     this.api = `${options.baseUrl.replace(/\/+$/, "")}/api/v4`;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 3;
@@ -294,8 +307,15 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
         },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
+        // Followed, a redirect would carry PRIVATE-TOKEN to whatever host it names.
+        redirect: "manual",
       });
       const { headers } = response;
+      if (response.status >= 300 && response.status < 400)
+        throw new GitLabApiError(
+          `GitLab ${method} ${path} answered ${response.status} redirecting to ${headers.get("location") ?? "nowhere"}: redirects are not followed (the token would go with them); set gitlab_url to the address GitLab serves its API on`,
+          response.status,
+        );
       if (response.ok)
         return { body: response.status === 204 ? undefined : await response.json(), headers };
       if (response.status === 404 && notFoundOk) return { body: undefined, headers };
