@@ -1,5 +1,5 @@
 import { launchTemplateData, renderUserData } from "@ger/core";
-import { policyDocument, runnerStatements } from "./lib/iam";
+import { policyDocument, runnerManagedPolicies, runnerStatements } from "./lib/iam";
 import { toLaunchTemplateArgs } from "./lib/launch-template-args";
 import { caller, config, deployment, partition, region, tokenPrefix } from "./settings";
 
@@ -43,7 +43,7 @@ export const cacheBuckets = [
   return bucket;
 });
 
-/** The role every runner instance runs with: its own token, the cache, Session Manager. */
+/** The role every runner instance runs with: its own token, the cache, Session Manager if opted in. */
 export const runnerRole = new aws.iam.Role("RunnerRole", {
   assumeRolePolicy: JSON.stringify({
     Version: "2012-10-17",
@@ -53,13 +53,7 @@ export const runnerRole = new aws.iam.Role("RunnerRole", {
   }),
 });
 
-// Debug access through SSM Session Manager instead of SSH.
-new aws.iam.RolePolicyAttachment("RunnerSessionManager", {
-  role: runnerRole.name,
-  policyArn: $interpolate`arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
-});
-
-new aws.iam.RolePolicy("RunnerPolicy", {
+const runnerPolicy = new aws.iam.RolePolicy("RunnerPolicy", {
   role: runnerRole.name,
   policy: $resolve({
     partition: partition.partition,
@@ -69,9 +63,25 @@ new aws.iam.RolePolicy("RunnerPolicy", {
   }).apply(({ cacheArns, ...where }) =>
     JSON.stringify(
       policyDocument(
-        runnerStatements({ ...where, deployment, tokenParameterPrefix: tokenPrefix }, cacheArns),
+        runnerStatements(
+          { ...where, deployment, tokenParameterPrefix: tokenPrefix },
+          { cacheBucketArns: cacheArns, sessionManager: config.session_manager },
+        ),
       ),
     ),
+  ),
+});
+
+// The role has exactly the policies test/infra evaluates: allows add up, so a deploy removes any
+// other, inline or managed, attached by hand (Pulumi sees such drift after `sst refresh`).
+new aws.iam.RolePoliciesExclusive("RunnerInlinePolicies", {
+  roleName: runnerRole.name,
+  policyNames: [runnerPolicy.name],
+});
+new aws.iam.RolePolicyAttachmentsExclusive("RunnerManagedPolicies", {
+  roleName: runnerRole.name,
+  policyArns: runnerManagedPolicies.map(
+    (name) => $interpolate`arn:${partition.partition}:iam::aws:policy/${name}`,
   ),
 });
 

@@ -237,14 +237,67 @@ export const reaperStatements = (
   },
 ];
 
+/** The pools' S3 caches: objects read and written, buckets listed. */
+const cacheStatements = (cacheBucketArns: readonly string[]): Statement[] =>
+  cacheBucketArns.length > 0
+    ? [
+        {
+          sid: "RunnerCacheObjects",
+          actions: ["s3:GetObject", "s3:PutObject"],
+          resources: cacheBucketArns.map((arn) => `${arn}/*`),
+        },
+        { sid: "RunnerCacheList", actions: ["s3:ListBucket"], resources: [...cacheBucketArns] },
+      ]
+    : [];
+
+/**
+ * What SSM Session Manager's agent calls: register the instance, open the session's channels,
+ * fetch its messages. Named actions only: no parameter, document or association is read.
+ */
+const sessionManagerStatements = (context: Where): Statement[] => [
+  {
+    sid: "SessionManagerRegisterInstance",
+    actions: ["ssm:UpdateInstanceInformation"],
+    resources: [ec2Arn(context, "instance/*")],
+  },
+  {
+    sid: "SessionManagerChannels",
+    // These have no resource-level permissions: "*" is all they take.
+    actions: [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+      "ec2messages:AcknowledgeMessage",
+      "ec2messages:DeleteMessage",
+      "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint",
+      "ec2messages:GetMessages",
+      "ec2messages:SendReply",
+    ],
+    resources: ["*"],
+  },
+];
+
+/**
+ * The AWS managed policies the runner role has: none. Their allows would add to the inline
+ * statements' (AmazonSSMManagedInstanceCore reads every parameter); the role is evaluated with
+ * them from AWS's published JSON (test/infra/aws-managed-policies/).
+ */
+export const runnerManagedPolicies: readonly string[] = [];
+
 /**
  * Runner instances: read and delete their own token only. The scaler tags each token parameter
  * with the ARN of the one instance allowed to read it; `ec2:SourceInstanceARN` is the ARN of the
- * instance whose role credentials sign the request.
+ * instance whose role credentials sign the request. The cache buckets, when pools name any;
+ * Session Manager's agent, when the config opts in.
  */
 export const runnerStatements = (
   context: Where,
-  cacheBucketArns: readonly string[] = [],
+  inputs: {
+    readonly cacheBucketArns?: readonly string[];
+    readonly sessionManager?: boolean;
+  } = {},
 ): Statement[] => [
   {
     sid: "ReadOwnTokenOnly",
@@ -259,16 +312,8 @@ export const runnerStatements = (
       },
     ],
   },
-  ...(cacheBucketArns.length > 0
-    ? [
-        {
-          sid: "RunnerCacheObjects",
-          actions: ["s3:GetObject", "s3:PutObject"],
-          resources: cacheBucketArns.map((arn) => `${arn}/*`),
-        },
-        { sid: "RunnerCacheList", actions: ["s3:ListBucket"], resources: [...cacheBucketArns] },
-      ]
-    : []),
+  ...cacheStatements(inputs.cacheBucketArns ?? []),
+  ...(inputs.sessionManager ? sessionManagerStatements(context) : []),
 ];
 
 /** The statements as an IAM policy document (for roles SST does not create). */

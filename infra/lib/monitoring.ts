@@ -279,6 +279,19 @@ export const alarmDefinitions = (
     comparison: "GreaterThanOrEqualToThreshold",
   },
   {
+    name: "jobs-unserved",
+    description:
+      "Pending jobs for which runners were started 3 times and none took them: no more runners start " +
+      "for them. GitLab does not give them to the pool's runners (a project or group scope, protected " +
+      "refs, a runner setting): see the scaler's log ('unserved') and `npm run cli -- status`.",
+    metric: ourMetric("JobsUnserved"),
+    statistic: "Maximum",
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
     name: "jobs-not-visible",
     description:
       "GitLab answered 404 for jobs a hook told us about: the GitLab token cannot see their project " +

@@ -150,7 +150,7 @@ const policies: Record<Role, Statement[]> = {
   }),
   reaper: reaperStatements(context, gitlabTokenArn),
   "instance-events": instanceEventsStatements(context, gitlabTokenArn),
-  runner: runnerStatements(context, [cacheArn]),
+  runner: runnerStatements(context, { cacheBucketArns: [cacheArn], sessionManager: true }),
 };
 
 /** A CreateFleet request the EC2 adapter sent, and the pool it launched for. */

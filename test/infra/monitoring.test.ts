@@ -147,6 +147,7 @@ describe("dashboard and alarms read only metrics the code emits", () => {
         "oldest-pending-gpu",
         "launch-failures",
         "launch-unauthorized",
+        "jobs-unserved",
         "jobs-not-visible",
         "quota-exceeded",
         "orphans-found",

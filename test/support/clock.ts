@@ -23,3 +23,12 @@ export const manualClock = (start: Date = SUNDAY_MORNING) => {
   };
   return clock;
 };
+
+/**
+ * A clock that runs at real speed from `start` (the monotonic clock, not the time of day): for the
+ * local stack, whose simulated instances wait real time.
+ */
+export const runningClock = (start: Date = SUNDAY_MORNING): Clock => {
+  const origin = performance.now();
+  return { now: () => new Date(start.getTime() + (performance.now() - origin)) };
+};

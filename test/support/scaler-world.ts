@@ -4,6 +4,7 @@ import {
   DynamoLease,
   DynamoPoolControls,
   DynamoRunnerStore,
+  type GitlabModelJob,
   InMemoryCompute,
   InMemoryDemandStore,
   InMemoryGitlab,
@@ -16,7 +17,6 @@ import {
 import type {
   AutoscalerConfigInput,
   DemandStore,
-  JobStatus,
   Lease,
   PoolControls,
   ReaperDependencies,
@@ -24,6 +24,7 @@ import type {
   RunnerStore,
   ScalerDependencies,
 } from "@ger/core/types";
+import { SUNDAY_MORNING } from "./clock";
 import { configInput } from "./config";
 
 /** A DynamoDB table (DynamoDB Local in tests) to hold the world's state instead of memory. */
@@ -55,18 +56,6 @@ const storesIn = (table: WorldTable | undefined): Stores =>
       };
 
 /**
- * A Sunday 10:00 UTC, when no schedule policy applies. In memory any Sunday will do; DynamoDB
- * Local deletes items whose TTL has passed on the real clock, so there it is the next one.
- */
-const sundayMorning = (table: WorldTable | undefined): Date => {
-  if (!table) return new Date("2026-11-22T10:00:00Z");
-  const next = new Date();
-  next.setUTCHours(10, 0, 0, 0);
-  next.setUTCDate(next.getUTCDate() + (7 - next.getUTCDay()));
-  return next;
-};
-
-/**
  * The scaler's whole world, with a clock the test moves: GitLab, EC2 and the token drop in memory;
  * the state in memory or, given a table, in DynamoDB.
  */
@@ -75,14 +64,15 @@ export const scalerWorld = (
   options: { readonly table?: WorldTable; readonly gitlabRequestsPerMinute?: number } = {},
 ) => {
   const { table, gitlabRequestsPerMinute } = options;
-  let now = sundayMorning(table);
+  // No schedule policy applies then, and it lies past DynamoDB Local's real-clock TTL.
+  let now = SUNDAY_MORNING;
   let sequence = 0;
   const world = {
     gitlab: new InMemoryGitlab({
       clock: { now: () => now },
       ...(gitlabRequestsPerMinute !== undefined && { requestsPerMinute: gitlabRequestsPerMinute }),
     }),
-    compute: new InMemoryCompute(),
+    compute: new InMemoryCompute({ now: () => now }),
     tokens: new InMemoryTokenDrop(),
     ...storesIn(table),
     clock: { now: () => now },
@@ -106,14 +96,22 @@ export const scalerWorld = (
     newRunnerName: (pool) => `${pool}-${String(++sequence).padStart(4, "0")}`,
   };
   const reaperDeps: ReaperDependencies & ReconcileDependencies = { ...deps, lease: world.lease };
-  /** A job as GitLab has it, and the pending hook the webhook recorded for it. */
+  // Projects 5 and 7 sit in group 42, whose runners the linux-arm pool makes; project 7 is also
+  // the gpu pool's own project.
+  world.gitlab.model.projects.set(5, { groupId: 42 });
+  world.gitlab.model.projects.set(7, { groupId: 42 });
+  /**
+   * A job as GitLab has it, and the pending hook the webhook recorded for it. With another status,
+   * GitLab moved the job on and no hook told us.
+   */
   const addPendingJob = async (
     jobId: number,
     tags: string[],
     projectId = 5,
-    status: JobStatus = "pending",
+    status: GitlabModelJob["status"] = "pending",
   ) => {
-    world.gitlab.jobs.set(jobId, { id: jobId, projectId, status, tagList: tags });
+    const job = world.gitlab.model.enqueue({ id: jobId, projectId, tags });
+    if (status !== "pending") world.gitlab.jobs.set(jobId, { ...job, status });
     await world.demand.recordJobEvent(
       { jobId, projectId, status: "pending", createdAt: now.toISOString() },
       now,

@@ -16,6 +16,14 @@ export { GitLabRestClient } from "./adapters/gitlab/rest-client";
 export { InMemoryCompute } from "./adapters/memory/compute";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
 export { InMemoryGitlab } from "./adapters/memory/gitlab";
+export { GitlabModel, type GitlabModelOptions } from "./adapters/memory/gitlab-model";
+export type {
+  EnqueueRequest,
+  GitlabModelJob,
+  GitlabModelRunner,
+  RunnerFacts,
+  RunnerFields,
+} from "./adapters/memory/gitlab-model-records";
 export { InMemoryLease } from "./adapters/memory/lease";
 export { InMemoryPoolControls } from "./adapters/memory/pool-controls";
 export { InMemoryRunnerStore } from "./adapters/memory/runner-store";
@@ -34,7 +42,14 @@ export { parseGitlabTimestamp } from "./jobs/timestamps";
 export { METRIC_DEFINITIONS, METRICS_NAMESPACE, MetricName } from "./metrics";
 export { defineConfig, parseAutoscalerConfig } from "./pools/autoscaler-config";
 export { DEFAULT_CONFIG_FILE, loadConfigFile } from "./pools/config-file";
-export { poolCanRun, routeJob } from "./pools/routing";
+export {
+  needsProjectGroups,
+  poolCanRun,
+  poolServes,
+  routableJob,
+  routeJob,
+  whyUnroutable,
+} from "./pools/routing";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
@@ -59,7 +74,7 @@ export {
 export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { launchRunner } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
-export { DEFAULT_SCALER_LIMITS, runScalerPass } from "./scaler/scale-up";
+export { DEFAULT_SCALER_LIMITS, MAX_LAUNCHES_PER_JOB, runScalerPass } from "./scaler/scale-up";
 export { scalerMetrics } from "./scaler/scaler-metrics";
 export { readControlPlaneStatus } from "./status/control-plane-status";
 export { RUNNER_SCRIPT_PATH, renderUserData } from "./user-data/cloud-config";

@@ -15,6 +15,7 @@ export const MetricName = {
   RunnersStarted: "RunnersStarted",
   LaunchFailures: "LaunchFailures",
   UnroutableJobs: "UnroutableJobs",
+  JobsUnserved: "JobsUnserved",
   LostJobsClosed: "LostJobsClosed",
   JobsNotVisible: "JobsNotVisible",
   QuotaExceeded: "QuotaExceeded",
@@ -73,6 +74,7 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   RunnersStarted: count(["scaler"], ["Pool"]),
   LaunchFailures: count(["scaler"], ["Pool", "Code"]),
   UnroutableJobs: count(["scaler"]),
+  JobsUnserved: count(["scaler"]),
   LostJobsClosed: count(["scaler"]),
   // GitLab answered 404 for a job: the token cannot see its project, or the job was erased.
   JobsNotVisible: count(["scaler", "reaper"]),

@@ -10,6 +10,7 @@ export type {
   PoolConfig,
   PoolPolicy,
 } from "./pools/autoscaler-config";
+export type { RoutableJob, UnroutableReason } from "./pools/routing";
 export type { PoolSupply, ScalingInput } from "./pools/scaling-policy";
 export type { PoolSettings } from "./pools/schedule";
 export type { Clock } from "./ports/clock";

@@ -94,6 +94,22 @@ describe("parseAutoscalerConfig: runner maximum_timeout", () => {
   });
 });
 
+describe("parseAutoscalerConfig: session_manager", () => {
+  it("is off unless the config turns it on", () => {
+    expect(parseAutoscalerConfig(configInput()).session_manager).toBe(false);
+    expect(
+      parseAutoscalerConfig(withChange((c) => Object.assign(c, { session_manager: true })))
+        .session_manager,
+    ).toBe(true);
+  });
+
+  it("refuses anything but a boolean, naming the field", () => {
+    expect(() =>
+      parseAutoscalerConfig(withChange((c) => Object.assign(c, { session_manager: "yes" }))),
+    ).toThrow("\n  session_manager: ");
+  });
+});
+
 describe("parseDurationSeconds", () => {
   it.each([
     [90, 90],

@@ -29,7 +29,7 @@ describe.each(stateWorlds())("draining a pool, state %s", (_, makeWorld) => {
     config.pools[1] = { ...config.pools[1]!, tags: ["linux", "gpu"] };
     const world = await makeWorld(config);
     await world.poolControls.setDrained("linux-arm", true);
-    await world.addPendingJob(72, ["linux"]);
+    await world.addPendingJob(72, ["linux"], 7); // project 7: both pools may serve it
 
     const report = await runScalerPass(world.deps);
 
@@ -38,7 +38,7 @@ describe.each(stateWorlds())("draining a pool, state %s", (_, makeWorld) => {
 
   it("lets the reaper retire its warm runners despite idle_count", async () => {
     const world = await makeWorld();
-    world.setTime("2026-11-23T08:00:00Z"); // office hours in Berlin: idle_count 2
+    world.setTime(WEEKDAY_OFFICE_HOURS.toISOString()); // office hours in Berlin: idle_count 2
     await runScalerPass(world.deps);
     for (const runner of await world.runners.listLive()) {
       await world.runners.transition(

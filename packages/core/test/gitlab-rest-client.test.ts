@@ -2,10 +2,11 @@ import { type GitlabDouble, startGitlabDouble } from "@ger/local";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GitLabApiError, GitLabRestClient } from "../src/index";
 
+const clock = { now: () => new Date("2026-11-22T10:00:00Z") };
 let gitlab: GitlabDouble;
 let client: GitLabRestClient;
 beforeAll(async () => {
-  gitlab = await startGitlabDouble();
+  gitlab = await startGitlabDouble({ clock });
   client = new GitLabRestClient({
     baseUrl: gitlab.url,
     token: async () => gitlab.adminToken,
@@ -35,23 +36,16 @@ describe("GitLabRestClient against the GitLab double", () => {
     expect(gitlab.model.runners.get(created.id)).toMatchObject({
       description: "ci-autoscaler/linux-arm-0001",
       runnerType: "group_type",
-      tags: ["linux", "docker"],
+      groupId: 42,
+      tagList: ["linux", "docker"],
       runUntagged: true,
       maximumTimeout: 3600,
+      accessLevel: "not_protected",
     });
   });
 
-  it("deletes a runner, and treats one already gone as deleted", async () => {
-    const { id } = await client.createRunner(createRequest);
-
-    await client.deleteRunner(id);
-    await client.deleteRunner(id);
-
-    expect(gitlab.model.runners.has(id)).toBe(false);
-  });
-
   it("reads a project's hooks with their alert status, and says undefined when it may not", async () => {
-    gitlab.model.hooks.push({ url: "https://example.com/webhook", alertStatus: "disabled" });
+    gitlab.model.hooks.set(12, [{ url: "https://example.com/webhook", alertStatus: "disabled" }]);
 
     const hooks = await client.listProjectHooks(12);
     gitlab.faults.push({ method: "GET", path: /\/hooks/, status: 403, remaining: 1 });
@@ -59,19 +53,7 @@ describe("GitLabRestClient against the GitLab double", () => {
 
     expect(hooks).toEqual([{ url: "https://example.com/webhook", alertStatus: "disabled" }]);
     expect(forbidden).toBeUndefined();
-    gitlab.model.hooks.length = 0;
-  });
-
-  it("reads a job's tags and status, and says undefined for a job GitLab does not have", async () => {
-    const job = gitlab.model.enqueue({ projectId: 12, tags: ["linux"] });
-
-    expect(await client.getJob(12, job.id)).toEqual({
-      id: job.id,
-      projectId: 12,
-      status: "pending",
-      tagList: ["linux"],
-    });
-    expect(await client.getJob(13, job.id)).toBeUndefined();
+    gitlab.model.hooks.delete(12);
   });
 
   it("fails with a non-retryable error on a bad token", async () => {
@@ -147,18 +129,24 @@ describe("GitLabRestClient against the GitLab double", () => {
 });
 
 describe("GitLabRestClient: reading runners", () => {
-  it("reads a runner's status and whether it is running a job", async () => {
-    const { id, token } = await client.createRunner(createRequest);
-    const before = await client.getRunner(id);
-    gitlab.model.enqueue({ projectId: 50, tags: ["linux"] });
-    const taken = gitlab.model.assignJob(gitlab.model.runnerByToken(token)!);
+  it("asks for the runner's running jobs where GitLab does not say job_execution_status", async () => {
+    const older = await startGitlabDouble({ clock, reportsJobExecutionStatus: false });
+    const olderClient = new GitLabRestClient({
+      baseUrl: older.url,
+      token: async () => older.adminToken,
+    });
+    const { id } = await olderClient.createRunner({
+      ...createRequest,
+      runnerType: "instance_type",
+    });
+    older.model.enqueue({ projectId: 50, tags: ["linux"] });
+    older.model.requestJob(id);
 
-    const during = await client.getRunner(id);
+    const runner = await olderClient.getRunner(id);
+    await older.stop();
 
-    expect(before).toMatchObject({ id, status: "never_contacted", busy: false });
-    expect(during).toMatchObject({ id, status: "online", busy: true });
-    expect(taken?.runnerId).toBe(id);
-    expect(await client.getRunner(999_999)).toBeUndefined();
+    expect(runner).toMatchObject({ id, busy: true });
+    expect(older.apiCalls.get(String.raw`GET ^\/api\/v4\/runners\/(\d+)\/jobs$`)).toBe(1);
   });
 
   it("lists a group's runners across pages", async () => {

@@ -14,6 +14,7 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
     await world.addPendingJob(41, ["linux"]);
     await runScalerPass(world.deps);
     const [runner] = await world.runners.listLive();
+    world.gitlab.model.requestJob(runner!.gitlabRunnerId!); // GitLab hands it job 41
     const running = {
       jobId: 41,
       projectId: 5,
@@ -32,6 +33,7 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       kind: "spot_interruption",
       instanceId: runner.instanceId!,
     });
+    world.gitlab.model.finishJob(41, "failed");
     const failed = {
       jobId: 41,
       projectId: 5,
@@ -84,6 +86,7 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
         kind: "spot_interruption",
         instanceId: runner.instanceId!,
       });
+      world.gitlab.model.finishJob(41, "failed");
       await world.demand.recordJobEvent(
         { jobId: 41, projectId: 5, status: "failed", runnerId: runner.gitlabRunnerId! },
         world.clock.now(),
@@ -143,6 +146,7 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
         kind: "spot_interruption",
         instanceId: runner.instanceId!,
       });
+      world.gitlab.model.finishJob(41, "failed");
       const nextId = Math.max(...world.gitlab.jobs.keys()) + 1;
       await world.demand.recordJobEvent(
         { jobId: nextId, projectId: 5, status: "pending" },

@@ -6,7 +6,7 @@ describe("a launch IAM refuses (UnauthorizedOperation)", () => {
   it("stops launches for the pass instead of trying other pools, markets or runners", async () => {
     const world = scalerWorld();
     await world.addPendingJob(51, ["linux"]);
-    await world.addPendingJob(53, ["gpu"]);
+    await world.addPendingJob(53, ["gpu"], 7);
     world.compute.failures.push({
       kind: "failed",
       code: "UnauthorizedOperation",

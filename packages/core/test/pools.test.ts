@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
-import { parseAutoscalerConfig, poolSettingsAt, routeJob, runnersToStart } from "../src/index";
+import {
+  needsProjectGroups,
+  parseAutoscalerConfig,
+  poolSettingsAt,
+  routeJob,
+  runnersToStart,
+  whyUnroutable,
+} from "../src/index";
 
 const config = parseAutoscalerConfig(configInput());
 const arm = config.pools[0]!;
@@ -55,6 +62,8 @@ describe("poolSettingsAt", () => {
 
 describe("routeJob", () => {
   const pools = config.pools;
+  // Project 7 sits in group 42: both pools' scopes take its jobs.
+  const inScope = (tags: string[]) => ({ tags, projectId: 7, groupIds: [42] });
 
   it.each([
     [["linux", "docker"], "linux-arm"],
@@ -64,17 +73,40 @@ describe("routeJob", () => {
     [["gpu", "linux"], undefined],
     [["windows"], undefined],
   ])("sends a job tagged %j to %s", (tags, pool) => {
-    expect(routeJob(pools, tags)?.name).toBe(pool);
+    expect(routeJob(pools, inScope(tags))?.name).toBe(pool);
   });
 
   it("never sends an untagged job to a pool that does not run untagged jobs", () => {
-    expect(routeJob([pools[1]!], [])).toBeUndefined();
+    expect(routeJob([pools[1]!], inScope([]))).toBeUndefined();
   });
 
   it("picks the first pool in config order when several match", () => {
     const both = [{ ...pools[1]!, name: "first", tags: ["gpu"] }, pools[1]!];
 
-    expect(routeJob(both, ["gpu"])?.name).toBe("first");
+    expect(routeJob(both, inScope(["gpu"]))?.name).toBe("first");
+  });
+
+  it("sends a job only to pools whose scope GitLab would serve it from", () => {
+    // linux-arm is group 42's, gpu is project 7's.
+    const elsewhere = { tags: ["linux"], projectId: 99, groupIds: [5] };
+    const gpuElsewhere = { tags: ["gpu"], projectId: 99, groupIds: [42] };
+
+    expect(routeJob(pools, elsewhere)).toBeUndefined();
+    expect(whyUnroutable(pools, elsewhere)).toBe("outside_every_pool_scope");
+    expect(routeJob(pools, gpuElsewhere)).toBeUndefined();
+    expect(routeJob(pools, { tags: ["linux"], projectId: 99, groupIds: [42] })?.name).toBe(
+      "linux-arm",
+    );
+    expect(whyUnroutable(pools, { tags: ["windows"], projectId: 7, groupIds: [42] })).toBe(
+      "no_pool_has_its_tags",
+    );
+  });
+
+  it("waits for a project's groups only where a group pool has the job's tags", () => {
+    expect(needsProjectGroups(pools, { tags: ["linux"], projectId: 99 })).toBe(true);
+    expect(needsProjectGroups(pools, { tags: ["gpu"], projectId: 99 })).toBe(false);
+    expect(needsProjectGroups(pools, { tags: ["linux"], projectId: 99, groupIds: [] })).toBe(false);
+    expect(routeJob(pools, { tags: ["linux"], projectId: 99 })).toBeUndefined();
   });
 });
 

@@ -18,7 +18,8 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     await world.addPendingJob(31, ["linux"]);
     await runScalerPass(world.deps);
     const [runner] = await world.runners.listLive();
-    const gitlabRunner = world.gitlab.runners.get(runner!.gitlabRunnerId!)!;
+    // Our runner asks GitLab for a job, as run-single does: GitLab hands it job 31 while pending.
+    const polls = () => world.gitlab.model.requestJob(runner!.gitlabRunnerId!);
     const moveTo = (state: "idle" | "busy" | "finished") =>
       world.runners.transition(
         runner!.name,
@@ -32,7 +33,19 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
         { jobId: 31, projectId: 5, status: "running" },
         world.clock.now(),
       );
-    return { world, runner: runner!, gitlabRunner, moveTo, jobTaken };
+    return { world, runner: runner!, polls, moveTo, jobTaken };
+  };
+
+  /** Someone else's runner takes job 31 first: ours finds nothing when it polls. */
+  const anotherRunnerTakesJob31 = (world: World) => {
+    const theirs = world.gitlab.model.createRunner({
+      runnerType: "instance_type",
+      description: "team-runner-1",
+      tagList: ["linux"],
+      runUntagged: false,
+      accessLevel: "not_protected",
+    });
+    world.gitlab.model.requestJob(theirs.id);
   };
 
   const nothingLeft = async (world: World) => ({
@@ -68,10 +81,10 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
   });
 
   it("asks GitLab before retiring a busy runner past its job timeout, and spares it while busy", async () => {
-    const { world, runner, gitlabRunner, moveTo, jobTaken } = await withRunner();
+    const { world, runner, polls, moveTo, jobTaken } = await withRunner();
     await jobTaken();
     await moveTo("busy");
-    gitlabRunner.busy = true;
+    polls();
     world.advance(3600 + ORPHAN_GRACE_SECONDS + 1);
 
     const report = await runReaperPass(world.reaperDeps);
@@ -95,14 +108,15 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
   });
 
   it("moves a slow booter that did reach GitLab to idle instead of killing it", async () => {
-    const { world, runner, gitlabRunner, jobTaken } = await withRunner();
+    const { world, runner, polls, jobTaken } = await withRunner();
     await jobTaken();
-    gitlabRunner.contactedAt = world.clock.now().toISOString();
+    anotherRunnerTakesJob31(world);
+    polls();
     world.advance(601);
 
     const report = await runReaperPass(world.reaperDeps);
 
-    expect(report.sparedBusy).toBe(1);
+    expect(report).toMatchObject({ cameOnline: 1, retired: {} });
     expect(await world.runners.get(runner.name)).toMatchObject({ state: "idle" });
   });
 
@@ -151,10 +165,10 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
   });
 
   it("spares an idle runner that GitLab says is running a job, and marks it busy", async () => {
-    const { world, runner, gitlabRunner, moveTo, jobTaken } = await withRunner();
+    const { world, runner, polls, moveTo, jobTaken } = await withRunner();
     await jobTaken();
     await moveTo("idle");
-    gitlabRunner.busy = true;
+    polls();
     world.advance(301);
 
     const report = await runReaperPass(world.reaperDeps);
@@ -238,7 +252,7 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
   });
 
   it("deletes a duplicate GitLab runner left by a crashed registration after the grace period", async () => {
-    const { world, runner, jobTaken } = await withRunner();
+    const { world, runner, polls, moveTo, jobTaken } = await withRunner();
     await jobTaken();
     const duplicate = await world.gitlab.createRunner({
       runnerType: "group_type",
@@ -249,7 +263,8 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
       maximumTimeout: 60,
       accessLevel: "not_protected",
     });
-    world.gitlab.runners.get(runner.gitlabRunnerId!)!.busy = true;
+    polls(); // ours took job 31 and runs it
+    await moveTo("busy");
     world.advance(ORPHAN_GRACE_SECONDS + 1);
 
     await runReaperPass(world.reaperDeps);

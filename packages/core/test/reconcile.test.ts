@@ -3,12 +3,12 @@ import { stateWorlds } from "../../../test/support/state-worlds";
 import { DEFAULT_RECONCILE_LIMITS, reconcileDemand, runScalerPass } from "../src/index";
 
 describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
-  /** A world where project 5 sent hooks, then GitLab created jobs whose hooks never arrived. */
+  /** A world where project 7 sent hooks, then GitLab created jobs whose hooks never arrived. */
   const withLostHooks = async () => {
     const world = await makeWorld();
-    await world.demand.noteProjectActivity(5, world.clock.now());
-    world.gitlab.jobs.set(61, { id: 61, projectId: 5, status: "pending", tagList: ["linux"] });
-    world.gitlab.jobs.set(62, { id: 62, projectId: 5, status: "pending", tagList: ["gpu"] });
+    await world.demand.noteProjectActivity(7, world.clock.now());
+    world.gitlab.jobs.set(61, { id: 61, projectId: 7, status: "pending", tagList: ["linux"] });
+    world.gitlab.jobs.set(62, { id: 62, projectId: 7, status: "pending", tagList: ["gpu"] });
     return world;
   };
 

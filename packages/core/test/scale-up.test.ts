@@ -82,7 +82,7 @@ describe("runScalerPass", () => {
     const config = { ...configInput(), max_instances: 11 };
     const world = scalerWorld(config);
     for (let jobId = 1; jobId <= 12; jobId++) await world.addPendingJob(jobId, ["linux"]);
-    for (let jobId = 13; jobId <= 14; jobId++) await world.addPendingJob(jobId, ["gpu"]);
+    for (let jobId = 13; jobId <= 14; jobId++) await world.addPendingJob(jobId, ["gpu"], 7);
 
     await runScalerPass(world.deps);
 
@@ -98,7 +98,7 @@ describe("runScalerPass", () => {
 
     const report = await runScalerPass(world.deps);
 
-    expect(report.unroutable).toEqual([7]);
+    expect(report.unroutable).toEqual([{ jobId: 7, reason: "no_pool_has_its_tags" }]);
     expect(world.compute.launchCalls).toBe(0);
   });
 
@@ -146,7 +146,7 @@ describe("runScalerPass", () => {
     const config = configInput();
     config.pools[1] = { ...config.pools[1]!, tags: ["linux", "gpu"] };
     const world = scalerWorld(config);
-    await world.addPendingJob(10, ["linux"]);
+    await world.addPendingJob(10, ["linux"], 7); // project 7: both pools may serve it
     world.compute.failures.push({ kind: "no_capacity", errors: ["InsufficientInstanceCapacity"] });
 
     const report = await runScalerPass(world.deps);
@@ -170,7 +170,7 @@ describe("runScalerPass", () => {
   it("stops launching on a quota error and says so", async () => {
     const world = scalerWorld();
     for (const jobId of [1, 2, 3]) await world.addPendingJob(jobId, ["linux"]);
-    await world.addPendingJob(4, ["gpu"]);
+    await world.addPendingJob(4, ["gpu"], 7);
     world.compute.failures.push({
       kind: "quota_exceeded",
       code: "VcpuLimitExceeded",
@@ -302,7 +302,7 @@ describe("runScalerPass: a job GitLab answers 404 for", () => {
     await world.addPendingJob(13, ["linux"], 5, "running");
 
     const resolution = await resolveJobTags(
-      world.deps,
+      { ...world.deps, pools: world.deps.config.pools },
       await world.demand.listPendingJobs(world.clock.now()),
       10,
     );

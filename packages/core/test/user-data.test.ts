@@ -35,6 +35,14 @@ const variants: [string, PoolConfig][] = [
     { ...config.pools[1]!, runner: { ...config.pools[1]!.runner, executor: "shell" } },
   ],
   [
+    "shell executor and a cache in the instance's region",
+    {
+      ...config.pools[1]!,
+      runner: { ...config.pools[1]!.runner, executor: "shell" },
+      cache: { bucket: "ci-cache-bucket", shared: false },
+    },
+  ],
+  [
     "an image name with a quote",
     { ...config.pools[1]!, runner: { ...config.pools[1]!.runner, image: "registry/it's:1" } },
   ],

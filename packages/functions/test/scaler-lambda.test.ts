@@ -81,7 +81,7 @@ beforeEach(() => {
 
 describe("scaler Lambda entry point", () => {
   it("turns a pending job into a GitLab runner, a granted token and an EC2 launch", async () => {
-    const job = gitlab.model.enqueue({ projectId: 31, tags: ["linux", "arm64"] });
+    const job = gitlab.model.enqueue({ projectId: 31, groupId: 42, tags: ["linux", "arm64"] });
     const demand = new DynamoDemandStore(table.documentClient, table.tableName);
     await demand.recordJobEvent(
       { jobId: job.id, projectId: 31, status: "pending" },
@@ -122,7 +122,7 @@ describe("scaler Lambda entry point", () => {
 
   it("starts the office-hours warm runners at an office-hours instant", async () => {
     vi.setSystemTime(WEEKDAY_OFFICE_HOURS);
-    const job = gitlab.model.enqueue({ projectId: 31, tags: ["linux", "arm64"] });
+    const job = gitlab.model.enqueue({ projectId: 31, groupId: 42, tags: ["linux", "arm64"] });
     const demand = new DynamoDemandStore(table.documentClient, table.tableName);
     await demand.recordJobEvent(
       { jobId: job.id, projectId: 31, status: "pending" },

@@ -15,6 +15,7 @@ import {
   scalerWantsRecord,
   systemClock,
 } from "@ger/core";
+import type { Clock } from "@ger/core/types";
 import { createObservability } from "@ger/functions";
 import { createInstanceEventsHandler } from "@ger/functions/instance-events";
 import { createReaperHandler } from "@ger/functions/reaper";
@@ -45,7 +46,14 @@ export interface LocalStack {
  * The control plane on this machine: the same handlers as in Lambda, with DynamoDB Local, the
  * GitLab double (which sends real Job Hooks to the webhook) and simulated EC2 at the edges.
  */
-export const startLocalStack = async (settings: LocalSettings): Promise<LocalStack> => {
+/**
+ * Starts the local control plane. `clock` is what every part reads the time from (the system's,
+ * from `npm start`); tests give one that runs from an instant of their choosing.
+ */
+export const startLocalStack = async (
+  settings: LocalSettings,
+  { clock = systemClock }: { readonly clock?: Clock } = {},
+): Promise<LocalStack> => {
   if (settings.DYNAMODB_DATA_DIR) await mkdir(settings.DYNAMODB_DATA_DIR, { recursive: true });
   const dynamoDbLocal = await startDynamoDbLocal({
     port: settings.DYNAMODB_PORT,
@@ -67,7 +75,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
         token: settings.WEBHOOK_SECRET,
         ...(settings.WEBHOOK_SIGNING_KEY && { signingKey: settings.WEBHOOK_SIGNING_KEY }),
       }),
-      clock: systemClock,
+      clock,
     },
     createObservability("webhook"),
   );
@@ -100,7 +108,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
           { GITLAB_URL, GITLAB_TOKEN, LAUNCH_TEMPLATES, AWS_ACCOUNT_ID, AWS_REGION },
           fileConfig.deployment,
         )
-      : await simulatedEdges(settings, `${baseUrl}/webhook`, onInstanceStateChange);
+      : await simulatedEdges(settings, `${baseUrl}/webhook`, onInstanceStateChange, clock);
   const controlPlane = {
     config: { ...fileConfig, gitlab_url: edges.gitlabUrl },
     demand,
@@ -112,7 +120,7 @@ export const startLocalStack = async (settings: LocalSettings): Promise<LocalSta
     ...(edges.webhook && { webhook: edges.webhook }),
     tokens: edges.tokens,
     compute: edges.compute,
-    clock: systemClock,
+    clock,
   };
   const scaler = createScalerHandler(
     { ...controlPlane, newRunnerName },

@@ -7,7 +7,7 @@ import {
   SsmTokenDrop,
   tokenParameterPrefix,
 } from "@ger/core";
-import type { Compute, HooksApi, JobsApi, RunnerRegistry, TokenDrop } from "@ger/core/types";
+import type { Clock, Compute, HooksApi, JobsApi, RunnerRegistry, TokenDrop } from "@ger/core/types";
 import { type GitlabDouble, startGitlabDouble } from "./gitlab-double/index";
 import type { LocalSettings } from "./settings";
 import { SimulatedEc2 } from "./simulated-ec2";
@@ -32,14 +32,17 @@ export const simulatedEdges = async (
   settings: LocalSettings,
   webhookUrl: string,
   onInstanceStateChange: (instanceId: string, state: string) => void,
+  clock: Clock,
 ): Promise<ScalerEdges> => {
   const double = await startGitlabDouble({
+    clock,
     port: settings.GITLAB_DOUBLE_PORT,
     webhook: { url: webhookUrl, secretToken: settings.WEBHOOK_SECRET },
   });
   const api = new GitLabRestClient({ baseUrl: double.url, token: async () => double.adminToken });
   const tokens = new InMemoryTokenDrop();
   const simulatedEc2 = new SimulatedEc2({
+    clock,
     tokens,
     gitlabUrl: double.url,
     bootDelayMs: settings.SIM_BOOT_DELAY_MS,

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { InMemoryCompute, type InMemoryTokenDrop } from "@ger/core";
-import type { LaunchRequest, LaunchResult } from "@ger/core/types";
+import type { Clock, LaunchRequest, LaunchResult } from "@ger/core/types";
 import { runSingleJob } from "./simulated-runner";
 
 export interface SimulatedEc2Options {
+  readonly clock: Clock;
   readonly tokens: InMemoryTokenDrop;
   readonly gitlabUrl: string;
   /** From launch call to the runner's first poll, as EC2 plus boot would take (about 26 s on AWS). */
@@ -23,7 +24,7 @@ export class SimulatedEc2 extends InMemoryCompute {
   private readonly shutdown = new AbortController();
 
   constructor(private readonly options: SimulatedEc2Options) {
-    super();
+    super(options.clock);
   }
 
   override async launch(request: LaunchRequest): Promise<LaunchResult> {

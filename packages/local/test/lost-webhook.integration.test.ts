@@ -3,6 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoDemandStore } from "@ger/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runningClock } from "../../../test/support/clock";
 import {
   freePort,
   LOCAL_AWS_SETTINGS,
@@ -11,6 +12,7 @@ import {
   startLocalStack,
 } from "../src/index";
 
+const clock = runningClock();
 let stack: LocalStack;
 beforeAll(async () => {
   // Read when the stack's loggers and metrics are made, just below.
@@ -26,6 +28,7 @@ beforeAll(async () => {
       // The tests' pools (no office-hours policy), not the shipped example.
       AUTOSCALER_CONFIG: "test/support/e2e.config.json",
     }),
+    { clock },
   );
 });
 afterAll(() => stack.stop());
@@ -35,7 +38,7 @@ const jobStatus = async (jobId: number) => {
   const jobs = await new DynamoDemandStore(
     DynamoDBDocumentClient.from(client),
     "lost-webhook",
-  ).listJobs(new Date());
+  ).listJobs(clock.now());
   client.destroy();
   return jobs.find((job) => job.jobId === jobId)?.status;
 };

@@ -19,6 +19,10 @@ export interface JobAnnotations {
   readonly retryOfInterrupted?: boolean;
   /** Why the control plane, not a hook, closed the job (see recordNotVisible). */
   readonly closedReason?: string;
+  /** The project's group and every group above it (GET /projects/:id/groups), for group pools. */
+  readonly groupIds?: readonly number[];
+  /** Runners the scaler started while this job waited uncovered (see MAX_LAUNCHES_PER_JOB). */
+  readonly launches?: number;
 }
 
 export const JOB_ANNOTATIONS = [
@@ -27,6 +31,8 @@ export const JOB_ANNOTATIONS = [
   "retryClaimed",
   "retryOfInterrupted",
   "closedReason",
+  "groupIds",
+  "launches",
 ] as const satisfies readonly (keyof JobAnnotations)[];
 
 /** The stored state of one job: the merge of every event that moved it forward. */

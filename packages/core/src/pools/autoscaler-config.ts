@@ -151,6 +151,11 @@ const configSchema = v.strictObject({
   gitlab_url: v.pipe(v.string(), v.url("is not a URL")),
   /** The cap across every pool. */
   max_instances: count,
+  /**
+   * Shell access to the runners through SSM Session Manager, for debugging: adds the agent's
+   * actions to the runner role, which every pool shares. Off, no SSM call but its own token's.
+   */
+  session_manager: v.optional(v.boolean(), false),
   pools: v.pipe(
     v.array(poolSchema),
     v.minLength(1, "needs at least one pool"),

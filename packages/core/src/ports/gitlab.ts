@@ -77,6 +77,11 @@ export interface JobsApi {
     limit: number,
     paging?: PendingJobsPaging,
   ): Promise<GitlabJob[]>;
+  /**
+   * The ids of the project's group and of every group above it (GET /projects/:id/groups), which
+   * decide whether a group runner may take its jobs; undefined when GitLab does not show the project.
+   */
+  projectGroupIds(projectId: number): Promise<number[] | undefined>;
   /** Retries a finished job; GitLab makes a new, pending job and returns it. */
   retryJob(projectId: number, jobId: number): Promise<GitlabJob>;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mapWithConcurrency } from "../concurrency";
 import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
-import { routeJob } from "../pools/routing";
+import { routableJob, routeJob } from "../pools/routing";
 import type { Clock } from "../ports/clock";
 import type { Compute } from "../ports/compute";
 import type { DemandStore } from "../ports/demand-store";
@@ -81,7 +81,8 @@ const listOurGitlabRunners = async (deps: ReaperDependencies) => {
 const pendingByPool = async (deps: ReaperDependencies, now: Date) => {
   const counts: Record<string, number> = {};
   for (const job of await deps.demand.listPendingJobs(now)) {
-    const pool = job.tags && routeJob(deps.config.pools, job.tags);
+    const facts = routableJob(job);
+    const pool = facts && routeJob(deps.config.pools, facts);
     if (pool) counts[pool.name] = (counts[pool.name] ?? 0) + 1;
   }
   return counts;

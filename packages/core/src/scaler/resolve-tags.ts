@@ -3,42 +3,53 @@ import { GitLabApiError } from "../errors";
 import { type JobRecord, jobEventOf } from "../jobs/job-record";
 import { isGitlabJobStatus } from "../jobs/job-status";
 import { recordNotVisible } from "../jobs/not-visible";
+import type { PoolConfig } from "../pools/autoscaler-config";
+import { needsProjectGroups, type RoutableJob, routableJob } from "../pools/routing";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 
 export interface TagResolution {
-  /** Tags of every job that is still pending and whose tags are known now. */
-  readonly tags: ReadonlyMap<number, readonly string[]>;
+  /** Every job still pending whose routing facts (tags and, where needed, groups) are known now. */
+  readonly routable: ReadonlyMap<number, RoutableJob>;
   /** Jobs GitLab reports as no longer pending (a lost webhook): recorded, and out of demand. */
   readonly closed: readonly number[];
   /** Jobs GitLab answered 404 for: recorded as `not_visible`, and out of demand. */
   readonly notVisible: readonly number[];
-  /** Jobs whose tags could not be read this pass; they wait for the next one. */
+  /** Jobs whose tags or project groups could not be read this pass; they wait for the next one. */
   readonly deferred: readonly number[];
 }
 
+interface ResolveDependencies {
+  readonly demand: DemandStore;
+  readonly jobsApi: JobsApi;
+  readonly clock: Clock;
+  readonly pools: readonly PoolConfig[];
+}
+
 /**
- * The Job Hook carries no job tags, so each pending job's tags are read once from GitLab's job API
- * and kept on the job record (the cache). Bounded per pass; a rate limit ends the pass's reading.
+ * The Job Hook carries neither the job's tags nor its project's groups, so both are read once from
+ * GitLab (the job; the project's groups only where a group pool could take the job, once per
+ * project per pass) and kept on the job record. Bounded per pass; a rate limit ends the reading.
  */
 export const resolveJobTags = async (
-  deps: { readonly demand: DemandStore; readonly jobsApi: JobsApi; readonly clock: Clock },
+  deps: ResolveDependencies,
   pending: readonly JobRecord[],
   budget: number,
 ): Promise<TagResolution> => {
-  const tags = new Map<number, readonly string[]>();
-  for (const job of pending) if (job.tags) tags.set(job.jobId, job.tags);
-  const unknown = pending.filter((job) => !job.tags);
-  const toRead = unknown.slice(0, budget);
-  const deferred = unknown.slice(budget).map((job) => job.jobId);
+  const routable = new Map<number, RoutableJob>();
   const closed: number[] = [];
   const notVisible: number[] = [];
+  const deferred: number[] = [];
+  const groupsOfProject = new Map<number, Promise<number[] | undefined>>();
+  let reads = 0;
   let rateLimited = false;
+  const mayRead = () => !rateLimited && reads++ < budget;
 
-  await mapWithConcurrency(toRead, 4, async (job) => {
-    if (rateLimited) return deferred.push(job.jobId);
-    try {
+  const resolve = async (job: JobRecord) => {
+    let tags = job.tags;
+    if (!tags) {
+      if (!mayRead()) return deferred.push(job.jobId);
       const found = await deps.jobsApi.getJob(job.projectId, job.jobId);
       const now = deps.clock.now();
       if (!found) {
@@ -50,12 +61,32 @@ export const resolveJobTags = async (
         await deps.demand.recordJobEvent({ ...jobEventOf(job), status: found.status }, now);
         return closed.push(job.jobId);
       }
-      tags.set(job.jobId, found.tagList);
+      tags = found.tagList;
+    }
+    let facts = routableJob({ ...job, tags }) as RoutableJob;
+    if (needsProjectGroups(deps.pools, facts)) {
+      let lookup = groupsOfProject.get(job.projectId);
+      if (!lookup) {
+        if (!mayRead()) return deferred.push(job.jobId);
+        lookup = deps.jobsApi.projectGroupIds(job.projectId);
+        groupsOfProject.set(job.projectId, lookup);
+      }
+      // A project GitLab does not show is in no group our token can see: no group pool takes it.
+      const groupIds = (await lookup) ?? [];
+      await deps.demand.annotateJob(job.jobId, { groupIds });
+      facts = { ...facts, groupIds };
+    }
+    routable.set(job.jobId, facts);
+  };
+
+  await mapWithConcurrency(pending, 4, async (job) => {
+    try {
+      await resolve(job);
     } catch (error) {
       if (!(error instanceof GitLabApiError) || !error.retryable) throw error;
       rateLimited ||= error.status === 429;
       deferred.push(job.jobId);
     }
   });
-  return { tags, closed, notVisible, deferred };
+  return { routable, closed, notVisible, deferred };
 };

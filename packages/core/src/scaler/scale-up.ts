@@ -1,7 +1,8 @@
 import { mapWithConcurrency } from "../concurrency";
 import type { JobRecord } from "../jobs/job-record";
 import type { PoolConfig } from "../pools/autoscaler-config";
-import { routeJob } from "../pools/routing";
+import { type RoutableJob, routeJob, type UnroutableReason, whyUnroutable } from "../pools/routing";
+import type { PoolSupply } from "../pools/scaling-policy";
 import { runnersToStart } from "../pools/scaling-policy";
 import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
@@ -53,7 +54,10 @@ export interface PoolReport {
 
 export interface ScalerReport {
   readonly pools: readonly PoolReport[];
-  readonly unroutable: readonly number[];
+  /** Pending jobs no pool serves, with why: no pool has their tags, or none may serve their project. */
+  readonly unroutable: readonly { readonly jobId: number; readonly reason: UnroutableReason }[];
+  /** Jobs started for MAX_LAUNCHES_PER_JOB times that no runner took: no more runners start for them. */
+  readonly unserved: readonly number[];
   readonly deferred: readonly number[];
   readonly closed: readonly number[];
   /** Jobs GitLab answered 404 for (no access to the project, or erased): recorded not_visible. */
@@ -72,6 +76,14 @@ const ageSeconds = (job: JobRecord, now: Date) =>
   Math.max(0, (now.getTime() - Date.parse(job.createdAt ?? job.updatedAt)) / 1000);
 
 const LAUNCH_STATES = ["reserved", "registered", "launching"] as const;
+
+/**
+ * Runners started for one job before it stops counting as demand. A runner takes any job it may,
+ * so this is a count of launches made while the job waited uncovered: a job GitLab never hands to
+ * the pool's runners (a scope or setting the control plane cannot see) would otherwise start a
+ * runner, wait out its idle_time, and start the next one, for as long as the job stays pending.
+ */
+export const MAX_LAUNCHES_PER_JOB = 3;
 /** EC2's code for a request IAM refused. */
 const UNAUTHORIZED = "UnauthorizedOperation";
 
@@ -87,11 +99,17 @@ export const runScalerPass = async (
   const now = deps.clock.now();
   const { pools, max_instances: globalMaxInstances } = deps.config;
   const pending = await deps.demand.listPendingJobs(now);
-  const resolution = await resolveJobTags(deps, pending, limits.tagReadsPerPass);
-  const routable = pending.filter((job) => resolution.tags.has(job.jobId));
-  const unroutable = routable
-    .filter((job) => !routeJob(pools, resolution.tags.get(job.jobId) ?? []))
+  const resolution = await resolveJobTags({ ...deps, pools }, pending, limits.tagReadsPerPass);
+  const facts = (job: JobRecord) => resolution.routable.get(job.jobId) as RoutableJob;
+  const resolved = pending.filter((job) => resolution.routable.has(job.jobId));
+  const unroutable = resolved
+    .filter((job) => !routeJob(pools, facts(job)))
+    .map((job) => ({ jobId: job.jobId, reason: whyUnroutable(pools, facts(job)) }));
+  // A job the pools' runners were started for again and again but never took is demand no longer.
+  const unserved = resolved
+    .filter((job) => (job.launches ?? 0) >= MAX_LAUNCHES_PER_JOB)
     .map((job) => job.jobId);
+  const routable = resolved.filter((job) => (job.launches ?? 0) < MAX_LAUNCHES_PER_JOB);
 
   let live = await deps.runners.listLive();
   const resumed = await resumeStalledLaunches(deps, live, limits, now);
@@ -111,10 +129,9 @@ export const runScalerPass = async (
 
   for (const pool of pools) {
     const candidates = open.filter((candidate) => !starved.has(candidate.name));
-    const demand = routable.filter((job) => {
-      const tags = resolution.tags.get(job.jobId) ?? [];
-      return routeJob(spilled.has(job.jobId) ? candidates : open, tags)?.name === pool.name;
-    });
+    const demand = routable.filter(
+      (job) => routeJob(spilled.has(job.jobId) ? candidates : open, facts(job))?.name === pool.name,
+    );
     const poolRunners = live.filter((runner) => runner.pool === pool.name);
     const settings = poolSettingsAt(pool, now);
     const supply = supplyOf(poolRunners);
@@ -149,6 +166,7 @@ export const runScalerPass = async (
       ...errors.map((error) => error.code),
     ];
     const launched = outcomes.filter((outcome) => outcome.kind === "launched").length;
+    await countLaunchesFor(deps, demand, supply, launched);
     const quota = outcomes.find(
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "quota_exceeded",
     );
@@ -192,6 +210,7 @@ export const runScalerPass = async (
   return {
     pools: reports,
     unroutable,
+    unserved,
     deferred: resolution.deferred,
     closed: resolution.closed,
     notVisible: resolution.notVisible,
@@ -199,6 +218,25 @@ export const runScalerPass = async (
     ...(quotaExceeded && { quotaExceeded }),
     ...(launchDenied && { launchDenied }),
   };
+};
+
+/**
+ * The jobs this pass's new runners are for (the oldest the pool's supply did not cover yet) are
+ * noted as launched for, once per runner.
+ */
+const countLaunchesFor = async (
+  deps: ScalerDependencies,
+  demand: readonly JobRecord[],
+  supply: PoolSupply,
+  launched: number,
+) => {
+  const covered = supply.creating + supply.booting + supply.idle;
+  const coveredNow = demand.slice(covered, covered + launched);
+  await Promise.all(
+    coveredNow.map((job) =>
+      deps.demand.annotateJob(job.jobId, { launches: (job.launches ?? 0) + 1 }),
+    ),
+  );
 };
 
 const describeFailure = (outcome: Extract<LaunchOutcome, { kind: "rolled_back" }>): string => {

@@ -2,7 +2,7 @@ import type { JobRecord } from "../jobs/job-record";
 import type { JobStatus } from "../jobs/job-status";
 import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
 import type { AutoscalerConfig } from "../pools/autoscaler-config";
-import { routeJob } from "../pools/routing";
+import { needsProjectGroups, routableJob, routeJob } from "../pools/routing";
 import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
@@ -115,9 +115,12 @@ export const readControlPlaneStatus = async ({
   const jobsByStatus: Partial<Record<JobStatus, number>> = {};
   for (const job of jobs) jobsByStatus[job.status] = (jobsByStatus[job.status] ?? 0) + 1;
   const pending = jobs.filter((job) => job.status === "pending");
-  const routed = pending.map((job) =>
-    job.tags ? (routeJob(config.pools, job.tags)?.name ?? null) : undefined,
-  );
+  // undefined: not routable yet (tags, or a group pool's project groups, still to be read).
+  const routed = pending.map((job) => {
+    const facts = routableJob(job);
+    if (!facts || needsProjectGroups(config.pools, facts)) return undefined;
+    return routeJob(config.pools, facts)?.name ?? null;
+  });
   return {
     generatedAt: now.toISOString(),
     jobs: jobs.map(toJobView).sort((a, b) => a.id - b.id),

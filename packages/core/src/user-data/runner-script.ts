@@ -1,4 +1,6 @@
 import type { PoolConfig } from "../pools/autoscaler-config";
+import { executorSetup, runnerPathPrefix } from "./executor-setup";
+import { RUNNER_CONFIG_DIR, runnerConfigToml, STATE_DIR } from "./runner-config";
 
 /** Where a deployment's runner tokens wait; the runner role may read only below it. */
 export const tokenParameterPrefix = (deployment: string): string =>
@@ -13,40 +15,25 @@ export interface RunnerScriptSettings {
 /** Shell-quotes one value for bash (single quotes, embedded ones closed and escaped). */
 export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'"'"'`)}'`;
 
-const cacheFlags = (pool: PoolConfig): string[] => {
-  if (!pool.cache) return [];
-  return [
-    "--cache-type s3",
-    "--cache-s3-server-address s3.amazonaws.com",
-    `--cache-s3-bucket-name ${shellQuote(pool.cache.bucket)}`,
-    `--cache-s3-bucket-location ${pool.cache.region ? shellQuote(pool.cache.region) : '"$REGION"'}`,
-    "--cache-s3-authentication_type iam",
-    ...(pool.cache.shared ? ["--cache-shared"] : []),
-  ];
-};
-
 /**
  * The script every runner instance runs once: find its identity in its own tags, fetch its token
  * (then delete it), install what the AMI lacks, run exactly one job, and power off whatever
  * happens. Credentials come from IMDSv2; the SSM call is signed by curl, so no AWS CLI is needed.
+ * The token reaches gitlab-runner in a root-only file only, never in an environment or argument.
  */
-export const runnerScript = (pool: PoolConfig, settings: RunnerScriptSettings): string => {
-  const executorFlags =
-    pool.runner.executor === "docker"
-      ? ["--executor docker", `--docker-image ${shellQuote(pool.runner.image)}`]
-      : ["--executor shell"];
-  const runFlags = [
-    ...executorFlags,
-    ...cacheFlags(pool),
-    "--max-builds 1",
-    '--wait-timeout "$WAIT_TIMEOUT"',
-    "--builds-dir /var/lib/ephemeral-runner/builds",
-    "--cache-dir /var/lib/ephemeral-runner/cache",
-  ];
-  return `#!/bin/bash
+export const runnerScript = (
+  pool: PoolConfig,
+  settings: RunnerScriptSettings,
+): string => `#!/bin/bash
 # Runs one GitLab CI job on this ephemeral instance, then powers it off.
 set -euo pipefail
 trap 'systemctl poweroff' EXIT
+
+# The runner's config, job shell and work directories lie under RUNNER_ROOT: unset (/) on an
+# instance, a scratch directory in the tests.
+RUNNER_ROOT=\${RUNNER_ROOT:-}
+STATE_DIR=$RUNNER_ROOT${STATE_DIR}
+CONFIG_DIR=$RUNNER_ROOT${RUNNER_CONFIG_DIR}
 
 IMDS=http://169.254.169.254
 imds_token=$(curl -fsS -X PUT "$IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
@@ -76,10 +63,11 @@ for _ in $(seq 1 30); do
   if reply=$(ssm GetParameter "{\\"Name\\":\\"$PARAMETER\\",\\"WithDecryption\\":true}"); then break; fi
   sleep 2
 done
-CI_SERVER_TOKEN=$(printf '%s' "\${reply:?no token for this runner}" | python3 -c "import json,sys; print(json.load(sys.stdin)['Parameter']['Value'])")
+token=$(printf '%s' "\${reply:?no token for this runner}" | python3 -c "import json,sys; print(json.load(sys.stdin)['Parameter']['Value'])")
+unset reply
 ssm DeleteParameter "{\\"Name\\":\\"$PARAMETER\\"}" >/dev/null || true
-export CI_SERVER_TOKEN
-export CI_SERVER_URL=${shellQuote(settings.gitlabUrl)}
+# The token goes into a TOML string below; anything but token characters could break out of it.
+[[ $token =~ ^[A-Za-z0-9._-]+$ ]] || { echo "$PARAMETER holds no runner token" >&2; exit 1; }
 
 arch=$(uname -m); case "$arch" in aarch64) arch=arm64 ;; x86_64) arch=amd64 ;; esac
 if ! command -v gitlab-runner >/dev/null; then
@@ -87,18 +75,18 @@ if ! command -v gitlab-runner >/dev/null; then
     "https://gitlab-runner-downloads.s3.amazonaws.com/latest/binaries/gitlab-runner-linux-$arch"
   chmod 0755 /usr/local/bin/gitlab-runner
 fi
-${
-  pool.runner.executor === "docker"
-    ? `if ! command -v docker >/dev/null; then
-  if command -v dnf >/dev/null; then dnf install -y docker; else apt-get update && apt-get install -y docker.io; fi
-fi
-systemctl start docker`
-    : ": shell executor, no Docker needed"
-}
-mkdir -p /var/lib/ephemeral-runner
+${executorSetup(pool)}
+
+# gitlab-runner reads its token from a root-only file, never from its environment (which a shell
+# job inherits) nor its arguments (which every user sees in /proc/*/cmdline).
+install -d -m 0700 -o root -g root "$CONFIG_DIR"
+install -m 0600 -o root -g root /dev/null "$CONFIG_DIR/config.toml"
+cat >"$CONFIG_DIR/config.toml" <<TOML
+${runnerConfigToml(pool, settings.gitlabUrl)}
+TOML
+unset token
 
 # One job at most; exits when it is done or after WAIT_TIMEOUT seconds without one.
-gitlab-runner run-single \\
-${runFlags.map((flag) => `  ${flag}`).join(" \\\n")} || echo "gitlab-runner exited with $?"
+${runnerPathPrefix(pool)}gitlab-runner run-single --config "$CONFIG_DIR/config.toml" --runner ${shellQuote(pool.name)} \\
+  --max-builds 1 --wait-timeout "$WAIT_TIMEOUT" || echo "gitlab-runner exited with $?"
 `;
-};

@@ -1,13 +1,15 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { GitlabDoubleModel } from "./model";
-import { createGitlabDoubleServer, type Fault } from "./server";
+import { GitlabModel, systemClock } from "@ger/core";
+import type { Clock } from "@ger/core/types";
+import type { Fault } from "./faults";
+import { createGitlabDoubleServer } from "./server";
 import { WebhookSender, type WebhookTarget } from "./webhook-sender";
 
 export interface GitlabDouble {
   readonly url: string;
   readonly adminToken: string;
-  readonly model: GitlabDoubleModel;
+  readonly model: GitlabModel;
   readonly faults: Fault[];
   /** GitLab API calls received, by route (the runner-side API excluded). */
   readonly apiCalls: Map<string, number>;
@@ -15,18 +17,36 @@ export interface GitlabDouble {
   stop(): Promise<void>;
 }
 
+export interface GitlabDoubleOptions {
+  readonly adminToken?: string;
+  readonly port?: number;
+  /** Where to send Job Hooks; every project has this hook. */
+  readonly webhook?: WebhookTarget;
+  /** The double's time; the system clock unless a test brings its own. */
+  readonly clock?: Clock;
+  /** False plays GitLab before 17: GET /runners/:id without job_execution_status. */
+  readonly reportsJobExecutionStatus?: boolean;
+}
+
 /** Starts the GitLab double on loopback; with a webhook target it sends Job Hooks there. */
 export const startGitlabDouble = async (
-  options: { adminToken?: string; port?: number; webhook?: WebhookTarget } = {},
+  options: GitlabDoubleOptions = {},
 ): Promise<GitlabDouble> => {
   const adminToken = options.adminToken ?? "glpat-local-double-admin";
-  const model = new GitlabDoubleModel();
-  const server = createGitlabDoubleServer(model, adminToken);
+  const model = new GitlabModel({
+    clock: options.clock ?? systemClock,
+    firstJobId: 4_000_000_001, // above 2^31, as on gitlab.com
+    // The admin token may read every project's hooks.
+    defaultHooks: options.webhook ? [{ url: options.webhook.url, alertStatus: "executable" }] : [],
+  });
+  const server = createGitlabDoubleServer(model, {
+    adminToken,
+    reportsJobExecutionStatus: options.reportsJobExecutionStatus ?? true,
+  });
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   const webhooks = options.webhook && new WebhookSender(model, options.webhook);
-  if (options.webhook) model.hooks.push({ url: options.webhook.url, alertStatus: "executable" });
   return {
     url: `http://127.0.0.1:${port}`,
     adminToken,
@@ -42,5 +62,4 @@ export const startGitlabDouble = async (
   };
 };
 
-export type { DoubleJob, DoubleRunner } from "./model";
 export type { WebhookTarget } from "./webhook-sender";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { GitlabModel, GitlabModelJob } from "@ger/core";
 import { jobHookPayload } from "./job-hook";
-import type { DoubleJob, GitlabDoubleModel } from "./model";
 
 export interface WebhookTarget {
   readonly url: string;
@@ -16,7 +16,7 @@ export class WebhookSender {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly model: GitlabDoubleModel,
+    private readonly model: GitlabModel,
     private readonly target: WebhookTarget,
   ) {
     model.on("job", (job) => {
@@ -34,7 +34,7 @@ export class WebhookSender {
     void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
-  private async send(job: DoubleJob): Promise<void> {
+  private async send(job: GitlabModelJob): Promise<void> {
     const runner = job.runnerId === undefined ? undefined : this.model.runners.get(job.runnerId);
     try {
       const response = await fetch(this.target.url, {
@@ -49,7 +49,7 @@ export class WebhookSender {
           "x-gitlab-event-uuid": randomUUID(),
           "idempotency-key": randomUUID(),
         },
-        body: JSON.stringify(jobHookPayload(job, runner)),
+        body: JSON.stringify(jobHookPayload(job, runner, this.model.clock.now())),
         signal: AbortSignal.timeout(10_000),
       });
       if (response.ok) this.delivered += 1;

@@ -44,6 +44,7 @@ const toJobRecord = (item: Record<string, unknown>): JobRecord =>
 const storableAnnotations = (annotations: JobAnnotations) => ({
   ...annotations,
   tags: annotations.tags && [...annotations.tags],
+  groupIds: annotations.groupIds && [...annotations.groupIds],
 });
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);

@@ -169,6 +169,22 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     };
   }
 
+  async projectGroupIds(projectId: number): Promise<number[] | undefined> {
+    try {
+      // Ancestors only (not groups the project is shared with): those are whose runners it gets.
+      const groups = (await this.request({
+        method: "GET",
+        path: `/projects/${projectId}/groups?per_page=100`,
+        notFoundOk: true,
+      })) as { id: number }[] | undefined;
+      return groups?.map((group) => group.id);
+    } catch (error) {
+      // A project the token may not read is one whose groups it cannot know.
+      if (error instanceof GitLabApiError && error.status === 403) return undefined;
+      throw error;
+    }
+  }
+
   async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {
     const path =
       scope.runnerType === "instance_type"

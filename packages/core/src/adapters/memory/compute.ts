@@ -1,3 +1,4 @@
+import type { Clock } from "../../ports/clock";
 import type {
   Compute,
   ComputeInstance,
@@ -27,6 +28,8 @@ export class InMemoryCompute implements Compute {
   listCalls = 0;
   private nextId = 1;
 
+  constructor(private readonly clock: Clock) {}
+
   async launch({ runnerName, pool, onDemand }: LaunchRequest): Promise<LaunchResult> {
     this.launchCalls += 1;
     const earlier = [...this.instances.values()].find(
@@ -42,7 +45,7 @@ export class InMemoryCompute implements Compute {
       pool: pool.name,
       instanceType: pool.instance.types[0] ?? "unknown",
       market,
-      launchedAt: new Date().toISOString(),
+      launchedAt: this.clock.now().toISOString(),
       state: "pending",
     };
     this.instances.set(instance.instanceId, instance);

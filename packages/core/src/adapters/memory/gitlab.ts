@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
 import { GitLabApiError } from "../../errors";
-import { type Clock, systemClock } from "../../ports/clock";
 import type {
   CreatedRunner,
   CreateRunnerRequest,
@@ -12,27 +10,28 @@ import type {
   RunnerRegistry,
   RunnerScope,
 } from "../../ports/gitlab";
+import { GitlabModel, type GitlabModelOptions } from "./gitlab-model";
+import type { GitlabModelJob } from "./gitlab-model-records";
 
-export interface InMemoryGitlabRunner extends CreateRunnerRequest {
-  readonly id: number;
-  readonly token: string;
-  /** Set by tests: the runner has polled GitLab / is running a job. */
-  contactedAt?: string;
-  busy?: boolean;
-}
-
-export interface InMemoryGitlabOptions {
+export interface InMemoryGitlabOptions extends GitlabModelOptions {
   /** GitLab's per-user API rate limit: calls past it within one minute of `clock` answer 429. */
   readonly requestsPerMinute?: number;
-  readonly clock?: Clock;
 }
 
-/** GitLab's runner and job APIs in memory, for the simulator and unit tests. */
+const asPortJob = ({ id, projectId, status, tagList }: GitlabModelJob): GitlabJob => ({
+  id,
+  projectId,
+  status,
+  tagList,
+});
+
+/**
+ * GitLab's runner, job and hook APIs in process, for the simulator and unit tests: the GitLab model
+ * (the one the HTTP double serves), behind GitLab's rate limit and the failures a test injects.
+ */
 export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
-  readonly runners = new Map<number, InMemoryGitlabRunner>();
-  readonly jobs = new Map<number, GitlabJob>();
-  /** A project's hooks; a project without an entry answers as if the token may not read them. */
-  readonly hooks = new Map<number, ProjectHook[]>();
+  /** GitLab's state and rules; tests play runners through it (requestJob, finishJob). */
+  readonly model: GitlabModel;
   /** Answers the next calls with this error status, once per entry (429, 500, ...). */
   readonly failures: number[] = [];
   calls = {
@@ -44,100 +43,104 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     retryJob: 0,
     listPendingJobs: 0,
     listProjectHooks: 0,
+    projectGroupIds: 0,
   };
   /** Calls answered 429 by the rate limit. */
   throttled = 0;
-  private nextRunnerId = 1;
   private window = { minute: Number.NaN, used: 0 };
 
-  constructor(private readonly options: InMemoryGitlabOptions = {}) {}
+  constructor(private readonly options: InMemoryGitlabOptions) {
+    this.model = new GitlabModel(options);
+  }
+
+  /** The model's runners, jobs and hooks, for tests that read or seed GitLab's state. */
+  get runners() {
+    return this.model.runners;
+  }
+
+  get jobs() {
+    return this.model.jobs;
+  }
+
+  get hooks() {
+    return this.model.hooks;
+  }
 
   async createRunner(request: CreateRunnerRequest): Promise<CreatedRunner> {
     this.calls.createRunner += 1;
     this.admit();
-    const runner = {
-      ...request,
-      id: this.nextRunnerId++,
-      token: `glrt-${randomBytes(10).toString("hex")}`,
-    };
-    this.runners.set(runner.id, runner);
-    return { id: runner.id, token: runner.token };
+    const { id, token } = this.model.createRunner(request);
+    return { id, token };
   }
 
   async deleteRunner(runnerId: number): Promise<void> {
     this.calls.deleteRunner += 1;
     this.admit();
-    this.runners.delete(runnerId);
+    this.model.deleteRunner(runnerId);
   }
 
   async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {
     this.calls.getRunner += 1;
     this.admit();
-    const runner = this.runners.get(runnerId);
-    if (!runner) return undefined;
+    const facts = this.model.describeRunner(runnerId);
+    if (!facts) return undefined;
     return {
-      id: runner.id,
-      description: runner.description,
-      status: runner.contactedAt ? "online" : "never_contacted",
-      ...(runner.contactedAt && { contactedAt: runner.contactedAt }),
-      busy: runner.busy === true,
+      id: facts.runner.id,
+      description: facts.runner.description,
+      status: facts.status,
+      ...(facts.contactedAt && { contactedAt: facts.contactedAt.toISOString() }),
+      busy: facts.busy,
     };
   }
 
   async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {
     this.calls.listRunners += 1;
     this.admit();
-    return [...this.runners.values()]
-      .filter(
-        (runner) =>
-          runner.runnerType === scope.runnerType &&
-          (scope.runnerType !== "group_type" || runner.groupId === scope.groupId) &&
-          (scope.runnerType !== "project_type" || runner.projectId === scope.projectId),
-      )
-      .map((runner) => ({
-        id: runner.id,
-        description: runner.description,
-        status: runner.contactedAt ? "online" : "never_contacted",
-      }));
+    return this.model.listRunners(scope).map(({ runner, status }) => ({
+      id: runner.id,
+      description: runner.description,
+      status,
+    }));
   }
 
+  /** The port's oldest `limit`, oldest first; GitLab's listing (the model's) is newest first. */
   async listPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
     this.calls.listPendingJobs += 1;
     this.admit();
-    return [...this.jobs.values()]
-      .filter((job) => job.projectId === projectId && job.status === "pending")
-      .slice(0, limit);
+    return this.model.listJobs(projectId, ["pending"]).reverse().slice(0, limit).map(asPortJob);
   }
 
   async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
     this.calls.retryJob += 1;
     this.admit();
-    const job = this.jobs.get(jobId);
-    if (!job || job.projectId !== projectId) throw new GitLabApiError("404 Job Not Found", 404);
-    const id = Math.max(...this.jobs.keys()) + 1;
-    const retried = { ...job, id, status: "pending" };
-    this.jobs.set(id, retried);
-    return retried;
+    return asPortJob(this.model.retryJob(projectId, jobId));
   }
 
   async listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined> {
     this.calls.listProjectHooks += 1;
     this.admit();
-    return this.hooks.get(projectId);
+    const hooks = this.model.listProjectHooks(projectId);
+    return hooks && [...hooks];
+  }
+
+  async projectGroupIds(projectId: number): Promise<number[] | undefined> {
+    this.calls.projectGroupIds += 1;
+    this.admit();
+    return this.model.projectGroupIds(projectId);
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {
     this.calls.getJob += 1;
     this.admit();
-    const job = this.jobs.get(jobId);
-    return job && job.projectId === projectId ? job : undefined;
+    const job = this.model.getJob(projectId, jobId);
+    return job && asPortJob(job);
   }
 
   private admit() {
     const status = this.failures.shift();
     if (status !== undefined)
       throw new GitLabApiError(`GitLab answered ${status}`, status, status === 429 ? 1 : undefined);
-    const { requestsPerMinute, clock = systemClock } = this.options;
+    const { requestsPerMinute, clock } = this.options;
     if (requestsPerMinute === undefined) return;
     const now = clock.now().getTime();
     const minute = Math.floor(now / 60_000);

@@ -1,0 +1,214 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { GitLabApiError } from "../../errors";
+import { isFinished } from "../../jobs/job-status";
+import type { Clock } from "../../ports/clock";
+import type { ProjectHook } from "../../ports/gitlab";
+import { runnerMayTake } from "./gitlab-job-matching";
+import type {
+  EnqueueRequest,
+  GitlabModelJob,
+  GitlabModelRunner,
+  RunnerFacts,
+  RunnerFields,
+  RunnerFilter,
+} from "./gitlab-model-records";
+import { gitlabRunnerStatus } from "./gitlab-runner-status";
+
+export interface GitlabModelOptions {
+  readonly clock: Clock;
+  /** The first job id handed out (gitlab.com's are above 2^31). Default 1. */
+  readonly firstJobId?: number;
+  /**
+   * The hooks of a project without an entry in `hooks`. Without them such a project answers as to
+   * a token that may not read its hooks (403).
+   */
+  readonly defaultHooks?: readonly ProjectHook[];
+}
+
+/** GitLab's Ci::Build#retryable?: only a finished job, and only once. */
+const RETRYABLE = new Set(["success", "failed", "canceled"]);
+
+/**
+ * GitLab's state (runners, jobs, projects' groups and hooks) and its rules: which runner gets
+ * which job, what busy and online mean, which job may be retried. The in-process GitLab and the
+ * HTTP double both serve it; tests act as runners through requestJob and finishJob. Emits "job" on
+ * every status change, for the double's webhooks.
+ */
+export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
+  readonly jobs = new Map<number, GitlabModelJob>();
+  readonly runners = new Map<number, GitlabModelRunner>();
+  /** A project's group; a project not here is in none. */
+  readonly projects = new Map<number, { readonly groupId?: number }>();
+  readonly hooks = new Map<number, readonly ProjectHook[]>();
+  readonly clock: Clock;
+  private nextRunnerId = 1;
+
+  constructor(private readonly options: GitlabModelOptions) {
+    super();
+    this.clock = options.clock;
+  }
+
+  createRunner(fields: RunnerFields): GitlabModelRunner {
+    const runner = {
+      ...fields,
+      id: this.nextRunnerId++,
+      token: `glrt-${randomBytes(12).toString("hex")}`,
+      createdAt: this.clock.now(),
+    };
+    this.runners.set(runner.id, runner);
+    return runner;
+  }
+
+  /** False when GitLab has no such runner. */
+  deleteRunner(runnerId: number): boolean {
+    return this.runners.delete(runnerId);
+  }
+
+  runnerByToken(token: string | undefined): GitlabModelRunner | undefined {
+    return [...this.runners.values()].find((runner) => runner.token === token);
+  }
+
+  describeRunner(runnerId: number): RunnerFacts | undefined {
+    const runner = this.runners.get(runnerId);
+    if (!runner) return undefined;
+    const now = this.clock.now();
+    const busy = this.jobsOfRunner(runnerId, "running").length > 0;
+    // A runner running a job sends its trace every few seconds, and each call is a contact.
+    const contactedAt = busy ? now : runner.contactedAt;
+    const status = gitlabRunnerStatus({ createdAt: runner.createdAt, contactedAt }, now);
+    return { runner, status, busy, ...(contactedAt && { contactedAt }) };
+  }
+
+  listRunners(filter: RunnerFilter): RunnerFacts[] {
+    return [...this.runners.values()]
+      .filter(
+        (runner) =>
+          (filter.runnerType === undefined || runner.runnerType === filter.runnerType) &&
+          (filter.groupId === undefined || runner.groupId === filter.groupId) &&
+          (filter.projectId === undefined || runner.projectId === filter.projectId),
+      )
+      .flatMap((runner) => this.describeRunner(runner.id) ?? []);
+  }
+
+  /** The runner called GitLab (POST /runners/verify, /jobs/request, PUT /jobs/:id). */
+  contact(runnerId: number): GitlabModelRunner {
+    const runner = this.runners.get(runnerId);
+    if (!runner) throw new GitLabApiError("403 Forbidden", 403);
+    const contacted = { ...runner, contactedAt: this.clock.now() };
+    this.runners.set(runnerId, contacted);
+    return contacted;
+  }
+
+  /** A pipeline creates a job: created, then at once pending. */
+  enqueue(request: EnqueueRequest): GitlabModelJob {
+    if (request.groupId !== undefined)
+      this.projects.set(request.projectId, { groupId: request.groupId });
+    const id = request.id ?? this.nextJobId();
+    if (this.jobs.has(id)) throw new Error(`GitLab has job ${id} already`);
+    const created: GitlabModelJob = {
+      id,
+      projectId: request.projectId,
+      status: "created",
+      tagList: request.tags ?? [],
+      name: request.name ?? `job-${id}`,
+      createdAt: this.clock.now(),
+      durationSeconds: request.durationSeconds ?? 5,
+    };
+    this.jobs.set(id, created);
+    this.emit("job", created);
+    return this.update(created, { status: "pending" });
+  }
+
+  /** POST /jobs/request: the runner calls in and gets the oldest pending job it may take. */
+  requestJob(runnerId: number): GitlabModelJob | undefined {
+    const runner = this.contact(runnerId);
+    const groupOf = (projectId: number) => this.projects.get(projectId)?.groupId;
+    let oldest: GitlabModelJob | undefined;
+    for (const job of this.jobs.values()) {
+      if (job.status !== "pending" || !runnerMayTake(runner, job, groupOf)) continue;
+      if (!oldest || job.id < oldest.id) oldest = job;
+    }
+    if (!oldest) return undefined;
+    return this.update(oldest, {
+      status: "running",
+      runnerId,
+      jobToken: `glcbt-${randomUUID()}`,
+      startedAt: this.clock.now(),
+    });
+  }
+
+  /** Its runner reports a running job done, or someone cancels an unfinished one. */
+  finishJob(jobId: number, status: "success" | "failed" | "canceled"): GitlabModelJob {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new GitLabApiError("404 Job Not Found", 404);
+    const allowed = status === "canceled" ? !isFinished(job.status) : job.status === "running";
+    if (!allowed) throw new GitLabApiError(`403 Forbidden - Job is ${job.status}`, 403);
+    if (status !== "canceled" && job.runnerId !== undefined && this.runners.has(job.runnerId))
+      this.contact(job.runnerId);
+    return this.update(job, { status, finishedAt: this.clock.now() });
+  }
+
+  /** POST /projects/:id/jobs/:job_id/retry: a new pending job like a finished one. */
+  retryJob(projectId: number, jobId: number): GitlabModelJob {
+    const job = this.getJob(projectId, jobId);
+    if (!job) throw new GitLabApiError("404 Job Not Found", 404);
+    if (job.retried || !RETRYABLE.has(job.status))
+      throw new GitLabApiError("403 Forbidden - Job is not retryable", 403);
+    this.jobs.set(jobId, { ...job, retried: true });
+    return this.enqueue({
+      projectId,
+      tags: job.tagList,
+      ...(job.name !== undefined && { name: job.name }),
+      ...(job.durationSeconds !== undefined && { durationSeconds: job.durationSeconds }),
+    });
+  }
+
+  getJob(projectId: number, jobId: number): GitlabModelJob | undefined {
+    const job = this.jobs.get(jobId);
+    return job?.projectId === projectId ? job : undefined;
+  }
+
+  /** GET /projects/:id/jobs?scope[]=…: newest first, as GitLab lists them; no statuses, all. */
+  listJobs(projectId: number, statuses: readonly string[] = []): GitlabModelJob[] {
+    return this.newestFirst(
+      (job) =>
+        job.projectId === projectId && (statuses.length === 0 || statuses.includes(job.status)),
+    );
+  }
+
+  /** GET /runners/:id/jobs?status=…: newest first. */
+  jobsOfRunner(runnerId: number, status?: string): GitlabModelJob[] {
+    return this.newestFirst(
+      (job) => job.runnerId === runnerId && (status === undefined || job.status === status),
+    );
+  }
+
+  /** GET /projects/:id/groups: the project's group (this model nests no groups), or none. */
+  projectGroupIds(projectId: number): number[] {
+    const groupId = this.projects.get(projectId)?.groupId;
+    return groupId === undefined ? [] : [groupId];
+  }
+
+  /** Undefined when the token may not read them. */
+  listProjectHooks(projectId: number): readonly ProjectHook[] | undefined {
+    return this.hooks.get(projectId) ?? this.options.defaultHooks;
+  }
+
+  private newestFirst(include: (job: GitlabModelJob) => boolean): GitlabModelJob[] {
+    return [...this.jobs.values()].filter(include).sort((a, b) => b.id - a.id);
+  }
+
+  private nextJobId(): number {
+    let highest = (this.options.firstJobId ?? 1) - 1;
+    for (const id of this.jobs.keys()) highest = Math.max(highest, id);
+    return highest + 1;
+  }
+
+  private update(job: GitlabModelJob, changes: Partial<GitlabModelJob>): GitlabModelJob {
+    const updated = { ...job, ...changes };
+    this.jobs.set(job.id, updated);
+    if (changes.status !== undefined) this.emit("job", updated);
+    return updated;
+  }
+}

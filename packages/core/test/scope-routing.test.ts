@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { scalerWorld } from "../../../test/support/scaler-world";
+import { MAX_LAUNCHES_PER_JOB, retireRunner, runScalerPass, scalerMetrics } from "../src/index";
+
+describe("routing by the pool's GitLab scope", () => {
+  it("launches nothing for a job of a project outside every pool's scope, and says why", async () => {
+    const world = scalerWorld();
+    // linux-arm is group 42's; project 99 is in group 5, so GitLab never hands it those runners.
+    world.gitlab.model.projects.set(99, { groupId: 5 });
+    await world.addPendingJob(81, ["linux"], 99);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.unroutable).toEqual([{ jobId: 81, reason: "outside_every_pool_scope" }]);
+    expect(world.compute.launchCalls).toBe(0);
+  });
+
+  it("reads a project's groups once a pass for all its jobs, and keeps them on the jobs", async () => {
+    const world = scalerWorld();
+    for (const jobId of [82, 83]) await world.addPendingJob(jobId, ["linux"], 5);
+
+    const first = await runScalerPass(world.deps);
+    const callsAfterFirst = world.gitlab.calls.projectGroupIds;
+    await runScalerPass(world.deps);
+
+    expect(first.pools[0]).toMatchObject({ pool: "linux-arm", launched: 2 });
+    expect(callsAfterFirst).toBe(1);
+    expect(world.gitlab.calls.projectGroupIds).toBe(1);
+    expect(await world.demand.listPendingJobs(world.clock.now())).toEqual([
+      expect.objectContaining({ jobId: 82, groupIds: [42] }),
+      expect.objectContaining({ jobId: 83, groupIds: [42] }),
+    ]);
+  });
+
+  it("asks for no groups where no group pool has the job's tags", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(84, ["gpu"], 7);
+
+    await runScalerPass(world.deps);
+
+    expect(world.gitlab.calls.projectGroupIds).toBe(0);
+  });
+});
+
+describe("a job the pool's runners never take", () => {
+  it(`stops launching for it after ${MAX_LAUNCHES_PER_JOB} runners, and reports it`, async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(85, ["linux"]);
+
+    const launchedPerPass: number[] = [];
+    for (let pass = 0; pass <= MAX_LAUNCHES_PER_JOB; pass++) {
+      const report = await runScalerPass(world.deps);
+      launchedPerPass.push(report.pools[0]!.launched);
+      // Its runner waits out idle_time without getting the job and powers off.
+      for (const runner of await world.runners.listLive())
+        await retireRunner(world.reaperDeps, runner);
+      world.advance(360);
+    }
+    const last = await runScalerPass(world.deps);
+
+    expect(launchedPerPass).toEqual([1, 1, 1, 0]);
+    expect(last.unserved).toEqual([85]);
+    expect(scalerMetrics(last)).toContainEqual({ name: "JobsUnserved", value: 1 });
+  });
+});

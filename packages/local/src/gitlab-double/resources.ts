@@ -1,0 +1,51 @@
+import type { GitlabModelJob, GitlabModelRunner, RunnerFacts } from "@ger/core";
+import type { ProjectHook } from "@ger/core/types";
+
+export const iso = (date: Date | undefined) => (date ? date.toISOString() : null);
+
+/** A job as GET /projects/:id/jobs/:job_id and the job listings return it. */
+export const jobResource = (job: GitlabModelJob, runner: GitlabModelRunner | undefined) => ({
+  id: job.id,
+  status: job.status,
+  stage: "test",
+  name: job.name,
+  ref: "main",
+  tag: false,
+  tag_list: job.tagList,
+  created_at: iso(job.createdAt),
+  started_at: iso(job.startedAt),
+  finished_at: iso(job.finishedAt),
+  pipeline: { id: job.id, project_id: job.projectId, ref: "main", status: job.status },
+  runner: runner ? { id: runner.id, description: runner.description, is_shared: false } : null,
+});
+
+/** A runner as the runner listings return it. */
+export const runnerSummary = ({ runner, status }: RunnerFacts) => ({
+  id: runner.id,
+  description: runner.description,
+  runner_type: runner.runnerType,
+  status,
+  active: true,
+  paused: false,
+});
+
+/** A runner as GET /runners/:id returns it; job_execution_status came with GitLab 17. */
+export const runnerDetail = (facts: RunnerFacts, reportsJobExecutionStatus: boolean) => ({
+  ...runnerSummary(facts),
+  tag_list: facts.runner.tagList,
+  run_untagged: facts.runner.runUntagged,
+  maximum_timeout: facts.runner.maximumTimeout ?? null,
+  access_level: facts.runner.accessLevel,
+  contacted_at: iso(facts.contactedAt),
+  ...(reportsJobExecutionStatus && { job_execution_status: facts.busy ? "active" : "idle" }),
+});
+
+/** A hook as GET /projects/:id/hooks lists it. */
+export const hookResource = (hook: ProjectHook, index: number, projectId: number) => ({
+  id: index + 1,
+  url: hook.url,
+  project_id: projectId,
+  job_events: true,
+  alert_status: hook.alertStatus,
+  disabled_until: hook.disabledUntil ?? null,
+});

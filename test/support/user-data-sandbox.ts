@@ -1,0 +1,203 @@
+import { execFile } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export const TEST_RUNNER_TOKEN = "glrt-secret-token-for-test";
+export const TEST_SECRET_KEY = "secret-access-key-for-test";
+export const TEST_SESSION_TOKEN = "session-token-for-test";
+
+const credentials = JSON.stringify({
+  AccessKeyId: "ASIATESTACCESSKEY",
+  SecretAccessKey: TEST_SECRET_KEY,
+  Token: TEST_SESSION_TOKEN,
+});
+
+// Answers the script's IMDS and SSM calls; anything else (a download) fails the run.
+const curl = `#!/bin/bash
+url='' target=''
+for arg in "$@"; do
+  case $arg in
+    http*) url=$arg ;;
+    "X-Amz-Target: "*) target=\${arg#X-Amz-Target: } ;;
+  esac
+done
+case $url in
+  */latest/api/token) echo imds-token-for-test ;;
+  */placement/region) echo eu-central-1 ;;
+  */tags/instance/gitlab-runner-autoscaler:runner) echo runner-for-test ;;
+  */tags/instance/gitlab-runner-autoscaler:wait-timeout) echo 300 ;;
+  */iam/security-credentials/) echo runner-role ;;
+  */iam/security-credentials/runner-role) echo '${credentials}' ;;
+  https://ssm.*)
+    case $target in
+      AmazonSSM.GetParameter) echo '{"Parameter":{"Value":"${TEST_RUNNER_TOKEN}"}}' ;;
+      AmazonSSM.DeleteParameter) echo '{}' ;;
+      *) exit 22 ;;
+    esac ;;
+  *) echo "unexpected curl $*" >&2; exit 22 ;;
+esac
+`;
+
+// What gitlab-runner was given: environment, arguments, the config file and its directory as
+// they were when it started, and the bash its shell executor would run job scripts with.
+const gitlabRunner = (record: string) => `#!/bin/bash
+env -0 >${record}/runner.env
+printf '%s\\0' "$@" >${record}/runner.args
+while (($#)); do
+  case $1 in -c | --config) config=$2; shift ;; esac
+  shift
+done
+if [[ -n \${config:-} ]]; then
+  cp "$config" ${record}/runner-config.toml
+  stat -c '%a %u %g' "$config" "\${config%/*}" >${record}/runner-config.stat
+fi
+command -v bash >${record}/runner-bash
+`;
+
+const logCall = (record: string, exitCode = 0) => `#!/bin/bash
+printf '%s\\n' "\${0##*/} $*" >>${record}/calls.log
+exit ${exitCode}
+`;
+
+// The job shell's switch to the job user: its arguments and the PATH the job would get.
+const runuser = (record: string) => `#!/bin/bash
+printf '%s\\0' "$@" >${record}/runuser.args
+printf '%s' "$PATH" >${record}/runuser.path
+`;
+
+const standIns = (record: string): Record<string, string> => ({
+  curl,
+  "gitlab-runner": gitlabRunner(record),
+  runuser: runuser(record),
+  // The job user does not exist here, and the tests must not create one.
+  id: logCall(record, 1),
+  ...Object.fromEntries(
+    ["systemctl", "useradd", "usermod", "chown", "docker", "apt-get", "dnf"].map((name) => [
+      name,
+      logCall(record),
+    ]),
+  ),
+});
+
+const splitNul = (text: string) => text.split("\0").filter((part) => part !== "");
+
+const optional = (path: string) => readFile(path, "utf8").catch(() => undefined);
+
+export interface FileState {
+  readonly mode: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+const fileState = (line: string | undefined): FileState | undefined => {
+  const [mode, uid, gid] = (line ?? "").split(" ");
+  return mode ? { mode, uid: Number(uid), gid: Number(gid) } : undefined;
+};
+
+export interface UserDataRun {
+  /** The throwaway directory the script took for / (RUNNER_ROOT). */
+  readonly root: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** gitlab-runner's environment, as a shell job inherits it. */
+  readonly runnerEnv: Record<string, string>;
+  readonly runnerArgs: string[];
+  /** The file after --config, as gitlab-runner found it. */
+  readonly config?: { readonly text: string; readonly file?: FileState; readonly dir?: FileState };
+  /** The bash gitlab-runner's shell executor would start job scripts with. */
+  readonly runnerBash: string;
+  /** Every stand-in call of systemctl, useradd, usermod, chown, docker, … with its arguments. */
+  readonly calls: string[];
+  /** Runs a job script the way the shell executor does: runnerBash -l, in gitlab-runner's env. */
+  readonly startJobShell: () => Promise<{ args: string[]; path: string }>;
+}
+
+/** The script a #cloud-config writes to `path`, read by a YAML parser as cloud-init would. */
+const scriptIn = async (userData: string, path: string): Promise<string> => {
+  const child = run("python3", [
+    "-c",
+    "import sys, yaml; files = yaml.safe_load(sys.stdin)['write_files']; " +
+      "print(next(f['content'] for f in files if f['path'] == sys.argv[1]), end='')",
+    path,
+  ]);
+  child.child.stdin?.end(userData);
+  return (await child).stdout;
+};
+
+/**
+ * Runs the script that user-data installs at `scriptPath` with bash, as root, in a scratch
+ * directory: stand-ins on PATH answer for AWS, gitlab-runner and the system commands, and record
+ * what they were given. `remove()` deletes the directory.
+ */
+export const sandbox = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "user-data-sandbox-"));
+  const [bin, root, record] = ["bin", "root", "record"].map((name) => join(dir, name)) as [
+    string,
+    string,
+    string,
+  ];
+  await Promise.all([bin, root, record].map((path) => mkdir(path)));
+  for (const [name, content] of Object.entries(standIns(record))) {
+    await writeFile(join(bin, name), content);
+    await chmod(join(bin, name), 0o755);
+  }
+
+  const runUserData = async (userData: string, scriptPath: string): Promise<UserDataRun> => {
+    const script = join(dir, "runner-script");
+    await writeFile(script, await scriptIn(userData, scriptPath));
+    const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, RUNNER_ROOT: root };
+    const { stdout, stderr } = await run("bash", [script], {
+      cwd: dir,
+      env,
+      timeout: 20_000,
+      killSignal: "SIGKILL",
+    }).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`the script failed:\n${error.stdout}${error.stderr}`);
+    });
+    const recorded = (name: string) => optional(join(record, name));
+    const runnerEnv = Object.fromEntries(
+      splitNul((await recorded("runner.env")) ?? "").map((line) => {
+        const at = line.indexOf("=");
+        return [line.slice(0, at), line.slice(at + 1)];
+      }),
+    );
+    const configText = await recorded("runner-config.toml");
+    const [file, configDir] = ((await recorded("runner-config.stat")) ?? "").split("\n");
+    const runnerBash = ((await recorded("runner-bash")) ?? "").trim();
+    return {
+      root,
+      stdout,
+      stderr,
+      runnerEnv,
+      runnerArgs: splitNul((await recorded("runner.args")) ?? ""),
+      ...(configText !== undefined && {
+        config: { text: configText, file: fileState(file), dir: fileState(configDir) },
+      }),
+      runnerBash,
+      calls: ((await recorded("calls.log")) ?? "").split("\n").filter(Boolean),
+      startJobShell: async () => {
+        await run(runnerBash, ["-l"], { env: runnerEnv, timeout: 10_000, killSignal: "SIGKILL" });
+        return {
+          args: splitNul((await recorded("runuser.args")) ?? ""),
+          path: (await recorded("runuser.path")) ?? "",
+        };
+      },
+    };
+  };
+
+  return { runUserData, remove: () => rm(dir, { recursive: true, force: true }) };
+};
+
+/** A TOML file as data, read by Python's tomllib (3.11+), a complete TOML 1.0 parser. */
+export const parseToml = async (text: string): Promise<Record<string, unknown>> => {
+  const child = run("python3", [
+    "-c",
+    "import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))",
+  ]);
+  child.child.stdin?.end(text);
+  return JSON.parse((await child).stdout);
+};
