@@ -121,7 +121,9 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
       const hasInstance = (instancesByRunner.get(runner.name) ?? []).length > 0;
       if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch", hasInstance);
     } else if (runner.state === "finished") {
-      retire(runner, "finished");
+      // Hooks say so, and hooks can be forged: GitLab confirms it runs no job. (An instance that
+      // powered off is retired by its EC2 event, without asking.)
+      retire(runner, "finished", true);
     } else if (instanceGone) {
       retire(runner, "instance_gone");
     } else if (runner.state === "booting") {

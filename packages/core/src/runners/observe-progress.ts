@@ -49,7 +49,9 @@ const recordRetry = async (
  * Job Hooks say which runner took a job: ours move to busy (it will take no other job) and, once
  * the job is over, to finished (the instance is powering off), so the scaler stops counting them
  * as available. A job that failed after its spot instance was reclaimed is retried, once.
- * Hooks for other runners are ignored; moves are conditional, so replays are no-ops.
+ * Hooks for other runners, or for another job than the runner is known to run, are ignored; moves
+ * are conditional, so replays are no-ops. No hook alone gets a runner killed: the reaper asks
+ * GitLab before it retires a finished one.
  */
 export const observeJobProgress = async (
   deps: {
@@ -73,6 +75,9 @@ export const observeJobProgress = async (
     }
     const runner = byGitlabId.get(runnerId);
     if (!runner) continue;
+    // A hook about another job than the one we know the runner runs is not believed: it would
+    // let anyone with a hook secret end another project's running job.
+    if (runner.jobId !== undefined && runner.jobId !== jobId) continue;
     const change =
       status === "running"
         ? await deps.runners.transition(
