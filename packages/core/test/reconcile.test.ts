@@ -183,6 +183,29 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
         expect(world.gitlab.calls.listProjectHooks).toBe(0);
       });
 
+      it("reads every quiet project's hooks in turn, however many there are", async () => {
+        const world = await makeWorld();
+        const projects = [11, 12, 13, 14, 15, 16, 17];
+        for (const projectId of projects) {
+          await world.demand.noteProjectActivity(projectId, world.clock.now());
+          world.gitlab.hooks.set(projectId, [{ url, alertStatus: "executable" }]);
+        }
+        // Only the last one's hook is disabled: the few most recently active are others.
+        world.gitlab.hooks.set(17, [{ url, alertStatus: "disabled" }]);
+        world.advance(360);
+
+        const found = new Set<number>();
+        let passes = 0;
+        for (; passes < 5 && found.size === 0; passes++) {
+          const report = await reconcileDemand(withWebhook(world));
+          for (const hook of report.disabledHooks) found.add(hook.projectId);
+          world.advance(60);
+        }
+
+        expect([...found]).toEqual([17]);
+        expect(passes).toBeLessThanOrEqual(Math.ceil(projects.length / 3));
+      });
+
       it("reads no hooks without our URL", async () => {
         const world = await quietWorld();
         world.gitlab.hooks.set(5, [{ url, alertStatus: "disabled" }]);

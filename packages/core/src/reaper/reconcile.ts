@@ -139,7 +139,7 @@ export const reconcileDemand = async (
   );
   const disabledHooks = rateLimited
     ? []
-    : await findDisabledHooks(deps, quietProjects.slice(0, limits.hookChecksPerPass));
+    : await findDisabledHooks(deps, inTurn(quietProjects, limits.hookChecksPerPass, now));
   const lastHook = projects
     .map((project) => Date.parse(project.lastJobEventAt))
     .sort((a, b) => b - a)[0];
@@ -159,6 +159,24 @@ export const reconcileDemand = async (
     webhookSuspect: silent || lostJobsRecorded.length > 0 || disabledHooks.length > 0,
     rateLimited,
   };
+};
+
+/**
+ * The quiet projects whose hooks this pass reads: a window that moves on every pass over the
+ * projects in id order, so each of any number of quiet projects is read in turn (every
+ * ceil(n / perPass) minutes), not only the few most recently active. Stateless: the window
+ * follows from the minute, the reaper's schedule.
+ */
+const inTurn = <P extends { readonly projectId: number }>(
+  projects: readonly P[],
+  perPass: number,
+  now: Date,
+): P[] => {
+  if (projects.length <= perPass) return [...projects];
+  const byId = [...projects].sort((a, b) => a.projectId - b.projectId);
+  const pass = Math.floor(now.getTime() / (60 * 1000));
+  const start = (pass * perPass) % byId.length;
+  return Array.from({ length: perPass }, (_, i) => byId[(start + i) % byId.length] as P);
 };
 
 const sameUrl = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
