@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docsJobHook, jobHook } from "../../../test/support/gitlab";
+import { groupAlive } from "../../../test/support/processes";
 import { DEFAULT_LOCAL_WEBHOOK_SECRET, freePort } from "../src/index";
 
 const run = promisify(execFile);
@@ -41,16 +42,6 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });
-
-/** True while any process of the group is alive (signal 0 only asks). */
-const groupAlive = (pgid: number) => {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 // Stops npx, tsx, the stack and its DynamoDB Local, and waits until the last of them is gone.
 afterAll(async () => {

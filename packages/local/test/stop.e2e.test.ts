@@ -1,19 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { groupAlive } from "../../../test/support/processes";
 import { freePort } from "../src/index";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
-
-/** True while any process of the group is alive (signal 0 only asks). */
-const groupAlive = (pgid: number) => {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const waitUntil = async (condition: () => boolean, seconds: number) => {
   const deadline = Date.now() + seconds * 1000;
