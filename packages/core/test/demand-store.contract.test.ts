@@ -2,6 +2,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { DemandStore } from "@ger/core/types";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SUNDAY_MORNING } from "../../../test/support/clock";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
 import { deliveryArbitrary, hooksAlong } from "../../../test/support/lifecycles";
 import {
@@ -12,8 +13,7 @@ import {
 } from "../src/index";
 import { recordNotVisible } from "../src/jobs/not-visible";
 
-// Near the real clock: DynamoDB Local runs TTL for real and deletes items that expired.
-const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
+const t0 = SUNDAY_MORNING;
 const later = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 const [created, pending, running, success] = hooksAlong(3_500_000_001, 9, [
   "created",

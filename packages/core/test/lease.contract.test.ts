@@ -1,5 +1,6 @@
 import type { Lease } from "@ger/core/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SUNDAY_MORNING } from "../../../test/support/clock";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
 import { DynamoLease, InMemoryLease } from "../src/index";
 
@@ -15,7 +16,7 @@ const leases: [string, () => Lease][] = [
 ];
 
 describe.each(leases)("Lease contract: %s", (kind, makeLease) => {
-  const now = new Date();
+  const now = SUNDAY_MORNING;
   const later = (seconds: number) => new Date(now.getTime() + seconds * 1000);
   const name = `reaper-${kind}`;
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { SUNDAY_MORNING } from "../../../test/support/clock";
 import { configInput } from "../../../test/support/config";
 import {
   needsProjectGroups,
@@ -56,7 +57,7 @@ describe("poolSettingsAt", () => {
       policy: [{ periods: ["* * * * *"], timezone: "UTC", max_instances: 1 }],
     };
 
-    expect(poolSettingsAt(capped, new Date())).toMatchObject({ idleCount: 0, maxInstances: 1 });
+    expect(poolSettingsAt(capped, SUNDAY_MORNING)).toMatchObject({ idleCount: 0, maxInstances: 1 });
   });
 });
 
