@@ -42,11 +42,25 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
       await world.addPendingJob(63, ["linux"]);
       await world.demand.noteProjectActivity(5, world.clock.now());
       world.gitlab.jobs.set(63, { id: 63, projectId: 5, status: "canceled", tagList: ["linux"] });
+      world.advance(60); // long past any hook in flight
 
       const report = await reconcileDemand(world.deps);
 
       expect(report.staleJobsClosed).toEqual([63]);
       expect(await world.demand.listPendingJobs(world.clock.now())).toEqual([]);
+    });
+
+    it("leaves a job that became pending moments ago for a later pass: its hook may be on its way", async () => {
+      const world = await makeWorld();
+      await world.addPendingJob(64, ["linux"]);
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      world.gitlab.jobs.set(64, { id: 64, projectId: 5, status: "running", tagList: ["linux"] });
+      world.advance(5);
+
+      const report = await reconcileDemand(world.deps);
+
+      expect(report.staleJobsClosed).toEqual([]);
+      expect(world.gitlab.calls.getJob).toBe(0);
     });
 
     it("finds a project's oldest lost jobs first when it has more pending jobs than one listing reads", async () => {
@@ -77,6 +91,7 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
       await world.addPendingJob(66, ["linux"]);
       await world.demand.noteProjectActivity(5, world.clock.now());
       world.gitlab.jobs.delete(66);
+      world.advance(60);
 
       const report = await reconcileDemand(world.deps);
 

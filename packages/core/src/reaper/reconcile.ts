@@ -44,6 +44,9 @@ export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
   hookCheckAfterSeconds: 300,
 };
 
+/** GitLab delivers a hook within seconds of the change; a job younger than this may have one coming. */
+const HOOK_IN_FLIGHT_SECONDS = 30;
+
 export interface DisabledHook {
   readonly projectId: number;
   readonly alertStatus: string;
@@ -110,10 +113,20 @@ export const reconcileDemand = async (
       );
       if (outcome.kind === "recorded") lostJobsRecorded.push(job.id);
     }
-    // Only a complete listing proves a job is no longer pending.
+    // Only a complete listing proves a job is no longer pending; and a job that became pending
+    // moments ago was likely just taken by a runner whose running hook is on its way: it is
+    // confirmed on a later pass if it is still unheard of, which saves a GitLab call per job.
     if (pending.length < limits.jobsPerProject) {
       const listed = new Set(pending.map((job) => job.id));
-      stale.push(...ours.filter((job) => job.projectId === projectId && !listed.has(job.jobId)));
+      const settled = now.getTime() - HOOK_IN_FLIGHT_SECONDS * 1000;
+      stale.push(
+        ...ours.filter(
+          (job) =>
+            job.projectId === projectId &&
+            !listed.has(job.jobId) &&
+            Date.parse(job.updatedAt) < settled,
+        ),
+      );
     }
   });
 
