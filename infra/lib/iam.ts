@@ -221,21 +221,18 @@ export const instanceEventsStatements = (
   tableStatement(context, "ReadAndMoveState"),
   secretStatement("ReadGitlabToken", gitlabTokenSecretArn),
   ...retireStatements(context),
-];
-
-/** Reaper: the same retirement, plus listing instances to find orphans (reconciliation is GitLab's API only). */
-export const reaperStatements = (
-  context: IamContext,
-  gitlabTokenSecretArn: string,
-): Statement[] => [
-  ...instanceEventsStatements(context, gitlabTokenSecretArn),
   {
-    sid: "ListInstances",
-    // DescribeInstances has no resource-level permissions: "*" is all it takes.
+    sid: "DescribeInstances",
+    // Terminate looks at an instance's deployment tag first (and the reaper lists instances to
+    // find orphans). DescribeInstances has no resource-level permissions: "*" is all it takes.
     actions: ["ec2:DescribeInstances"],
     resources: ["*"],
   },
 ];
+
+/** Reaper: the same retirement and instance listing (reconciliation is GitLab's API only). */
+export const reaperStatements = (context: IamContext, gitlabTokenSecretArn: string): Statement[] =>
+  instanceEventsStatements(context, gitlabTokenSecretArn);
 
 /** The pools' S3 caches: objects read and written, buckets listed. */
 const cacheStatements = (cacheBucketArns: readonly string[]): Statement[] =>

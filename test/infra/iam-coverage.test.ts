@@ -330,6 +330,7 @@ const calls: Call[] = [
   ...retiring("reaper"),
   { role: "reaper", action: "ec2:DescribeInstances", names: [] },
   ...retiring("instance-events"),
+  { role: "instance-events", action: "ec2:DescribeInstances", names: [] },
   { role: "runner", action: "ssm:GetParameter", names: token },
   { role: "runner", action: "ssm:DeleteParameter", names: token },
   ...["GetObject", "PutObject"].map((name) => ({

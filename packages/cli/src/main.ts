@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { runDrain } from "./commands/drain";
 import { runEnqueue } from "./commands/enqueue";
+import { runHookToken } from "./commands/hook-token";
 import { runReap } from "./commands/reap";
 import { runRenderUserData } from "./commands/render-user-data";
 import { runStatus } from "./commands/status";
@@ -14,6 +15,7 @@ Commands:
   enqueue               create jobs in the local GitLab double (npm start)
   reap                  run a reaper pass (--dry-run: only say what it would do, and why)
   drain                 stop new launches in --pool NAME and let its runners finish (--undo)
+  hook-token            the secret token for --project N's webhook, derived from the master
 
 Options:
   --json                print one JSON object instead of text (status, enqueue)
@@ -21,7 +23,9 @@ Options:
   --endpoint URL        read DynamoDB at URL (default: the local stack on PORT, or TABLE_NAME in AWS)
   --table NAME          the table to read (default: TABLE_NAME, or the local stack's)
   --pool NAME           render-user-data: the pool (default: the first)
-  --project N           enqueue: project id (default 1)
+  --project N           enqueue: project id (default 1); hook-token: the project (required)
+  --secret-id ARN       hook-token: read the webhook secret from Secrets Manager
+                        (default: WEBHOOK_SECRET, or the local stack's)
   --tags a,b            enqueue: the job's tags
   --duration S          enqueue: how long the job runs, in seconds (default 5)
   --count N             enqueue: how many jobs (default 1)
@@ -40,6 +44,7 @@ const main = async (argv: string[]): Promise<number> => {
       table: { type: "string" },
       pool: { type: "string" },
       project: { type: "string" },
+      "secret-id": { type: "string" },
       tags: { type: "string" },
       duration: { type: "string" },
       count: { type: "string" },
@@ -69,6 +74,9 @@ const main = async (argv: string[]): Promise<number> => {
       return 0;
     case "drain":
       await runDrain(values);
+      return 0;
+    case "hook-token":
+      await runHookToken({ project: values.project, secretId: values["secret-id"] });
       return 0;
     default:
       throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);

@@ -15,14 +15,17 @@ export interface TargetOptions {
   readonly table?: string;
 }
 
-const LOCAL_CREDENTIALS = {
+/** What DynamoDB Local wants in every request; it checks no signature, only whose database. */
+const localCredentials = (accessKeyId = "local") => ({
   region: "us-east-1",
-  credentials: { accessKeyId: "local", secretAccessKey: "local" },
-};
+  credentials: { accessKeyId, secretAccessKey: "local" },
+});
 
 export interface LocalStackInfo {
   readonly tableName: string;
   readonly dynamodbEndpoint: string;
+  /** The only key id that sees the stack's database; /healthz tells it to callers on this machine. */
+  readonly dynamodbAccessKeyId: string;
   readonly gitlabDoubleUrl?: string;
 }
 
@@ -32,7 +35,8 @@ export const discoverLocalStack = async (port: string): Promise<LocalStackInfo> 
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     const health = (await response.json()) as Partial<LocalStackInfo>;
-    if (health.tableName && health.dynamodbEndpoint) return health as LocalStackInfo;
+    if (health.tableName && health.dynamodbEndpoint && health.dynamodbAccessKeyId)
+      return health as LocalStackInfo;
   } catch {
     // Reported below with what to do.
   }
@@ -54,7 +58,7 @@ export const resolveTableTarget = async (
   const table = options.table ?? env.TABLE_NAME;
   if (endpoint) {
     const tableName = table ?? DEFAULT_LOCAL_TABLE;
-    const client = new DynamoDBClient({ endpoint, ...LOCAL_CREDENTIALS });
+    const client = new DynamoDBClient({ endpoint, ...localCredentials() });
     return {
       description: `${tableName} at ${endpoint}`,
       tableName,
@@ -69,7 +73,10 @@ export const resolveTableTarget = async (
     };
   }
   const local = await discoverLocalStack(env.PORT ?? String(DEFAULT_LOCAL_PORT));
-  const client = new DynamoDBClient({ endpoint: local.dynamodbEndpoint, ...LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({
+    endpoint: local.dynamodbEndpoint,
+    ...localCredentials(local.dynamodbAccessKeyId),
+  });
   return {
     description: `local stack (${local.tableName} at ${local.dynamodbEndpoint})`,
     tableName: local.tableName,

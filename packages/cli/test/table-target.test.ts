@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import {
   DynamoDemandStore,
   DynamoPoolControls,
@@ -5,6 +7,7 @@ import {
   parseAutoscalerConfig,
   readControlPlaneStatus,
 } from "@ger/core";
+import { createLocalServer } from "@ger/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manualClock } from "../../../test/support/clock";
 import { configInput } from "../../../test/support/config";
@@ -64,6 +67,31 @@ describe("resolveTableTarget", () => {
       tableName: "autoscaler-prod-Table",
       description: "autoscaler-prod-Table in AWS",
     });
+  });
+
+  it("reads the local stack's table with the access key its /healthz tells this machine", async () => {
+    const health = {
+      tableName: "gitlab-runner-autoscaler-local",
+      dynamodbEndpoint: "http://127.0.0.1:8000",
+      dynamodbAccessKeyId: "ABCDEFGHIJKLMNOPQRST",
+    };
+    const stack = createLocalServer({
+      webhook: async () => ({ statusCode: 200 }),
+      health: () => health,
+    });
+    stack.listen(0, "127.0.0.1");
+    await once(stack, "listening");
+    try {
+      const port = String((stack.address() as AddressInfo).port);
+      const target = await resolveTableTarget({}, { PORT: port });
+      const credentials = await target.client.config.credentials();
+      target.client.destroy();
+
+      expect(target.tableName).toBe(health.tableName);
+      expect(credentials.accessKeyId).toBe(health.dynamodbAccessKeyId);
+    } finally {
+      stack.close();
+    }
   });
 
   it("says how to start a local stack when none answers on PORT", async () => {

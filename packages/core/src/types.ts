@@ -63,7 +63,7 @@ export type {
   RunnerView,
   StatusSources,
 } from "./status/control-plane-status";
-export type { AuthFailure } from "./webhook/authenticate";
-export type { WebhookCredentials } from "./webhook/credentials";
+export type { AuthFailure, AuthResult } from "./webhook/authenticate";
+export type { GroupHookToken, WebhookCredentials } from "./webhook/credentials";
 export type { WebhookDependencies, WebhookRequest } from "./webhook/receive-job-webhook";
 export type { WebhookOutcome, WebhookResponse } from "./webhook/webhook-outcome";

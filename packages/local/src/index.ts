@@ -1,4 +1,4 @@
-export type { DynamoDbLocal } from "./dynamodb-local";
+export type { DynamoDbClientSettings, DynamoDbLocal } from "./dynamodb-local";
 export { freePort, LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
 export type { GitlabDouble } from "./gitlab-double/index";
 export { startGitlabDouble } from "./gitlab-double/index";
@@ -12,4 +12,5 @@ export {
   DEFAULT_LOCAL_WEBHOOK_SECRET,
   loadLocalSettings,
 } from "./settings";
+export { STORE_KEY_FILE, storeAccessKeyId } from "./store-access-key";
 export { ensureTable } from "./table-setup";

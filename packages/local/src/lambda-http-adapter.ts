@@ -11,12 +11,21 @@ export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export class BodyTooLargeError extends Error {}
 
-const readBody = async (request: IncomingMessage): Promise<Buffer> => {
+/**
+ * The request's body, refused past `maxBytes`: by its Content-Length before a byte is read (the
+ * answer then reaches the client, and Node discards the rest), else as it streams in.
+ */
+export const readBody = async (
+  request: IncomingMessage,
+  maxBytes = API_GATEWAY_MAX_BODY_BYTES,
+): Promise<Buffer> => {
+  const tooLarge = () => new BodyTooLargeError(`request body over ${maxBytes} bytes`);
+  if (Number(request.headers["content-length"] ?? 0) > maxBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > API_GATEWAY_MAX_BODY_BYTES) throw new BodyTooLargeError("request body over 10 MB");
+    if (size > maxBytes) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -1,5 +1,4 @@
 import { once } from "node:events";
-import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
@@ -22,11 +21,12 @@ import { createReaperHandler } from "@ger/functions/reaper";
 import { createScalerHandler } from "@ger/functions/scaler";
 import { createWebhookHandler } from "@ger/functions/webhook";
 import type { Context } from "aws-lambda";
-import { LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
+import { type DynamoDbClientSettings, startDynamoDbLocal } from "./dynamodb-local";
 import { localLambdaContext } from "./lambda-http-adapter";
 import { realEdges, type ScalerEdges, simulatedEdges } from "./scaler-edges";
 import { createLocalServer } from "./server";
 import type { LocalSettings } from "./settings";
+import { storeAccessKeyId } from "./store-access-key";
 import { pollTableStream } from "./stream-poller";
 import { ensureTable } from "./table-setup";
 
@@ -38,6 +38,8 @@ const onError = (component: string) => (error: unknown) =>
 export interface LocalStack {
   readonly baseUrl: string;
   readonly dynamodbEndpoint: string;
+  /** What reaches the stack's database: it is invisible to any other access key id. */
+  readonly dynamodbClientSettings: DynamoDbClientSettings;
   readonly edges: ScalerEdges;
   stop(): Promise<void>;
 }
@@ -54,16 +56,16 @@ export const startLocalStack = async (
   settings: LocalSettings,
   { clock = systemClock }: { readonly clock?: Clock } = {},
 ): Promise<LocalStack> => {
-  if (settings.DYNAMODB_DATA_DIR) await mkdir(settings.DYNAMODB_DATA_DIR, { recursive: true });
+  // DynamoDB Local answers anyone who can reach its port: the key keeps the stack's data its own.
+  const accessKeyId = await storeAccessKeyId(settings.DYNAMODB_DATA_DIR);
   const dynamoDbLocal = await startDynamoDbLocal({
     port: settings.DYNAMODB_PORT,
     dataDir: settings.DYNAMODB_DATA_DIR,
+    accessKeyId,
   });
-  const dynamodb = new DynamoDBClient({ endpoint: dynamoDbLocal.endpoint, ...LOCAL_AWS_SETTINGS });
-  const streams = new DynamoDBStreamsClient({
-    endpoint: dynamoDbLocal.endpoint,
-    ...LOCAL_AWS_SETTINGS,
-  });
+  const { endpoint, clientSettings } = dynamoDbLocal;
+  const dynamodb = new DynamoDBClient({ endpoint, ...clientSettings });
+  const streams = new DynamoDBStreamsClient({ endpoint, ...clientSettings });
   await ensureTable(dynamodb, settings.TABLE_NAME);
   const documents = DynamoDBDocumentClient.from(dynamodb);
   const demand = new DynamoDemandStore(documents, settings.TABLE_NAME);
@@ -82,7 +84,8 @@ export const startLocalStack = async (
   // Filled in once every part is up; the CLI finds the stack's table and GitLab double here.
   let health: Record<string, unknown> = {
     tableName: settings.TABLE_NAME,
-    dynamodbEndpoint: dynamoDbLocal.endpoint,
+    dynamodbEndpoint: endpoint,
+    dynamodbAccessKeyId: accessKeyId,
   };
   let functions: Record<string, (event: unknown, context: Context) => Promise<unknown>> = {};
   const server = createLocalServer({ webhook, health: () => health, functions: () => functions });
@@ -154,7 +157,8 @@ export const startLocalStack = async (
 
   return {
     baseUrl,
-    dynamodbEndpoint: dynamoDbLocal.endpoint,
+    dynamodbEndpoint: endpoint,
+    dynamodbClientSettings: clientSettings,
     edges,
     stop: async () => {
       for (const schedule of schedules) clearInterval(schedule);

@@ -1,3 +1,4 @@
+import { ConfigurationError } from "@ger/core";
 import { startLocalStack } from "./local-stack";
 import { loadLocalSettings } from "./settings";
 
@@ -13,7 +14,12 @@ const settings = (() => {
 // EMF lines are for CloudWatch; on a terminal they only bury the logs.
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
-const stack = await startLocalStack(settings);
+const stack = await startLocalStack(settings).catch((error: unknown) => {
+  // A data directory or key file open to others: say what to fix, as for a bad setting.
+  if (!(error instanceof ConfigurationError)) throw error;
+  console.error(`error: ${error.message}`);
+  process.exit(2);
+});
 console.error(
   [
     "Local control plane is up.",
@@ -23,7 +29,7 @@ console.error(
     stack.edges.double
       ? `  GitLab double:  ${stack.edges.double.url} (sends Job Hooks to the webhook); EC2 simulated`
       : `  GitLab:         ${stack.edges.gitlabUrl} and real EC2 (point the GitLab webhook here)`,
-    `  DynamoDB Local: ${stack.dynamodbEndpoint} (table ${settings.TABLE_NAME}, ${settings.DYNAMODB_DATA_DIR ?? "in memory"})`,
+    `  DynamoDB Local: ${stack.dynamodbEndpoint} (table ${settings.TABLE_NAME}, ${settings.DYNAMODB_DATA_DIR ?? "in memory"}; only this stack's key reads it)`,
     "  try:           npm run cli -- enqueue --tags linux --duration 5   then   npm run cli -- status",
   ].join("\n"),
 );

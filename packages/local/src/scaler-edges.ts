@@ -81,6 +81,8 @@ export const realEdges = (
   const api = new GitLabRestClient({
     baseUrl: settings.GITLAB_URL,
     token: async () => settings.GITLAB_TOKEN,
+    // A runner id from the table is deleted only if GitLab describes it as this deployment's.
+    deployment,
   });
   return {
     gitlabUrl: settings.GITLAB_URL,

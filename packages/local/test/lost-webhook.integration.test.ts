@@ -4,13 +4,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoDemandStore } from "@ger/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runningClock } from "../../../test/support/clock";
-import {
-  freePort,
-  LOCAL_AWS_SETTINGS,
-  type LocalStack,
-  loadLocalSettings,
-  startLocalStack,
-} from "../src/index";
+import { freePort, type LocalStack, loadLocalSettings, startLocalStack } from "../src/index";
 
 const clock = runningClock();
 let stack: LocalStack;
@@ -34,7 +28,10 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 
 const jobStatus = async (jobId: number) => {
-  const client = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, ...LOCAL_AWS_SETTINGS });
+  const client = new DynamoDBClient({
+    endpoint: stack.dynamodbEndpoint,
+    ...stack.dynamodbClientSettings,
+  });
   const jobs = await new DynamoDemandStore(
     DynamoDBDocumentClient.from(client),
     "lost-webhook",

@@ -12,7 +12,7 @@ interface ReapResult {
 }
 
 /** Runs the reaper where it lives: the local stack's, or the deployed function named by REAPER_FUNCTION. */
-const invokeReaper = async (
+export const invokeReaper = async (
   payload: { dryRun: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<ReapResult> => {
@@ -33,14 +33,19 @@ const invokeReaper = async (
     }
   }
   const url = `http://127.0.0.1:${env.PORT ?? DEFAULT_LOCAL_PORT}/-/invoke/reaper`;
-  const response = await fetch(url, { method: "POST", body: JSON.stringify(payload) }).catch(
-    () => undefined,
-  );
-  if (!response?.ok) {
+  // The stack runs functions for JSON from this machine only (no web page can send that unasked).
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  }).catch(() => undefined);
+  if (!response) {
     throw new Error(
       `no local stack answered at ${url}: start one with 'npm start', or set REAPER_FUNCTION to a deployed reaper`,
     );
   }
+  if (!response.ok)
+    throw new Error(`the local stack answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as ReapResult;
 };
 

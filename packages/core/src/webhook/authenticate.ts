@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import { acceptedTokens } from "./accepted-tokens";
 import type { WebhookCredentials } from "./credentials";
+import { tokensMatch } from "./tokens-match";
 
 export type AuthFailure =
   | "missing_token"
@@ -9,11 +10,10 @@ export type AuthFailure =
   | "invalid_signature"
   | "signature_timestamp_out_of_window";
 
-const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();
-
-/** Constant-time comparison; hashing first makes the time independent of the lengths too. */
-export const tokensMatch = (expected: string, provided: string): boolean =>
-  timingSafeEqual(digest(expected), digest(provided));
+/** `credential` names what matched (`project:7`, `group:platform`, `shared`), never the token. */
+export type AuthResult =
+  | { readonly kind: "authenticated"; readonly credential: string }
+  | { readonly kind: "unauthorized"; readonly reason: AuthFailure };
 
 const SIGNATURE_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const;
 
@@ -46,20 +46,32 @@ const checkSignature = (
   return failure;
 };
 
-/** Returns why a request is not from our GitLab hook, or undefined when it is. Headers are lower-case. */
+const unauthorized = (reason: AuthFailure): AuthResult => ({ kind: "unauthorized", reason });
+
+/**
+ * Whether a request comes from one of our GitLab hooks, and which. `claimedProjectId` is the
+ * project the payload speaks for (undefined when it names none): a project's own token only
+ * authenticates a payload claiming that project. Headers are lower-case.
+ */
 export const authenticate = (
   credentials: WebhookCredentials,
   headers: Readonly<Record<string, string | undefined>>,
   rawBody: string,
-): AuthFailure | undefined => {
+  claimedProjectId: number | undefined,
+): AuthResult => {
   const token = headers["x-gitlab-token"];
-  if (!token) return "missing_token";
-  const accepted = [credentials.token, credentials.previousToken].filter(isSet);
+  if (!token) return unauthorized("missing_token");
+  const accepted = acceptedTokens(credentials, claimedProjectId);
   // Every candidate is compared, so the time taken does not tell which one (if any) matched.
-  const matches = accepted.map((candidate) => tokensMatch(candidate, token));
-  if (!matches.includes(true)) return "invalid_token";
+  const matches = accepted.map((candidate) => tokensMatch(candidate.token, token));
+  const matched = accepted.find((_, index) => matches[index]);
+  if (!matched) return unauthorized("invalid_token");
   const signingKeys = [credentials.signingKey, credentials.previousSigningKey].filter(isSet);
-  return signingKeys.length > 0 ? checkSignature(signingKeys, headers, rawBody) : undefined;
+  const signatureFailure =
+    signingKeys.length > 0 ? checkSignature(signingKeys, headers, rawBody) : undefined;
+  return signatureFailure
+    ? unauthorized(signatureFailure)
+    : { kind: "authenticated", credential: matched.credential };
 };
 
 const isSet = (value: string | undefined): value is string => value !== undefined;

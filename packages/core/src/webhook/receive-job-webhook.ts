@@ -2,7 +2,9 @@ import { parseJobHook } from "../jobs/job-hook";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { WebhookCredentialsSource } from "../ports/webhook-credentials-source";
-import { type AuthFailure, authenticate } from "./authenticate";
+import { type AuthResult, authenticate } from "./authenticate";
+import { claimedProjectId } from "./claimed-project";
+import type { WebhookCredentials } from "./credentials";
 import type { WebhookOutcome } from "./webhook-outcome";
 
 /** A webhook request as any transport delivers it: header names lower-case, body as received. */
@@ -23,18 +25,24 @@ export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 const JOB_HOOK_EVENT = "Job Hook";
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 
+type ParsedBody = { ok: true; value: unknown } | { ok: false; message: string };
+
 const authenticateWithRotation = async (
   source: WebhookCredentialsSource,
   request: WebhookRequest,
-): Promise<AuthFailure | undefined> => {
-  const failure = authenticate(await source.current(), request.headers, request.body);
-  if (failure !== "invalid_token" && failure !== "invalid_signature") return failure;
+  claimedProjectId: number | undefined,
+): Promise<AuthResult> => {
+  const check = (credentials: WebhookCredentials) =>
+    authenticate(credentials, request.headers, request.body, claimedProjectId);
+  const result = check(await source.current());
+  if (result.kind === "authenticated") return result;
+  if (result.reason !== "invalid_token" && result.reason !== "invalid_signature") return result;
   // A mismatch may mean the secret was rotated since we cached it: look once more.
   const fresh = await source.refreshed();
-  return fresh ? authenticate(fresh, request.headers, request.body) : failure;
+  return fresh ? check(fresh) : result;
 };
 
-const parseJson = (body: string): { ok: true; value: unknown } | { ok: false; message: string } => {
+const parseJson = (body: string): ParsedBody => {
   try {
     return { ok: true, value: JSON.parse(body) };
   } catch (error) {
@@ -42,19 +50,13 @@ const parseJson = (body: string): { ok: true; value: unknown } | { ok: false; me
   }
 };
 
-/** Authenticates one GitLab webhook and records the job event it carries. */
-export const receiveJobWebhook = async (
+/** What an authenticated request says: the event it records, or why it records none. */
+const judgeAuthenticated = async (
   request: WebhookRequest,
+  json: ParsedBody,
   deps: WebhookDependencies,
+  receivedAt: Date,
 ): Promise<WebhookOutcome> => {
-  const receivedAt = deps.clock.now();
-  if (Buffer.byteLength(request.body, "utf8") > MAX_WEBHOOK_BODY_BYTES) {
-    const message = `body exceeds ${MAX_WEBHOOK_BODY_BYTES} bytes`;
-    return { kind: "rejected", reason: "payload_too_large", message };
-  }
-  const authFailure = await authenticateWithRotation(deps.credentials, request);
-  if (authFailure) return { kind: "unauthorized", reason: authFailure };
-
   const eventName = request.headers["x-gitlab-event"];
   if (!eventName) {
     return {
@@ -71,7 +73,6 @@ export const receiveJobWebhook = async (
     const message = `content type must be application/json, got '${contentType || "none"}'`;
     return { kind: "rejected", reason: "unsupported_media_type", message };
   }
-  const json = parseJson(request.body);
   if (!json.ok) return { kind: "rejected", reason: "malformed_json", message: json.message };
 
   const hook = parseJobHook(json.value);
@@ -98,4 +99,27 @@ export const receiveJobWebhook = async (
         ...(outcome.previousStatus && { previousStatus: outcome.previousStatus }),
       }
     : { kind: "unchanged", event, currentStatus: outcome.currentStatus };
+};
+
+/** Authenticates one GitLab webhook and records the job event it carries. */
+export const receiveJobWebhook = async (
+  request: WebhookRequest,
+  deps: WebhookDependencies,
+): Promise<WebhookOutcome> => {
+  const receivedAt = deps.clock.now();
+  if (Buffer.byteLength(request.body, "utf8") > MAX_WEBHOOK_BODY_BYTES) {
+    const message = `body exceeds ${MAX_WEBHOOK_BODY_BYTES} bytes`;
+    return { kind: "rejected", reason: "payload_too_large", message };
+  }
+  // Parsed once, before authentication but after the size cap: a project's token is checked
+  // against the project this very parse claims, and the same parse is what gets recorded.
+  const json = parseJson(request.body);
+  const auth = await authenticateWithRotation(
+    deps.credentials,
+    request,
+    json.ok ? claimedProjectId(json.value) : undefined,
+  );
+  if (auth.kind === "unauthorized") return auth;
+  const outcome = await judgeAuthenticated(request, json, deps, receivedAt);
+  return { ...outcome, credential: auth.credential };
 };

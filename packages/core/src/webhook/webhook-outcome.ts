@@ -10,7 +10,7 @@ export type RejectionReason =
   | "missing_event_header";
 
 /** Everything a webhook request can end in; the HTTP answer, logs and metrics all derive from it. */
-export type WebhookOutcome =
+export type WebhookOutcome = (
   | { readonly kind: "recorded"; readonly event: JobEvent; readonly previousStatus?: JobStatus }
   | { readonly kind: "unchanged"; readonly event: JobEvent; readonly currentStatus: JobStatus }
   | {
@@ -24,7 +24,11 @@ export type WebhookOutcome =
       readonly reason: RejectionReason;
       readonly message: string;
       readonly issues?: readonly string[];
-    };
+    }
+) & {
+  /** Set once the request is authenticated: which credential did it, for the logs. */
+  readonly credential?: string;
+};
 
 export interface WebhookResponse {
   readonly statusCode: number;

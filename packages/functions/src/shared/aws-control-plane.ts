@@ -39,6 +39,8 @@ export const awsControlPlane = (env: NodeJS.ProcessEnv, throttles: ThrottleCount
     // Cached five minutes by Powertools; a rotated token is picked up on the next read.
     token: async () => String(await secrets.get(settings.GITLAB_TOKEN_SECRET_ID, { maxAge: 300 })),
     onThrottle: () => throttles.note("GitLab"),
+    // A runner id from the table is deleted only if GitLab describes it as this deployment's.
+    deployment: config.deployment,
   });
   // Adaptive retries: EC2's token buckets refill slowly, and RequestLimitExceeded is retried with backoff.
   const ec2 = new EC2Client({ retryMode: "adaptive", maxAttempts: 6 });

@@ -35,7 +35,13 @@ export const logOutcome = (
   const traced = Object.fromEntries(
     Object.entries(TRACED_HEADERS).map(([field, header]) => [field, request.headers[header]]),
   );
-  const fields = { outcome: outcome.kind, ...outcomeFields(outcome), ...traced };
+  const fields = {
+    outcome: outcome.kind,
+    ...outcomeFields(outcome),
+    // Which hook's credential it was (project:<id>, group:<name>, shared); the token never is.
+    credential: outcome.credential,
+    ...traced,
+  };
   if (outcome.kind === "unauthorized" || outcome.kind === "rejected") {
     logger.warn("webhook refused", fields);
   } else {

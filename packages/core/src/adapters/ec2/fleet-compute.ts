@@ -17,7 +17,7 @@ import type {
 } from "../../ports/compute";
 import type { Market } from "../../runners/runner-record";
 import { classifyLaunchError, type LaunchErrorKind } from "./launch-errors";
-import { instanceTags, TAG_KEYS } from "./tags";
+import { instanceTags, TAG_KEYS, tagValue } from "./tags";
 
 export interface LaunchTemplateRef {
   readonly launchTemplateId: string;
@@ -28,7 +28,24 @@ export interface FleetComputeOptions {
   readonly deployment: string;
   /** One launch template per pool (it carries the pool's user-data, profile, security group, IMDSv2). */
   readonly launchTemplates: Readonly<Record<string, LaunchTemplateRef>>;
+  /** Told of the instances `terminate` left alone, and why. Default: a warning on stderr. */
+  readonly onRefusedTermination?: (instanceIds: readonly string[], reason: string) => void;
 }
+
+/** Ids per DescribeInstances filter and per TerminateInstances call (EC2 bounds both). */
+const ID_BATCH = 200;
+/** States in which an instance is already on its way out: terminating it again does nothing. */
+const ENDING_STATES = new Set(["shutting-down", "terminated"]);
+
+const warnRefusedTermination = (instanceIds: readonly string[], reason: string) =>
+  console.warn(
+    JSON.stringify({
+      level: "WARN",
+      message: "refused to terminate instances",
+      instanceIds,
+      reason,
+    }),
+  );
 
 const marketsFor = (pool: PoolConfig, onDemand: boolean | undefined): Market[] => {
   if (onDemand) return ["on-demand"];
@@ -107,8 +124,7 @@ export class Ec2FleetCompute implements Compute {
       for (const instance of (page.Reservations ?? []).flatMap(
         (reservation) => reservation.Instances ?? [],
       )) {
-        const tag = (key: string) =>
-          instance.Tags?.find((candidate) => candidate.Key === key)?.Value ?? "";
+        const tag = (key: string) => tagValue(instance.Tags, key) ?? "";
         instances.push({
           instanceId: instance.InstanceId ?? "",
           runnerName: tag(TAG_KEYS.runner),
@@ -121,16 +137,74 @@ export class Ec2FleetCompute implements Compute {
     return instances;
   }
 
+  /**
+   * Terminates only the instances EC2 shows with this deployment's tag: an id from a tampered or
+   * mistaken record must not end anyone else's instance. In AWS, IAM also conditions
+   * TerminateInstances on the tag; the local stack with real edges runs on the operator's own
+   * credentials, which usually do not.
+   */
   async terminate(instanceIds: readonly string[]): Promise<void> {
-    // TerminateInstances fails whole when one id is unknown; then each is tried alone.
-    for (let start = 0; start < instanceIds.length; start += 500) {
-      const batch = instanceIds.slice(start, start + 500);
-      try {
-        await this.client.send(new TerminateInstancesCommand({ InstanceIds: [...batch] }));
-      } catch (error) {
-        if ((error as { name?: string }).name !== "InvalidInstanceID.NotFound") throw error;
-        for (const instanceId of batch) await this.terminateOne(instanceId);
+    for (let start = 0; start < instanceIds.length; start += ID_BATCH) {
+      const batch = instanceIds.slice(start, start + ID_BATCH);
+      const ours = await this.describeOurs(batch);
+      if (!ours) continue;
+      const refused = batch.filter((instanceId) => !ours.has(instanceId));
+      if (refused.length > 0)
+        this.refuse(
+          refused,
+          `EC2 shows no instance with these ids tagged ${TAG_KEYS.deployment}=${this.options.deployment}`,
+        );
+      const live = [...ours].filter(([, state]) => !ENDING_STATES.has(state)).map(([id]) => id);
+      if (live.length > 0) await this.terminateOurs(live);
+    }
+  }
+
+  /**
+   * The states of those of `instanceIds` that carry this deployment's tag, from one call with the
+   * ids as a filter (as InstanceIds, one unknown id would fail the whole call). Undefined, every
+   * id refused, when the caller may not describe instances: then nothing can be checked.
+   */
+  private async describeOurs(instanceIds: string[]): Promise<Map<string, string> | undefined> {
+    const ours = new Map<string, string>();
+    const pages = paginateDescribeInstances(
+      { client: this.client, pageSize: ID_BATCH },
+      {
+        Filters: [
+          { Name: "instance-id", Values: instanceIds },
+          { Name: `tag:${TAG_KEYS.deployment}`, Values: [this.options.deployment] },
+        ],
+      },
+    );
+    try {
+      for await (const page of pages) {
+        for (const instance of (page.Reservations ?? []).flatMap(
+          (reservation) => reservation.Instances ?? [],
+        )) {
+          // Checked again here: an EC2-compatible endpoint may ignore a filter.
+          const tagged = tagValue(instance.Tags, TAG_KEYS.deployment) === this.options.deployment;
+          if (tagged && instance.InstanceId && instanceIds.includes(instance.InstanceId))
+            ours.set(instance.InstanceId, instance.State?.Name ?? "pending");
+        }
       }
+    } catch (error) {
+      if ((error as { name?: string }).name !== "UnauthorizedOperation") throw error;
+      this.refuse(instanceIds, "DescribeInstances was denied, so the deployment tag is unchecked");
+      return undefined;
+    }
+    return ours;
+  }
+
+  private refuse(instanceIds: readonly string[], reason: string) {
+    (this.options.onRefusedTermination ?? warnRefusedTermination)(instanceIds, reason);
+  }
+
+  /** TerminateInstances fails whole when one id is unknown (gone meanwhile); then each alone. */
+  private async terminateOurs(instanceIds: string[]): Promise<void> {
+    try {
+      await this.client.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== "InvalidInstanceID.NotFound") throw error;
+      for (const instanceId of instanceIds) await this.terminateOne(instanceId);
     }
   }
 

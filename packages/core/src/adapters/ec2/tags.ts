@@ -13,3 +13,9 @@ export const instanceTags = (deployment: string, pool: string, runnerName: strin
   { Key: TAG_KEYS.runner, Value: runnerName },
   { Key: "Name", Value: `${deployment}/${runnerName}` },
 ];
+
+/** The value of tag `key` in an EC2 answer's Tags; undefined when the resource lacks it. */
+export const tagValue = (
+  tags: readonly { readonly Key?: string; readonly Value?: string }[] | undefined,
+  key: string,
+): string | undefined => tags?.find((tag) => tag.Key === key)?.Value;

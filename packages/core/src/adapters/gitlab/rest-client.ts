@@ -13,6 +13,7 @@ import type {
   RunnerScope,
 } from "../../ports/gitlab";
 import { TokenBucket } from "../../rate-limit/token-bucket";
+import { runnerNameFromDescription } from "../../runners/runner-identity";
 
 export interface GitLabRestOptions {
   /** e.g. https://gitlab.example.com (no /api/v4). */
@@ -31,6 +32,15 @@ export interface GitLabRestOptions {
    * the jobs listing 600). Calls beyond it wait rather than draw 429s. Default 600 a minute.
    */
   readonly budget?: TokenBucket;
+  /**
+   * The deployment whose runners this client may delete. Set, deleteRunner reads the runner first
+   * and deletes it only if its description names the deployment (`<deployment>/…`, as the control
+   * plane writes it), so that an id from a tampered or mistaken record cannot delete anyone else's
+   * runner: one GET per delete, and no DELETE for a runner already gone.
+   */
+  readonly deployment?: string;
+  /** Told of a runner deleteRunner left alone. Default: a warning on stderr. */
+  readonly onRefusedDelete?: (runnerId: number, description: string) => void;
 }
 
 interface RequestOptions {
@@ -80,6 +90,16 @@ const retryAfterSeconds = (header: string | null): number | undefined => {
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 };
+
+const warnRefusedDelete = (runnerId: number, description: string) =>
+  console.warn(
+    JSON.stringify({
+      level: "WARN",
+      message: "refused to delete a GitLab runner of another deployment",
+      runnerId,
+      description,
+    }),
+  );
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
@@ -131,6 +151,18 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   }
 
   async deleteRunner(runnerId: number): Promise<void> {
+    const { deployment, onRefusedDelete = warnRefusedDelete } = this.options;
+    if (deployment !== undefined) {
+      const runner = (await this.request({
+        method: "GET",
+        path: `/runners/${runnerId}`,
+        notFoundOk: true,
+      })) as { description?: string } | undefined;
+      if (!runner) return;
+      const description = runner.description ?? "";
+      if (runnerNameFromDescription(deployment, description) === undefined)
+        return onRefusedDelete(runnerId, description);
+    }
     await this.request({ method: "DELETE", path: `/runners/${runnerId}`, notFoundOk: true });
   }
 

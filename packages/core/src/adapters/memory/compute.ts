@@ -23,6 +23,8 @@ export class InMemoryCompute implements Compute {
   readonly instances = new Map<string, SimulatedInstance>();
   /** What the next launches answer instead of an instance, once per entry. */
   readonly failures: Exclude<LaunchResult, { kind: "launched" }>[] = [];
+  /** Ids `terminate` left alone: no instance of this compute has them. */
+  readonly refusedTerminations: string[] = [];
   launchCalls = 0;
   terminateCalls = 0;
   listCalls = 0;
@@ -70,11 +72,13 @@ export class InMemoryCompute implements Compute {
       }));
   }
 
+  /** As EC2 with this deployment's tag checked: only instances launched here are terminated. */
   async terminate(instanceIds: readonly string[]): Promise<void> {
     this.terminateCalls += 1;
     for (const id of instanceIds) {
       const instance = this.instances.get(id);
       if (instance) instance.state = "terminated";
+      else this.refusedTerminations.push(id);
     }
   }
 }

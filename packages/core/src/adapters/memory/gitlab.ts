@@ -10,12 +10,15 @@ import type {
   RunnerRegistry,
   RunnerScope,
 } from "../../ports/gitlab";
+import { runnerNameFromDescription } from "../../runners/runner-identity";
 import { GitlabModel, type GitlabModelOptions } from "./gitlab-model";
 import type { GitlabModelJob } from "./gitlab-model-records";
 
 export interface InMemoryGitlabOptions extends GitlabModelOptions {
   /** GitLab's per-user API rate limit: calls past it within one minute of `clock` answer 429. */
   readonly requestsPerMinute?: number;
+  /** As the REST client's: set, deleteRunner deletes only runners whose description names it. */
+  readonly deployment?: string;
 }
 
 const asPortJob = ({ id, projectId, status, tagList }: GitlabModelJob): GitlabJob => ({
@@ -45,6 +48,8 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     listProjectHooks: 0,
     projectGroupIds: 0,
   };
+  /** Runners deleteRunner left alone: their description names another deployment. */
+  readonly refusedDeletes: number[] = [];
   /** Calls answered 429 by the rate limit. */
   throttled = 0;
   private window = { minute: Number.NaN, used: 0 };
@@ -76,6 +81,16 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
   async deleteRunner(runnerId: number): Promise<void> {
     this.calls.deleteRunner += 1;
     this.admit();
+    const { deployment } = this.options;
+    const runner = this.model.runners.get(runnerId);
+    if (
+      deployment !== undefined &&
+      runner &&
+      runnerNameFromDescription(deployment, runner.description) === undefined
+    ) {
+      this.refusedDeletes.push(runnerId);
+      return;
+    }
     this.model.deleteRunner(runnerId);
   }
 
