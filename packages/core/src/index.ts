@@ -43,6 +43,7 @@ export { METRIC_DEFINITIONS, METRICS_NAMESPACE, MetricName } from "./metrics";
 export { defineConfig, parseAutoscalerConfig } from "./pools/autoscaler-config";
 export { DEFAULT_CONFIG_FILE, loadConfigFile } from "./pools/config-file";
 export {
+  groupsOfPools,
   needsProjectGroups,
   poolCanRun,
   poolServes,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { stateWorlds } from "../../../test/support/state-worlds";
-import { DEFAULT_RECONCILE_LIMITS, reconcileDemand, runScalerPass } from "../src/index";
+import {
+  DEFAULT_RECONCILE_LIMITS,
+  groupsOfPools,
+  reconcileDemand,
+  runScalerPass,
+} from "../src/index";
 
 describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
   /** A world where project 7 sent hooks, then GitLab created jobs whose hooks never arrived. */
@@ -213,12 +218,29 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
         let passes = 0;
         for (; passes < 5 && found.size === 0; passes++) {
           const report = await reconcileDemand(withWebhook(world));
-          for (const hook of report.disabledHooks) found.add(hook.projectId);
+          for (const hook of report.disabledHooks) if (hook.projectId) found.add(hook.projectId);
           world.advance(60);
         }
 
         expect([...found]).toEqual([17]);
         expect(passes).toBeLessThanOrEqual(Math.ceil(projects.length / 3));
+      });
+
+      it("sees a disabled group hook of a group pool's group, whether or not its projects are quiet", async () => {
+        const world = await makeWorld();
+        await world.demand.noteProjectActivity(5, world.clock.now());
+        world.gitlab.model.groupHooks.set(42, [{ url, alertStatus: "disabled" }]);
+
+        const report = await reconcileDemand({
+          ...world.deps,
+          webhook: { url, hooks: world.gitlab, groupIds: groupsOfPools(world.deps.config.pools) },
+        });
+
+        expect(report).toMatchObject({
+          webhookSuspect: true,
+          disabledHooks: [{ groupId: 42, alertStatus: "disabled" }],
+        });
+        expect(world.gitlab.calls.listGroupHooks).toBe(1);
       });
 
       it("reads no hooks without our URL", async () => {

@@ -8,6 +8,7 @@ import {
   DynamoLease,
   DynamoPoolControls,
   DynamoRunnerStore,
+  groupsOfPools,
   loadConfigFile,
   newRunnerName,
   StaticWebhookCredentials,
@@ -120,7 +121,9 @@ export const startLocalStack = async (
     poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),
     jobsApi: edges.jobsApi,
     registry: edges.registry,
-    ...(edges.webhook && { webhook: edges.webhook }),
+    ...(edges.webhook && {
+      webhook: { ...edges.webhook, groupIds: groupsOfPools(fileConfig.pools) },
+    }),
     tokens: edges.tokens,
     compute: edges.compute,
     clock,

@@ -68,6 +68,13 @@ export const loadLocalSettings = (env: NodeJS.ProcessEnv): LocalSettings => {
         `the local stack is misconfigured: GITLAB_URL is set, so ${missing.join(", ")} must be too`,
       );
     }
+    // The default is printed and in the README: with real edges it would let anyone who can
+    // reach the webhook record jobs that launch real instances.
+    if (settings.WEBHOOK_SECRET === DEFAULT_LOCAL_WEBHOOK_SECRET) {
+      throw new ConfigurationError(
+        "the local stack is misconfigured: with a real GitLab, set WEBHOOK_SECRET to a secret of your own (openssl rand -hex 32), not the public default",
+      );
+    }
   }
   return settings;
 };

@@ -8,6 +8,13 @@ export interface RoutableJob {
   readonly groupIds?: readonly number[];
 }
 
+/** The groups whose runners the pools make: where a group hook of ours may live. */
+export const groupsOfPools = (pools: readonly Pick<PoolConfig, "runner">[]): number[] => [
+  ...new Set(
+    pools.flatMap(({ runner }) => (runner.runner_type === "group_type" ? [runner.group_id] : [])),
+  ),
+];
+
 /** A stored job's routing facts; undefined while its tags are not read. */
 export const routableJob = (job: {
   readonly tags?: readonly string[];

@@ -98,4 +98,6 @@ export interface ProjectHook {
 export interface HooksApi {
   /** Undefined when the token may not read them (403) or the project is gone (404). */
   listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined>;
+  /** A group's hooks (GET /groups/:id/hooks, Owner role); undefined as for projects. */
+  listGroupHooks(groupId: number): Promise<ProjectHook[] | undefined>;
 }

@@ -13,8 +13,15 @@ export interface ReconcileDependencies {
   readonly demand: DemandStore;
   readonly jobsApi: JobsApi;
   readonly clock: Clock;
-  /** Our webhook's URL and a way to read project hooks: lets the watchdog see a disabled hook. */
-  readonly webhook?: { readonly url: string; readonly hooks: HooksApi };
+  /**
+   * Our webhook's URL and a way to read hooks: lets the watchdog see a disabled hook. `groupIds`
+   * are the groups whose group hooks are read every pass (the group pools' groups).
+   */
+  readonly webhook?: {
+    readonly url: string;
+    readonly hooks: HooksApi;
+    readonly groupIds?: readonly number[];
+  };
 }
 
 export interface ReconcileLimits {
@@ -47,11 +54,14 @@ export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
 /** GitLab delivers a hook within seconds of the change; a job younger than this may have one coming. */
 const HOOK_IN_FLIGHT_SECONDS = 30;
 
-export interface DisabledHook {
-  readonly projectId: number;
+/** A project hook (projectId) or a group hook (groupId) of ours that GitLab disabled. */
+export type DisabledHook = (
+  | { readonly projectId: number; readonly groupId?: undefined }
+  | { readonly groupId: number; readonly projectId?: undefined }
+) & {
   readonly alertStatus: string;
   readonly disabledUntil?: string;
-}
+};
 
 export interface ReconcileReport {
   readonly projectsChecked: number;
@@ -152,7 +162,10 @@ export const reconcileDemand = async (
   );
   const disabledHooks = rateLimited
     ? []
-    : await findDisabledHooks(deps, inTurn(quietProjects, limits.hookChecksPerPass, now));
+    : [
+        ...(await findDisabledGroupHooks(deps)),
+        ...(await findDisabledHooks(deps, inTurn(quietProjects, limits.hookChecksPerPass, now))),
+      ];
   const lastHook = projects
     .map((project) => Date.parse(project.lastJobEventAt))
     .sort((a, b) => b - a)[0];
@@ -216,15 +229,42 @@ const findDisabledHooks = async (
     }
     const ours = hooks?.find((hook) => sameUrl(hook.url, webhook.url));
     if (ours && ours.alertStatus !== "executable") {
-      disabled.push({
-        projectId,
-        alertStatus: ours.alertStatus,
-        ...(ours.disabledUntil && { disabledUntil: ours.disabledUntil }),
-      });
+      disabled.push(disabledHook(ours, { projectId }));
     }
   }
   return disabled;
 };
+
+/**
+ * GitLab disables failing group hooks too (since 16.x): the group pools' groups are few, so their
+ * hooks are read every pass. Without the Owner role (403) or Premium, they are skipped.
+ */
+const findDisabledGroupHooks = async (deps: ReconcileDependencies): Promise<DisabledHook[]> => {
+  const { webhook } = deps;
+  if (!webhook) return [];
+  const disabled: DisabledHook[] = [];
+  for (const groupId of new Set(webhook.groupIds ?? [])) {
+    let hooks: Awaited<ReturnType<HooksApi["listGroupHooks"]>>;
+    try {
+      hooks = await webhook.hooks.listGroupHooks(groupId);
+    } catch (error) {
+      if (error instanceof GitLabApiError && error.retryable) break;
+      throw error;
+    }
+    const ours = hooks?.find((hook) => sameUrl(hook.url, webhook.url));
+    if (ours && ours.alertStatus !== "executable") disabled.push(disabledHook(ours, { groupId }));
+  }
+  return disabled;
+};
+
+const disabledHook = (
+  hook: { readonly alertStatus: string; readonly disabledUntil?: string },
+  owner: { readonly projectId: number } | { readonly groupId: number },
+): DisabledHook => ({
+  ...owner,
+  alertStatus: hook.alertStatus,
+  ...(hook.disabledUntil && { disabledUntil: hook.disabledUntil }),
+});
 
 /** What one reconciliation reports to CloudWatch. */
 export const reconcileMetrics = (report: ReconcileReport): MetricPoint[] => [

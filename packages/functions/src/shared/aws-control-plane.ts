@@ -11,6 +11,7 @@ import {
   DynamoRunnerStore,
   Ec2FleetCompute,
   GitLabRestClient,
+  groupsOfPools,
   parseAutoscalerConfig,
   SsmTokenDrop,
   systemClock,
@@ -53,7 +54,9 @@ export const awsControlPlane = (env: NodeJS.ProcessEnv, throttles: ThrottleCount
     poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),
     jobsApi: gitlab,
     registry: gitlab,
-    ...(settings.WEBHOOK_URL && { webhook: { url: settings.WEBHOOK_URL, hooks: gitlab } }),
+    ...(settings.WEBHOOK_URL && {
+      webhook: { url: settings.WEBHOOK_URL, hooks: gitlab, groupIds: groupsOfPools(config.pools) },
+    }),
     tokens: new SsmTokenDrop(new SSMClient({}), {
       parameterPrefix: tokenParameterPrefix(config.deployment),
       instanceArnPrefix: `arn:${settings.AWS_PARTITION}:ec2:${settings.AWS_REGION}:${settings.AWS_ACCOUNT_ID}:instance/`,

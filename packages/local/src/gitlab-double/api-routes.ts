@@ -119,7 +119,15 @@ const projectGroups: ApiHandler = (model, [projectId]) => ({
 const projectHooks: ApiHandler = (model, [id]) => {
   const hooks = model.listProjectHooks(Number(id));
   if (!hooks) return message(403, "403 Forbidden");
-  return { status: 200, body: hooks.map((hook, index) => hookResource(hook, index, Number(id))) };
+  const owner = { project_id: Number(id) };
+  return { status: 200, body: hooks.map((hook, index) => hookResource(hook, index, owner)) };
+};
+
+const groupHooks: ApiHandler = (model, [id]) => {
+  const hooks = model.listGroupHooks(Number(id));
+  if (!hooks) return message(403, "403 Forbidden");
+  const owner = { group_id: Number(id) };
+  return { status: 200, body: hooks.map((hook, index) => hookResource(hook, index, owner)) };
 };
 
 /** Routes that GitLab guards with a personal/group access token (PRIVATE-TOKEN). */
@@ -136,4 +144,5 @@ export const API_ROUTES: readonly [string, RegExp, ApiHandler][] = [
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, listJobs],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/hooks$/, projectHooks],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/groups$/, projectGroups],
+  ["GET", /^\/api\/v4\/groups\/(\d+)\/hooks$/, groupHooks],
 ];

@@ -40,11 +40,15 @@ export const runnerDetail = (facts: RunnerFacts, reportsJobExecutionStatus: bool
   ...(reportsJobExecutionStatus && { job_execution_status: facts.busy ? "active" : "idle" }),
 });
 
-/** A hook as GET /projects/:id/hooks lists it. */
-export const hookResource = (hook: ProjectHook, index: number, projectId: number) => ({
+/** A hook as GET /projects/:id/hooks (or /groups/:id/hooks) lists it. */
+export const hookResource = (
+  hook: ProjectHook,
+  index: number,
+  owner: { project_id: number } | { group_id: number },
+) => ({
   id: index + 1,
   url: hook.url,
-  project_id: projectId,
+  ...owner,
   job_events: true,
   alert_status: hook.alertStatus,
   disabled_until: hook.disabledUntil ?? null,

@@ -287,12 +287,19 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   }
 
   async listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined> {
+    return this.listHooks(`/projects/${projectId}/hooks?per_page=100`);
+  }
+
+  async listGroupHooks(groupId: number): Promise<ProjectHook[] | undefined> {
+    return this.listHooks(`/groups/${groupId}/hooks?per_page=100`);
+  }
+
+  /** Undefined when the token may not read them (403) or the project or group is gone (404). */
+  private async listHooks(path: string): Promise<ProjectHook[] | undefined> {
     try {
-      const hooks = (await this.request({
-        method: "GET",
-        path: `/projects/${projectId}/hooks?per_page=100`,
-        notFoundOk: true,
-      })) as { url: string; alert_status?: string; disabled_until?: string | null }[] | undefined;
+      const hooks = (await this.request({ method: "GET", path, notFoundOk: true })) as
+        | { url: string; alert_status?: string; disabled_until?: string | null }[]
+        | undefined;
       return hooks?.map((hook) => ({
         url: hook.url,
         // GitLab before 15.1 has no alert_status: its hooks were never auto-disabled.

@@ -41,6 +41,8 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   /** A project's group; a project not here is in none. */
   readonly projects = new Map<number, { readonly groupId?: number }>();
   readonly hooks = new Map<number, readonly ProjectHook[]>();
+  /** Group hooks by group id; a group without an entry answers as if the token may not read them. */
+  readonly groupHooks = new Map<number, readonly ProjectHook[]>();
   readonly clock: Clock;
   private nextRunnerId = 1;
 
@@ -188,6 +190,10 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   projectGroupIds(projectId: number): number[] {
     const groupId = this.projects.get(projectId)?.groupId;
     return groupId === undefined ? [] : [groupId];
+  }
+
+  listGroupHooks(groupId: number): readonly ProjectHook[] | undefined {
+    return this.groupHooks.get(groupId);
   }
 
   /** Undefined when the token may not read them. */

@@ -46,6 +46,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     retryJob: 0,
     listPendingJobs: 0,
     listProjectHooks: 0,
+    listGroupHooks: 0,
     projectGroupIds: 0,
   };
   /** Runners deleteRunner left alone: their description names another deployment. */
@@ -135,6 +136,13 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     this.calls.listProjectHooks += 1;
     this.admit();
     const hooks = this.model.listProjectHooks(projectId);
+    return hooks && [...hooks];
+  }
+
+  async listGroupHooks(groupId: number): Promise<ProjectHook[] | undefined> {
+    this.calls.listGroupHooks += 1;
+    this.admit();
+    const hooks = this.model.listGroupHooks(groupId);
     return hooks && [...hooks];
   }
 
