@@ -3,24 +3,31 @@
 // Deploys the autoscaler into your AWS account: `npx sst deploy --stage <name>` (README, "Deploy to AWS").
 export default $config({
   app(input) {
+    // dev, test and pr stages (alone or as a prefix: dev-alice, pr-42) are disposable: `sst remove`
+    // deletes all of them. Every other stage is protected, `sst remove` refuses it, and it retains
+    // its table, cache buckets and secrets; REMOVE_PROTECTED_STAGE=<stage> lifts the protection
+    // for one removal (README, "Tear down").
+    const stage = input?.stage ?? "";
+    const disposable = /^(dev|test|pr)(-|$)/.test(stage);
     return {
       name: "gitlab-runner-autoscaler",
       home: "aws",
-      // Production keeps its table and secrets on `sst remove`; other stages clean up completely.
-      removal: input?.stage === "production" ? "retain" : "remove",
-      protect: input?.stage === "production",
+      removal: disposable ? "remove" : "retain",
+      protect: !disposable && process.env.REMOVE_PROTECTED_STAGE !== stage,
     };
   },
   async run() {
+    // First: the config is validated, and the example's placeholders refused, before any resource.
+    await import("./infra/settings");
     const { table } = await import("./infra/table");
     await import("./infra/runners");
     const { reaper } = await import("./infra/functions");
     const { webhookUrl } = await import("./infra/api");
-    const { dashboard } = await import("./infra/monitoring");
+    const { dashboardLink } = await import("./infra/monitoring");
     const { gitlabToken, webhookSecret } = await import("./infra/secrets");
     return {
       webhookUrl,
-      dashboard: $interpolate`https://console.aws.amazon.com/cloudwatch/home#dashboards:name=${dashboard.dashboardName}`,
+      dashboard: dashboardLink,
       gitlabTokenSecret: gitlabToken.name,
       webhookSecret: webhookSecret.name,
       // For the CLI against this stage: TABLE_NAME=… npm run cli -- status | drain; REAPER_FUNCTION=… reap.

@@ -37,15 +37,35 @@ const LAUNCH_TEMPLATES = $jsonStringify(
   ),
 );
 
+/**
+ * Lambda alone may assume a function's role. SST 4.17.1 also trusts the account's root on deploy
+ * (its `sst dev` trust: `!dev` tests an Output, always set), which lets any principal of the
+ * account allowed sts:AssumeRole take the scaler's launch rights.
+ */
+const lambdaOnlyTrust = {
+  assumeRolePolicy: JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ],
+  }),
+};
+
 // arm64 is cheaper per GB-s; minified ESM bundles with the SDK inside (SST's default).
 const common = {
   architecture: "arm64",
   runtime: "nodejs24.x",
   nodejs: { format: "esm", minify: true },
   logging: { format: "json", retention: "1 month" },
+  // `sst dev` keeps SST's trust: the local CLI assumes the roles there.
+  transform: { role: $dev ? {} : lambdaOnlyTrust },
 } as const;
 
-const deadLetterAfterRetries = { function: { deadLetterConfig: { targetArn: deadLetters.arn } } };
+// A function's own transform replaces common's, so this one carries the role's along.
+const deadLetterAfterRetries = {
+  ...common.transform,
+  function: { deadLetterConfig: { targetArn: deadLetters.arn } },
+};
 const sendToDeadLetters = { actions: ["sqs:SendMessage"], resources: [deadLetters.arn] };
 
 /** A retiring function's permissions: its statements (which read the GitLab token) and the DLQ. */
@@ -110,8 +130,8 @@ export const reaper = new sst.aws.Function("Reaper", {
   description: "Retires idle, finished and stuck runners; cleans orphans; reconciles demand",
   timeout: "2 minutes",
   memory: "512 MB",
-  // One pass at a time (the lease guards too); a second would only skip.
-  concurrency: { reserved: 1 },
+  // No reserved concurrency: Lambda refuses a reservation that leaves an account less than 10
+  // unreserved (new accounts' limit is 10). The table's lease keeps passes one at a time.
   // The watchdog finds our hook among a project's hooks by its URL.
   environment: { ...controlPlaneEnvironment, WEBHOOK_URL: webhookUrl },
   permissions: withGitlabToken(reaperStatements),

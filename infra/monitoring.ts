@@ -1,6 +1,12 @@
 import { api } from "./api";
 import { deadLetters, instanceEvents, reaper, scaler, webhook } from "./functions";
-import { alarmDefinitions, dashboardBody, type MonitoringInputs } from "./lib/monitoring";
+import {
+  alarmDefinitions,
+  dashboardBody,
+  dashboardUrl,
+  type MonitoringInputs,
+  metricAlarmArgs,
+} from "./lib/monitoring";
 import { alarmEmail, config, deployment, region } from "./settings";
 
 const inputs = $resolve([
@@ -39,6 +45,10 @@ export const dashboard = new aws.cloudwatch.Dashboard("Dashboard", {
   dashboardBody: inputs.apply((resolved) => JSON.stringify(dashboardBody(resolved))),
 });
 
+export const dashboardLink = $resolve([region.region, dashboard.dashboardName]).apply(
+  ([regionName, name]) => dashboardUrl(regionName, name),
+);
+
 /** Optional: `ALARM_EMAIL` at deploy time subscribes an address (AWS asks it to confirm). */
 const topic = alarmEmail ? new aws.sns.Topic("Alarms") : undefined;
 if (topic && alarmEmail) {
@@ -49,36 +59,13 @@ if (topic && alarmEmail) {
   });
 }
 
-// One alarm per definition; the definitions are plain data (infra/lib/monitoring.ts), tested.
+// One alarm per definition; definitions and arguments are plain data (infra/lib/monitoring.ts).
 inputs.apply((resolved) =>
   alarmDefinitions(resolved).map(
     (alarm) =>
-      new aws.cloudwatch.MetricAlarm(`Alarm-${alarm.name}`, {
-        name: `${deployment}-${$app.stage}-${alarm.name}`,
-        alarmDescription: alarm.description,
-        comparisonOperator: alarm.comparison,
-        evaluationPeriods: alarm.evaluationPeriods,
-        threshold: alarm.threshold,
-        treatMissingData: "notBreaching",
-        ...(topic && { alarmActions: [topic.arn], okActions: [topic.arn] }),
-        ...(alarm.metric
-          ? {
-              namespace: alarm.metric.namespace,
-              metricName: alarm.metric.name,
-              dimensions: { ...alarm.metric.dimensions },
-              statistic: alarm.statistic,
-              period: alarm.periodSeconds,
-            }
-          : {
-              metricQueries: [
-                {
-                  id: "q",
-                  expression: alarm.query ?? "",
-                  period: alarm.periodSeconds,
-                  returnData: true,
-                },
-              ],
-            }),
-      }),
+      new aws.cloudwatch.MetricAlarm(
+        `Alarm-${alarm.name}`,
+        metricAlarmArgs(alarm, { namePrefix: `${deployment}-${$app.stage}`, topicArn: topic?.arn }),
+      ),
   ),
 );

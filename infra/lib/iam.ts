@@ -103,14 +103,15 @@ export const scalerStatements = (
   tableStatement(context, "ReadAndMoveState"),
   {
     sid: "ReadTableStream",
-    // ListStreams has no resource-level permissions; Lambda's mapping asks for it all the same.
-    actions: [
-      "dynamodb:DescribeStream",
-      "dynamodb:GetRecords",
-      "dynamodb:GetShardIterator",
-      "dynamodb:ListStreams",
-    ],
+    actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
     resources: [inputs.tableStreamArn],
+  },
+  {
+    sid: "ListTableStreams",
+    // Lambda's mapping asks for it; it has no resource-level permissions, so granted on a stream
+    // ARN it would never match: "*" is all it takes (it lists stream ARNs, reads no records).
+    actions: ["dynamodb:ListStreams"],
+    resources: ["*"],
   },
   secretStatement("ReadGitlabToken", inputs.gitlabTokenSecretArn),
   {

@@ -382,3 +382,40 @@ export const alarmDefinitions = (
     comparison: "GreaterThanOrEqualToThreshold",
   },
 ];
+
+/**
+ * One alarm as aws.cloudwatch.MetricAlarm takes it: named for the deployment and stage, no data
+ * is no alarm, the topic's ARN (if any) notified of alarm and recovery.
+ */
+export const metricAlarmArgs = <Arn>(
+  alarm: AlarmDefinition,
+  options: { readonly namePrefix: string; readonly topicArn?: Arn },
+) => ({
+  name: `${options.namePrefix}-${alarm.name}`,
+  alarmDescription: alarm.description,
+  comparisonOperator: alarm.comparison,
+  evaluationPeriods: alarm.evaluationPeriods,
+  threshold: alarm.threshold,
+  treatMissingData: "notBreaching",
+  ...(options.topicArn !== undefined && {
+    alarmActions: [options.topicArn],
+    okActions: [options.topicArn],
+  }),
+  ...(alarm.metric
+    ? {
+        namespace: alarm.metric.namespace,
+        metricName: alarm.metric.name,
+        dimensions: { ...alarm.metric.dimensions },
+        statistic: alarm.statistic,
+        period: alarm.periodSeconds,
+      }
+    : {
+        metricQueries: [
+          { id: "q", expression: alarm.query ?? "", period: alarm.periodSeconds, returnData: true },
+        ],
+      }),
+});
+
+/** The dashboard in the console; without `region=` the console looks in the last region used. */
+export const dashboardUrl = (region: string, dashboardName: string) =>
+  `https://console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${dashboardName}`;

@@ -302,6 +302,7 @@ const calls: Call[] = [
     action: `dynamodb:${name}`,
     names: stream,
   })),
+  { role: "scaler", action: "dynamodb:ListStreams", names: [] },
   { role: "scaler", action: "secretsmanager:GetSecretValue", names: gitlabToken },
   ...["PutParameter", "AddTagsToResource", "DeleteParameter"].map((name) => ({
     role: "scaler" as const,
@@ -344,12 +345,6 @@ const calls: Call[] = [
     names: [{ type: "bucket", ids: { BucketName: cacheBucket } }],
   },
 ];
-
-/** Granted although AWS has no resource-level permissions for them, and why. */
-const KNOWN_UNSCOPED_GRANTS: Readonly<Record<string, string>> = {
-  "dynamodb:ListStreams":
-    "Lambda's event source mapping check asks for it on the stream, as SST grants it",
-};
 
 const allows = (statements: readonly Statement[], action: string, arn: string) =>
   statements.some(
@@ -416,9 +411,12 @@ const statementProblems = async (statements: readonly Statement[]) => {
       );
       for (const resource of statement.resources) {
         const matching = types.filter((type) => isOfType(resource, type.format));
-        const unscoped =
-          details.isWildcardOnly && (resource === "*" || action in KNOWN_UNSCOPED_GRANTS);
-        if (matching.length === 0 && !unscoped)
+        // An action without resource-level permissions is authorized on "*" only: an ARN never matches.
+        if (details.isWildcardOnly && resource !== "*")
+          problems.push(
+            `${statement.sid}: ${action} takes no resource: grant it on "*", not ${resource}`,
+          );
+        if (!details.isWildcardOnly && matching.length === 0)
           problems.push(`${statement.sid}: ${action} does not act on ${resource}`);
         const known = [...details.conditionKeys, ...matching.flatMap((type) => type.keys)];
         for (const { variable } of statement.conditions ?? []) {

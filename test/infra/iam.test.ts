@@ -67,6 +67,17 @@ describe("least-privilege IAM statements", () => {
     },
   );
 
+  it("the scaler's one '*' is dynamodb:ListStreams, which takes no resource; the stream is read by its ARN", () => {
+    const unscoped = scaler.filter((statement) => statement.resources.includes("*"));
+    const [stream] = find(scaler, "dynamodb:GetRecords");
+
+    expect(unscoped.flatMap((statement) => statement.actions)).toEqual(["dynamodb:ListStreams"]);
+    expect(unscoped.flatMap((statement) => statement.resources)).toEqual(["*"]);
+    expect(stream?.resources).toEqual([
+      "arn:aws:dynamodb:eu-central-1:123456789012:table/state/stream/2026-11-23T00:00:00.000",
+    ]);
+  });
+
   it("the webhook may only update items in the table and read its own secret", () => {
     const [, webhook] = everyPolicy[0]!;
     expect(webhook.flatMap((statement) => statement.actions).sort()).toEqual([

@@ -13,6 +13,7 @@ import {
   LAUNCH_DENIED_CODE,
   type MetricRef,
   type MonitoringInputs,
+  metricAlarmArgs,
 } from "../../infra/lib/monitoring";
 import { configInput } from "../support/config";
 
@@ -193,5 +194,39 @@ describe("dashboard and alarms read only metrics the code emits", () => {
       comparison: "GreaterThanOrEqualToThreshold",
     });
     expect(alarm?.description).toContain("aws sts decode-authorization-message");
+  });
+});
+
+describe("alarm arguments", () => {
+  const [metricAlarm] = alarmDefinitions(inputs).filter((alarm) => alarm.metric);
+  const queryAlarm = alarmDefinitions(inputs).find((alarm) => alarm.query);
+
+  it("notify the topic of alarm and recovery when there is one, and nobody otherwise", () => {
+    const topicArn = "arn:aws:sns:eu-central-1:123456789012:alarms";
+
+    expect(
+      metricAlarmArgs(metricAlarm!, { namePrefix: "ci-autoscaler-prod", topicArn }),
+    ).toMatchObject({ alarmActions: [topicArn], okActions: [topicArn] });
+    expect(metricAlarmArgs(metricAlarm!, { namePrefix: "ci-autoscaler-prod" })).not.toHaveProperty(
+      "alarmActions",
+    );
+  });
+
+  it("read one metric or one query, named for the deployment and stage", () => {
+    expect(metricAlarmArgs(metricAlarm!, { namePrefix: "ci-autoscaler-prod" })).toMatchObject({
+      name: `ci-autoscaler-prod-${metricAlarm!.name}`,
+      metricName: metricAlarm!.metric?.name,
+      period: metricAlarm!.periodSeconds,
+    });
+    expect(metricAlarmArgs(queryAlarm!, { namePrefix: "p" })).toMatchObject({
+      metricQueries: [
+        {
+          id: "q",
+          expression: queryAlarm!.query,
+          period: queryAlarm!.periodSeconds,
+          returnData: true,
+        },
+      ],
+    });
   });
 });

@@ -1,0 +1,267 @@
+import { existsSync } from "node:fs";
+import { parseAutoscalerConfig, TAG_KEYS } from "@ger/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  alarmDefinitions,
+  dashboardBody,
+  dashboardUrl,
+  type MonitoringInputs,
+  metricAlarmArgs,
+} from "../../infra/lib/monitoring";
+import { type Decision, evaluate, type NamedPolicy } from "../support/iam-evaluate";
+import { limitProblems } from "./aws-limits";
+import deployConfig from "./deploy.config";
+import { type Deployment, MOCK_ACCOUNT, ROOT, recordDeployment } from "./harness";
+import {
+  coldStart,
+  type LambdaUnderTest,
+  lambdaNode,
+  RESERVED_BY_LAMBDA,
+} from "./lambda-cold-start";
+import { named, ofType, type RecordedResource } from "./record";
+
+/*
+ * `sst deploy --stage production` run under mocks with test/deploy/deploy.config.ts, recorded
+ * once: every assertion reads what the deploy would send AWS, not a copy built by hand.
+ */
+
+const STAGE = "production";
+const FUNCTIONS = ["Webhook", "Scaler", "Reaper", "InstanceEvents"] as const;
+const config = parseAutoscalerConfig(deployConfig);
+
+let deployment: Deployment;
+beforeAll(async () => {
+  deployment = await recordDeployment({ stage: STAGE, config: "test/deploy/deploy.config.ts" });
+}, 180_000);
+afterAll(() => deployment?.dispose());
+
+interface FunctionInputs {
+  readonly name: string;
+  readonly handler: string;
+  readonly role: string;
+  readonly memorySize: number;
+  readonly reservedConcurrentExecutions?: number;
+  readonly environment: { readonly variables: Record<string, string> };
+  readonly loggingConfig: { readonly logGroup: string };
+}
+
+const resources = () => deployment.resources;
+const lambda = (id: string) =>
+  named(resources(), "aws:lambda/function:Function", `${id}Function`)
+    .inputs as unknown as FunctionInputs;
+const roleOf = (id: string) => {
+  const role = ofType(resources(), "aws:iam/role:Role").find(
+    (candidate) => candidate.outputs.arn === lambda(id).role,
+  );
+  if (!role) throw new Error(`no role for ${id}`);
+  return role;
+};
+const policiesOf = (role: RecordedResource): NamedPolicy[] =>
+  ((role.inputs.inlinePolicies ?? []) as { name: string; policy: string }[]).map(
+    ({ name, policy }) => ({ name, document: JSON.parse(policy) }),
+  );
+const arnOf = (type: string, name: string) => String(named(resources(), type, name).outputs.arn);
+
+const underTest = (id: string, environment = lambda(id).environment.variables): LambdaUnderTest => {
+  const bundle = deployment.bundles.find((built) => built.functionID === id);
+  if (!bundle) throw new Error(`${id} was not built`);
+  return {
+    functionName: lambda(id).name,
+    taskRoot: bundle.out,
+    handler: lambda(id).handler,
+    environment,
+    memorySize: lambda(id).memorySize,
+    logGroup: lambda(id).loggingConfig.logGroup,
+    region: MOCK_ACCOUNT.region,
+  };
+};
+
+describe("sst deploy, run under mocks", () => {
+  it("declares every resource with its inputs and bundles every function through Runtime.Build", () => {
+    const functions = ofType(resources(), "aws:lambda/function:Function").map(({ name }) => name);
+
+    expect(resources().length).toBeGreaterThan(60);
+    expect(functions.sort()).toEqual(FUNCTIONS.map((id) => `${id}Function`).sort());
+    expect(deployment.bundles.map(({ functionID }) => functionID).sort()).toEqual(
+      [...FUNCTIONS].sort(),
+    );
+    for (const id of FUNCTIONS) {
+      const code = named(resources(), "aws:s3/bucketObjectv2:BucketObjectv2", `${id}Code`);
+      expect(existsSync(String((code.inputs.source as { "@archive": string })["@archive"]))).toBe(
+        true,
+      );
+    }
+    // SST prints its warnings (a VPC without NAT, say) while the program runs.
+    expect(deployment.log).toBe("");
+  });
+
+  it.each(FUNCTIONS)("gives %s's role the statements infra wrote, as its inline policy", (id) => {
+    const [policy, ...others] = policiesOf(roleOf(id));
+
+    expect(others).toEqual([]);
+    expect(policy?.document.Statement.length).toBeGreaterThan(1);
+  });
+});
+
+describe("every function cold-starts on Node 24 with exactly the environment infra gives it", () => {
+  it.each(FUNCTIONS)("%s: the bundle imports and exports its handler", async (id) => {
+    const started = await coldStart(lambdaNode(ROOT), underTest(id));
+
+    expect(started.output).toBe("");
+    expect(started.ok).toBe(true);
+  });
+
+  it.each(FUNCTIONS)("%s: every variable is a string, and none is one Lambda reserves", (id) => {
+    const { variables } = lambda(id).environment;
+
+    for (const value of Object.values(variables)) expect(typeof value).toBe("string");
+    expect(Object.keys(variables).filter((name) => RESERVED_BY_LAMBDA.includes(name))).toEqual([]);
+  });
+
+  it("sees a variable infra does not set: the scaler without LAUNCH_TEMPLATES fails, naming it", async () => {
+    const { LAUNCH_TEMPLATES: _, ...withoutTemplates } = lambda("Scaler").environment.variables;
+    const started = await coldStart(lambdaNode(ROOT), underTest("Scaler", withoutTemplates));
+
+    expect(started.ok).toBe(false);
+    expect(started.output).toContain("LAUNCH_TEMPLATES");
+  });
+});
+
+describe("names, descriptions and sizes within AWS's limits", () => {
+  it("breaks none, and knows every type the program declares", () => {
+    expect(limitProblems(resources())).toEqual([]);
+  });
+});
+
+describe("the alarms and the dashboard are the monitoring builders' output, unchanged", () => {
+  const inputs = (): MonitoringInputs => ({
+    region: MOCK_ACCOUNT.region,
+    pools: config.pools.map((pool) => pool.name),
+    functions: {
+      webhook: lambda("Webhook").name,
+      scaler: lambda("Scaler").name,
+      reaper: lambda("Reaper").name,
+      "instance-events": lambda("InstanceEvents").name,
+    },
+    apiId: String(named(resources(), "aws:apigatewayv2/api:Api", "WebhookApiApi").outputs.id),
+    deadLetterQueueName: String(
+      named(resources(), "aws:sqs/queue:Queue", "DeadLettersQueue").inputs.name,
+    ),
+  });
+
+  it("the dashboard's body is dashboardBody's for the deployed names", () => {
+    const dashboard = named(resources(), "aws:cloudwatch/dashboard:Dashboard", "Dashboard");
+
+    expect(JSON.parse(String(dashboard.inputs.dashboardBody))).toEqual(dashboardBody(inputs()));
+  });
+
+  it("each alarm is metricAlarmArgs of one alarm definition, and every definition has one", () => {
+    const byName = (a: { name?: unknown }, b: { name?: unknown }) =>
+      String(a.name).localeCompare(String(b.name));
+    const recorded = ofType(resources(), "aws:cloudwatch/metricAlarm:MetricAlarm").map(
+      (alarm) => alarm.inputs,
+    );
+    const built = alarmDefinitions(inputs()).map((alarm) =>
+      metricAlarmArgs(alarm, { namePrefix: `${config.deployment}-${STAGE}` }),
+    );
+
+    expect(recorded.sort(byName)).toEqual(built.sort(byName));
+  });
+});
+
+describe("what failed or was wrong on a real deploy", () => {
+  it.each(FUNCTIONS)(
+    "%s reserves no concurrency: Lambda refuses one that leaves an account under 10 unreserved",
+    (id) => {
+      expect(lambda(id).reservedConcurrentExecutions).toBeUndefined();
+    },
+  );
+
+  it("the dashboard link opens the dashboard's region", () => {
+    const { dashboardName } = named(
+      resources(),
+      "aws:cloudwatch/dashboard:Dashboard",
+      "Dashboard",
+    ).inputs;
+
+    expect(deployment.outputs.dashboard).toBe(
+      dashboardUrl(MOCK_ACCOUNT.region, String(dashboardName)),
+    );
+    expect(deployment.outputs.dashboard).toContain(`?region=${MOCK_ACCOUNT.region}#`);
+  });
+
+  it("a retained stage keeps its table, cache buckets and both secrets through sst remove", () => {
+    const kept = (type: string) =>
+      ofType(resources(), type).map((resource) => resource.retainOnDelete);
+
+    expect(deployment.app).toMatchObject({ removal: "retain", protect: true });
+    expect(kept("aws:dynamodb/table:Table")).toEqual([true]);
+    expect(kept("aws:s3/bucket:Bucket")).toEqual([true]);
+    expect(kept("aws:secretsmanager/secret:Secret")).toEqual([true, true]);
+  });
+
+  it.each(FUNCTIONS)(
+    "%s's role may be assumed by Lambda only (SST 4.17.1 also trusts the account's root)",
+    (id) => {
+      const trust = JSON.parse(String(roleOf(id).inputs.assumeRolePolicy));
+
+      expect(trust.Statement).toEqual([
+        {
+          Effect: "Allow",
+          Principal: { Service: "lambda.amazonaws.com" },
+          Action: "sts:AssumeRole",
+        },
+      ]);
+    },
+  );
+});
+
+describe("IAM, evaluated on the recorded inline policies", () => {
+  const instance = `arn:aws:ec2:${MOCK_ACCOUNT.region}:${MOCK_ACCOUNT.account}:instance/i-0123456789abcdef0`;
+  const ours = { [`aws:ResourceTag/${TAG_KEYS.deployment}`]: config.deployment };
+  const request = (id: string, action: string, resource: string, context = {}) =>
+    evaluate({ policies: policiesOf(roleOf(id)), action, resource, context });
+  const template = () => arnOf("aws:ec2/launchTemplate:LaunchTemplate", "Pool-linux-arm");
+
+  it("the scaler may launch from a pool's template: CreateFleet, RunInstances, CreateTags", async () => {
+    const tagged = { [`aws:RequestTag/${TAG_KEYS.deployment}`]: config.deployment };
+
+    expect(await request("Scaler", "ec2:CreateFleet", template())).toBe("allowed");
+    expect(
+      await request("Scaler", "ec2:RunInstances", instance, {
+        ...tagged,
+        "ec2:LaunchTemplate": template(),
+      }),
+    ).toBe("allowed");
+    expect(
+      await request("Scaler", "ec2:CreateTags", instance, { "ec2:CreateAction": "CreateFleet" }),
+    ).toBe("allowed");
+  });
+
+  it("the scaler may not run an instance from another template, nor tag one after launch", async () => {
+    const foreign = `arn:aws:ec2:${MOCK_ACCOUNT.region}:${MOCK_ACCOUNT.account}:launch-template/lt-0000000000000000f`;
+    const denied: Decision = "implicitly_denied";
+
+    expect(await request("Scaler", "ec2:CreateFleet", foreign)).toBe(denied);
+    expect(await request("Scaler", "ec2:CreateTags", instance, { "ec2:CreateAction": "" })).toBe(
+      denied,
+    );
+  });
+
+  it("the reaper may terminate an instance tagged as this deployment's, not an untagged one", async () => {
+    expect(await request("Reaper", "ec2:TerminateInstances", instance, ours)).toBe("allowed");
+    expect(await request("Reaper", "ec2:TerminateInstances", instance)).toBe("implicitly_denied");
+    expect(
+      await request("Reaper", "ec2:TerminateInstances", instance, {
+        [`aws:ResourceTag/${TAG_KEYS.deployment}`]: "someone-else",
+      }),
+    ).toBe("implicitly_denied");
+  });
+
+  it("the webhook may update an item in the table and delete none", async () => {
+    const table = arnOf("aws:dynamodb/table:Table", "StateTable");
+
+    expect(await request("Webhook", "dynamodb:UpdateItem", table)).toBe("allowed");
+    expect(await request("Webhook", "dynamodb:DeleteItem", table)).toBe("implicitly_denied");
+  });
+});
