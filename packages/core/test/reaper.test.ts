@@ -278,10 +278,24 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     await jobTaken();
     await moveTo("finished");
 
-    const [first, second] = await Promise.all([
-      runReaperPass(world.reaperDeps),
-      runReaperPass(world.reaperDeps),
-    ]);
+    // Both ask for the lease before either goes on: "at once", however the store schedules them.
+    let asked = 0;
+    let bothAsked: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => {
+      bothAsked = resolve;
+    });
+    const lease = {
+      tryAcquire: async (...args: Parameters<typeof world.lease.tryAcquire>) => {
+        const acquired = await world.lease.tryAcquire(...args);
+        if (++asked === 2) bothAsked();
+        await together;
+        return acquired;
+      },
+      release: (...args: Parameters<typeof world.lease.release>) => world.lease.release(...args),
+    };
+    const deps = { ...world.reaperDeps, lease };
+
+    const [first, second] = await Promise.all([runReaperPass(deps), runReaperPass(deps)]);
 
     expect([first.skipped, second.skipped].sort()).toEqual([false, true]);
     expect(world.compute.terminateCalls).toBe(1);
