@@ -163,8 +163,13 @@ export const reconcileDemand = async (
   const disabledHooks = rateLimited
     ? []
     : [
-        ...(await findDisabledGroupHooks(deps)),
-        ...(await findDisabledHooks(deps, inTurn(quietProjects, limits.hookChecksPerPass, now))),
+        ...(await findDisabledHooks(deps, poolGroups(deps))),
+        ...(await findDisabledHooks(
+          deps,
+          inTurn(quietProjects, limits.hookChecksPerPass, now).map(({ projectId }) => ({
+            projectId,
+          })),
+        )),
       ];
   const lastHook = projects
     .map((project) => Date.parse(project.lastJobEventAt))
@@ -207,59 +212,45 @@ const inTurn = <P extends { readonly projectId: number }>(
 
 const sameUrl = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 
+type HookOwner = { readonly projectId: number } | { readonly groupId: number };
+
 /**
- * GitLab disables a project hook that keeps failing, and then sends nothing: reading the hook's
- * `alert_status` tells at once, where lost jobs and silence only hint. Projects whose hooks the
- * token may not read (Maintainer needed), or that reach us through a group hook, are skipped.
+ * GitLab disables a project or group hook that keeps failing (group hooks since 16.x), and then
+ * sends nothing: reading the hook's `alert_status` tells at once, where lost jobs and silence only
+ * hint. Owners whose hooks the token may not read (Maintainer needed for a project, Owner and
+ * Premium for a group) are skipped.
  */
 const findDisabledHooks = async (
   deps: ReconcileDependencies,
-  projects: readonly { readonly projectId: number }[],
+  owners: readonly HookOwner[],
 ): Promise<DisabledHook[]> => {
   const { webhook } = deps;
   if (!webhook) return [];
   const disabled: DisabledHook[] = [];
-  for (const { projectId } of projects) {
+  for (const owner of owners) {
     let hooks: Awaited<ReturnType<HooksApi["listProjectHooks"]>>;
     try {
-      hooks = await webhook.hooks.listProjectHooks(projectId);
+      hooks =
+        "groupId" in owner
+          ? await webhook.hooks.listGroupHooks(owner.groupId)
+          : await webhook.hooks.listProjectHooks(owner.projectId);
     } catch (error) {
       if (error instanceof GitLabApiError && error.retryable) break;
       throw error;
     }
     const ours = hooks?.find((hook) => sameUrl(hook.url, webhook.url));
-    if (ours && ours.alertStatus !== "executable") {
-      disabled.push(disabledHook(ours, { projectId }));
-    }
+    if (ours && ours.alertStatus !== "executable") disabled.push(disabledHook(ours, owner));
   }
   return disabled;
 };
 
-/**
- * GitLab disables failing group hooks too (since 16.x): the group pools' groups are few, so their
- * hooks are read every pass. Without the Owner role (403) or Premium, they are skipped.
- */
-const findDisabledGroupHooks = async (deps: ReconcileDependencies): Promise<DisabledHook[]> => {
-  const { webhook } = deps;
-  if (!webhook) return [];
-  const disabled: DisabledHook[] = [];
-  for (const groupId of new Set(webhook.groupIds ?? [])) {
-    let hooks: Awaited<ReturnType<HooksApi["listGroupHooks"]>>;
-    try {
-      hooks = await webhook.hooks.listGroupHooks(groupId);
-    } catch (error) {
-      if (error instanceof GitLabApiError && error.retryable) break;
-      throw error;
-    }
-    const ours = hooks?.find((hook) => sameUrl(hook.url, webhook.url));
-    if (ours && ours.alertStatus !== "executable") disabled.push(disabledHook(ours, { groupId }));
-  }
-  return disabled;
-};
+/** The group pools' groups are few: their hooks are read every pass. */
+const poolGroups = (deps: ReconcileDependencies): HookOwner[] =>
+  [...new Set(deps.webhook?.groupIds ?? [])].map((groupId) => ({ groupId }));
 
 const disabledHook = (
   hook: { readonly alertStatus: string; readonly disabledUntil?: string },
-  owner: { readonly projectId: number } | { readonly groupId: number },
+  owner: HookOwner,
 ): DisabledHook => ({
   ...owner,
   alertStatus: hook.alertStatus,
