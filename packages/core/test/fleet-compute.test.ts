@@ -7,6 +7,7 @@ import {
   EC2ServiceException,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import type { PoolConfig } from "@ger/core/types";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
@@ -25,6 +26,10 @@ const compute = new Ec2FleetCompute(new EC2Client({ region: "us-east-1" }), {
   },
   onRefusedTermination: (instanceIds, reason) => refusals.push({ instanceIds, reason }),
 });
+
+/** A launch of `runnerName` in `pool`, with the wait timeout every case uses. */
+const launch = (runnerName: string, pool: PoolConfig) =>
+  compute.launch({ runnerName, pool, waitTimeoutSeconds: 300 });
 
 /** CreateFleet's answer shapes, as the EC2 API returns them for instant fleets. */
 const launched = (
@@ -76,11 +81,7 @@ describe("Ec2FleetCompute", () => {
   it("launches one spot instance over every type and subnet, tagged and idempotent", async () => {
     ec2.on(CreateFleetCommand).resolves(launched("i-0123456789abcdef0", "spot"));
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toEqual({
       kind: "launched",
@@ -124,11 +125,7 @@ describe("Ec2FleetCompute", () => {
       Errors: fleetErrors("InsufficientInstanceCapacity").Errors,
     });
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toMatchObject({
       kind: "launched",
@@ -143,11 +140,7 @@ describe("Ec2FleetCompute", () => {
       .resolvesOnce(fleetErrors("InsufficientInstanceCapacity", "SpotMaxPriceTooLow"))
       .resolvesOnce(launched("i-0bbbbbbbbbbbbbbbb", "on-demand"));
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toMatchObject({ kind: "launched", market: "on-demand" });
     const second = ec2.commandCalls(CreateFleetCommand)[1]!.args[0].input;
@@ -169,11 +162,7 @@ describe("Ec2FleetCompute", () => {
         fleetErrors("InsufficientInstanceCapacity", "InsufficientFreeAddressesInSubnet"),
       );
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toEqual({
       kind: "no_capacity",
@@ -189,11 +178,7 @@ describe("Ec2FleetCompute", () => {
   it("stops at a quota error without trying the other market", async () => {
     ec2.on(CreateFleetCommand).resolves(fleetErrors("VcpuLimitExceeded"));
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toMatchObject({ kind: "quota_exceeded", code: "VcpuLimitExceeded" });
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
@@ -209,11 +194,7 @@ describe("Ec2FleetCompute", () => {
       }),
     );
 
-    const result = await compute.launch({
-      runnerName: "gpu-a1b2c3",
-      pool: gpuPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("gpu-a1b2c3", gpuPool!);
 
     expect(result).toMatchObject({ kind: "failed", code: "InvalidParameterValue" });
   });
@@ -229,11 +210,7 @@ describe("Ec2FleetCompute", () => {
       ),
     });
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toEqual({
       kind: "failed",
@@ -246,11 +223,7 @@ describe("Ec2FleetCompute", () => {
   it("reports a denial before a quota error listed with it", async () => {
     ec2.on(CreateFleetCommand).resolves(fleetErrors("VcpuLimitExceeded", "UnauthorizedOperation"));
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toMatchObject({ kind: "failed", code: "UnauthorizedOperation" });
   });
@@ -274,11 +247,7 @@ describe("Ec2FleetCompute", () => {
       ),
     );
 
-    const result = await compute.launch({
-      runnerName: "linux-arm-a1b2c3",
-      pool: armPool!,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("linux-arm-a1b2c3", armPool!);
 
     expect(result).toEqual({ kind: "failed", code: "UnauthorizedOperation", message });
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
@@ -287,7 +256,7 @@ describe("Ec2FleetCompute", () => {
   it("launches a pool set to on-demand only on demand, with its AMI id", async () => {
     ec2.on(CreateFleetCommand).resolves(launched("i-0ccccccccccccccccc", "on-demand", "g5.xlarge"));
 
-    await compute.launch({ runnerName: "gpu-a1b2c3", pool: gpuPool!, waitTimeoutSeconds: 300 });
+    await launch("gpu-a1b2c3", gpuPool!);
 
     const input = ec2.commandCalls(CreateFleetCommand)[0]!.args[0].input;
     expect(input.TargetCapacitySpecification?.DefaultTargetCapacityType).toBe("on-demand");
@@ -315,11 +284,7 @@ describe("Ec2FleetCompute", () => {
   it("refuses a pool without a launch template instead of calling EC2", async () => {
     const other = { ...armPool!, name: "unknown" };
 
-    const result = await compute.launch({
-      runnerName: "unknown-a1b2c3",
-      pool: other,
-      waitTimeoutSeconds: 300,
-    });
+    const result = await launch("unknown-a1b2c3", other!);
 
     expect(result).toMatchObject({ kind: "failed", code: "NoLaunchTemplate" });
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(0);
