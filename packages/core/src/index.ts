@@ -24,6 +24,7 @@ export type {
   RunnerFacts,
   RunnerFields,
 } from "./adapters/memory/gitlab-model-records";
+export { jobHookPayload } from "./adapters/memory/job-hook-payload";
 export { InMemoryLease } from "./adapters/memory/lease";
 export { InMemoryPoolControls } from "./adapters/memory/pool-controls";
 export { InMemoryRunnerStore } from "./adapters/memory/runner-store";

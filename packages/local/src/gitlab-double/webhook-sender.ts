@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { GitlabModel, GitlabModelJob } from "@ger/core";
-import { jobHookPayload } from "./job-hook";
+import { type GitlabModel, type GitlabModelJob, jobHookPayload } from "@ger/core";
 
 export interface WebhookTarget {
   readonly url: string;

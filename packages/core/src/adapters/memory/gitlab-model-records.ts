@@ -47,6 +47,9 @@ export interface GitlabModelJob {
   readonly status: GitlabJobStatus;
   readonly tagList: readonly string[];
   readonly name?: string;
+  /** The pipeline it belongs to, and its stage's name. */
+  readonly pipelineId?: number;
+  readonly stage?: string;
   readonly createdAt?: Date;
   readonly startedAt?: Date;
   readonly finishedAt?: Date;
@@ -68,5 +71,12 @@ export interface EnqueueRequest {
   readonly id?: number;
   readonly tags?: readonly string[];
   readonly name?: string;
+  readonly pipelineId?: number;
+  readonly stage?: string;
   readonly durationSeconds?: number;
+  /**
+   * False: the job stays `created` (a later stage of its pipeline) until `release` makes it pending.
+   * Default true.
+   */
+  readonly pending?: boolean;
 }

@@ -102,7 +102,7 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
     return contacted;
   }
 
-  /** A pipeline creates a job: created, then at once pending. */
+  /** A pipeline creates a job: created, then at once pending (unless `pending: false`). */
   enqueue(request: EnqueueRequest): GitlabModelJob {
     if (request.groupId !== undefined)
       this.projects.set(request.projectId, { groupId: request.groupId });
@@ -114,12 +114,22 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
       status: "created",
       tagList: request.tags ?? [],
       name: request.name ?? `job-${id}`,
+      ...(request.pipelineId !== undefined && { pipelineId: request.pipelineId }),
+      ...(request.stage !== undefined && { stage: request.stage }),
       createdAt: this.clock.now(),
       durationSeconds: request.durationSeconds ?? 5,
     };
     this.jobs.set(id, created);
     this.emit("job", created);
-    return this.update(created, { status: "pending" });
+    return request.pending === false ? created : this.update(created, { status: "pending" });
+  }
+
+  /** The earlier stages of its pipeline are done: a created job becomes pending. */
+  release(jobId: number): GitlabModelJob {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new GitLabApiError("404 Job Not Found", 404);
+    if (job.status !== "created") throw new Error(`job ${jobId} is ${job.status}, not created`);
+    return this.update(job, { status: "pending" });
   }
 
   /** POST /jobs/request: the runner calls in and gets the oldest pending job it may take. */
@@ -162,6 +172,8 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
       projectId,
       tags: job.tagList,
       ...(job.name !== undefined && { name: job.name }),
+      ...(job.pipelineId !== undefined && { pipelineId: job.pipelineId }),
+      ...(job.stage !== undefined && { stage: job.stage }),
       ...(job.durationSeconds !== undefined && { durationSeconds: job.durationSeconds }),
     });
   }

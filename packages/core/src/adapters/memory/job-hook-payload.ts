@@ -1,5 +1,6 @@
-import type { GitlabModelJob, GitlabModelRunner } from "@ger/core";
-import { iso } from "./resources";
+import type { GitlabModelJob, GitlabModelRunner } from "./gitlab-model-records";
+
+const iso = (date: Date | undefined) => (date ? date.toISOString() : null);
 
 /** GitLab's "2023-01-10 13:50:02 UTC" format, which the plain timestamp fields use. */
 const gitlabUtc = (date: Date | undefined) =>
@@ -7,7 +8,10 @@ const gitlabUtc = (date: Date | undefined) =>
 const seconds = (from: Date | undefined, to: Date | undefined) =>
   from && to ? (to.getTime() - from.getTime()) / 1000 : null;
 
-/** A Job Hook sent at `now`, shaped like data_builder/build.rb's (see test/fixtures/gitlab). */
+/**
+ * A Job Hook sent at `now`, shaped like data_builder/build.rb's (see test/fixtures/gitlab): what the
+ * HTTP double sends and the simulator delivers to the webhook.
+ */
 export const jobHookPayload = (
   job: GitlabModelJob,
   runner: GitlabModelRunner | undefined,
@@ -21,7 +25,7 @@ export const jobHookPayload = (
   retries_count: 0,
   build_id: job.id,
   build_name: job.name,
-  build_stage: "test",
+  build_stage: job.stage ?? "test",
   build_status: job.status,
   build_created_at: gitlabUtc(job.createdAt),
   build_started_at: gitlabUtc(job.startedAt),
@@ -36,7 +40,7 @@ export const jobHookPayload = (
       : seconds(job.createdAt, job.startedAt ?? now),
   build_allow_failure: false,
   build_failure_reason: job.status === "failed" ? "script_failure" : "unknown_failure",
-  pipeline_id: job.id,
+  pipeline_id: job.pipelineId ?? job.id,
   runner: runner
     ? {
         id: runner.id,
