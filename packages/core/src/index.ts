@@ -64,9 +64,11 @@ export {
   ORPHAN_GRACE_SECONDS,
   STALLED_LAUNCH_SECONDS,
 } from "./reaper/reaper-decisions";
+export { runReaperInvocation } from "./reaper/reaper-invocation";
 export { reaperMetrics } from "./reaper/reaper-metrics";
 export { DEFAULT_RECONCILE_LIMITS, reconcileDemand, reconcileMetrics } from "./reaper/reconcile";
 export { handleInstanceEvent } from "./runners/instance-events";
+export { jobWakesScaler, progressOfJob } from "./runners/job-progress";
 export { observeJobProgress } from "./runners/observe-progress";
 export {
   newRunnerName,
@@ -77,6 +79,7 @@ export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { launchRunner } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
 export { DEFAULT_SCALER_LIMITS, MAX_LAUNCHES_PER_JOB, runScalerPass } from "./scaler/scale-up";
+export { runScalerInvocation } from "./scaler/scaler-invocation";
 export { scalerMetrics } from "./scaler/scaler-metrics";
 export { readControlPlaneStatus } from "./status/control-plane-status";
 export { RUNNER_SCRIPT_PATH, renderUserData } from "./user-data/cloud-config";

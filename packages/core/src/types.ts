@@ -46,6 +46,7 @@ export type { TokenDrop } from "./ports/token-drop";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
 export type { ReaperDependencies, ReaperOptions, ReaperReport } from "./reaper/reap";
 export type { ReaperAction, ReaperFacts, RetireReason } from "./reaper/reaper-decisions";
+export type { ReaperInvocation } from "./reaper/reaper-invocation";
 export type { ReconcileDependencies, ReconcileLimits, ReconcileReport } from "./reaper/reconcile";
 export type {
   InstanceEvent,
@@ -56,6 +57,7 @@ export type { JobProgress, ProgressOutcome } from "./runners/observe-progress";
 export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
 export type { LaunchDependencies, LaunchOutcome } from "./scaler/launch-runner";
 export type { PoolReport, ScalerDependencies, ScalerLimits, ScalerReport } from "./scaler/scale-up";
+export type { ScalerInvocation } from "./scaler/scaler-invocation";
 export type {
   ControlPlaneStatus,
   JobView,

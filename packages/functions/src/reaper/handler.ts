@@ -1,12 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import {
-  MetricName,
-  reaperMetrics,
-  reconcileDemand,
-  reconcileMetrics,
-  runReaperPass,
-} from "@ger/core";
+import { MetricName, reaperMetrics, reconcileMetrics, runReaperInvocation } from "@ger/core";
 import type {
   ReaperDependencies,
   ReaperReport,
@@ -39,14 +33,17 @@ export const createReaperHandler = (
     .use(logMetrics(metrics))
     .use(publishApiThrottles(observability))
     .handler(async (event) => {
-      const { actions, ...reap } = await runReaperPass(deps, { dryRun: event?.dryRun === true });
+      const invocation = await runReaperInvocation(deps, { dryRun: event?.dryRun === true });
+      const {
+        reap: { actions, ...reap },
+        reconcile,
+      } = invocation;
       const summary = actions.map(summarize);
       // Counted on every invocation, so the EMF blob is never empty.
       publishMetrics(metrics, [{ name: MetricName.ReaperPasses, value: 1 }]);
       logger.info(reap.dryRun ? "reaper dry run" : "reaper pass", { ...reap, actions: summary });
-      if (reap.dryRun || reap.skipped) return { reap, actions: summary };
+      if (!reconcile) return { reap, actions: summary };
       publishMetrics(metrics, reaperMetrics({ ...reap, actions }));
-      const reconcile = await reconcileDemand(deps);
       const log = reconcile.webhookSuspect ? logger.error.bind(logger) : logger.info.bind(logger);
       log(
         reconcile.webhookSuspect

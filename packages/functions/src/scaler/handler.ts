@@ -1,6 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { MetricName, observeJobProgress, runScalerPass, scalerMetrics } from "@ger/core";
+import { MetricName, runScalerInvocation, scalerMetrics } from "@ger/core";
 import type { ScalerDependencies } from "@ger/core/types";
 import middy from "@middy/core";
 import type { DynamoDBStreamEvent } from "aws-lambda";
@@ -24,8 +24,8 @@ export const createScalerHandler = (deps: ScalerDependencies, observability: Obs
     .use(publishApiThrottles(observability))
     .handler(async (event) => {
       const progress = isStreamEvent(event) ? progressFromRecords(event.Records) : [];
-      const { runnersMoved, retried, waits } = await observeJobProgress(deps, progress);
-      const report = await runScalerPass(deps);
+      const { progress: observed, report } = await runScalerInvocation(deps, progress);
+      const { runnersMoved, retried, waits } = observed;
       const launched = report.pools.reduce((sum, pool) => sum + pool.launched, 0);
       const trigger = isStreamEvent(event) ? "stream" : "schedule";
       logger.info("scaler pass", {
