@@ -14,6 +14,7 @@ import { gitlabHeaders, jobHook, TEST_TOKEN } from "../support/gitlab";
 import { measureApiCallsPerJob } from "./api-calls";
 import { measureBundle } from "./bundle";
 import { measureDecisionLatency } from "./decision-latency";
+import { measureSimulatorThroughput } from "./simulator-throughput";
 import { summarize, timeEach } from "./stats";
 
 // `npm run bench [-- --json]`: webhook latency and throughput against DynamoDB Local, next to a
@@ -123,6 +124,7 @@ try {
   const decisionLatency = await measureDecisionLatency(100);
   const apiCalls = await measureApiCallsPerJob(100);
   unmuteDecisions();
+  const simulator = await measureSimulatorThroughput();
   const handlerLatency = summarize(handlerSamples);
   const putLatency = summarize(putSamples);
   const invocations = 600 + SEQUENTIAL + CONCURRENT;
@@ -150,6 +152,7 @@ try {
       to: "EC2 launch requested",
     },
     apiCalls,
+    simulator,
   };
   if (asJson) {
     console.log(JSON.stringify(report));
@@ -163,6 +166,7 @@ try {
         `bundle           ${(bundle.bytes / 1024).toFixed(0)} KiB minified, ${(bundle.gzipBytes / 1024).toFixed(0)} KiB gzip`,
         `decision         p50 ${decisionLatency.p50Ms} ms  p95 ${decisionLatency.p95Ms} ms  (Job Hook fired -> launch requested, local stack)`,
         `API calls        ${apiCalls.gitlabCallsPerJob} GitLab + ${apiCalls.ec2CallsPerJob} EC2 per job (${apiCalls.jobs} jobs in one burst, drained in ${apiCalls.secondsToDrain} s)`,
+        `simulator        ${simulator.jobsPerWallSecond} jobs per wall second (${simulator.jobs} jobs, ${simulator.simulatedDays} simulated days in ${simulator.wallSeconds} s)`,
         `module load      p50 ${bundle.moduleLoad.p50Ms} ms  max-of-${bundle.moduleLoad.samples} p99 ${bundle.moduleLoad.p99Ms} ms  RSS ${bundle.rssAfterLoadMiB} MiB`,
       ].join("\n"),
     );

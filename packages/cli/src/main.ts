@@ -2,8 +2,10 @@ import { parseArgs } from "node:util";
 import { runDrain } from "./commands/drain";
 import { runEnqueue } from "./commands/enqueue";
 import { runHookToken } from "./commands/hook-token";
+import { runImportTrace } from "./commands/import-trace";
 import { runReap } from "./commands/reap";
 import { runRenderUserData } from "./commands/render-user-data";
+import { runSimulate } from "./commands/simulate";
 import { runStatus } from "./commands/status";
 import { UsageError } from "./table-target";
 
@@ -16,9 +18,13 @@ Commands:
   reap                  run a reaper pass (--dry-run: only say what it would do, and why)
   drain                 stop new launches in --pool NAME and let its runners finish (--undo)
   hook-token            the secret token for --project N's webhook, derived from the master
+  simulate              replay a job trace in virtual time: waits and cost, against the peers'
+                        policies (--trace FILE [--policy P | --compare] [--report FILE.html])
+  import-trace          write --project N's job history from GitLab as a trace (GITLAB_URL,
+                        GITLAB_TOKEN; --since DATE, --until DATE) to stdout
 
 Options:
-  --json                print one JSON object instead of text (status, enqueue)
+  --json                print one JSON object instead of text (status, enqueue, simulate)
   --config FILE         the autoscaler config (default: AUTOSCALER_CONFIG, or autoscaler.config.ts)
   --endpoint URL        read DynamoDB at URL (default: the local stack on PORT, or TABLE_NAME in AWS)
   --table NAME          the table to read (default: TABLE_NAME, or the local stack's)
@@ -31,6 +37,13 @@ Options:
   --count N             enqueue: how many jobs (default 1)
   --dry-run             reap: change nothing
   --undo                drain: launch in the pool again
+  --trace FILE          simulate: the job trace (CSV: job_id,project_id,created_at,duration_s,tags
+                        [,pipeline_id,stage,name])
+  --policy NAME         simulate: default (this project), per-job or idle-pool
+  --compare             simulate: all three policies on the same trace and world
+  --seed N              simulate: the world's random seed (default 1)
+  --report FILE         simulate: also write a self-contained HTML report
+  --since, --until      import-trace: the window, by job creation (YYYY-MM-DD or ISO 8601)
   -h, --help            this text`;
 
 const main = async (argv: string[]): Promise<number> => {
@@ -50,6 +63,13 @@ const main = async (argv: string[]): Promise<number> => {
       count: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       undo: { type: "boolean", default: false },
+      trace: { type: "string" },
+      policy: { type: "string" },
+      compare: { type: "boolean", default: false },
+      seed: { type: "string" },
+      report: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -77,6 +97,12 @@ const main = async (argv: string[]): Promise<number> => {
       return 0;
     case "hook-token":
       await runHookToken({ project: values.project, secretId: values["secret-id"] });
+      return 0;
+    case "simulate":
+      await runSimulate(values);
+      return 0;
+    case "import-trace":
+      await runImportTrace({ project: values.project, since: values.since, until: values.until });
       return 0;
     default:
       throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);

@@ -12,6 +12,12 @@ export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
 export { Ec2FleetCompute, launchTemplatesSetting } from "./adapters/ec2/fleet-compute";
 export { launchTemplateData } from "./adapters/ec2/launch-template";
 export { TAG_KEYS } from "./adapters/ec2/tags";
+export {
+  HISTORY_REQUESTS_PER_MINUTE,
+  historyBudget,
+  readJobHistory,
+  stagePositions,
+} from "./adapters/gitlab/job-history";
 export { GitLabRestClient } from "./adapters/gitlab/rest-client";
 export { InMemoryCompute } from "./adapters/memory/compute";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
@@ -52,6 +58,7 @@ export {
   routeJob,
   whyUnroutable,
 } from "./pools/routing";
+export { createRunnerRequest, runnerScopeOf } from "./pools/runner-scope";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";

@@ -1,3 +1,4 @@
+export type { HistoryJob, HistoryWindow } from "./adapters/gitlab/job-history";
 export type { JobEvent } from "./jobs/job-event";
 export type { JobHookParseResult } from "./jobs/job-hook";
 export type { JobEventOutcome, JobRecord } from "./jobs/job-record";

@@ -3,6 +3,8 @@ import { stateWorlds } from "../../../test/support/state-worlds";
 import {
   DEFAULT_RECONCILE_LIMITS,
   groupsOfPools,
+  observeJobProgress,
+  progressOfJob,
   reconcileDemand,
   runScalerPass,
 } from "../src/index";
@@ -53,6 +55,29 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
 
       expect(report.staleJobsClosed).toEqual([63]);
       expect(await world.demand.listPendingJobs(world.clock.now())).toEqual([]);
+    });
+
+    it("closes a job our runner took with that runner, so the runner is busy before the late hook comes", async () => {
+      const world = await makeWorld();
+      await world.addPendingJob(65, ["linux"]);
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      await runScalerPass(world.deps);
+      const [runner] = await world.runners.listLive();
+      world.advance(60);
+      const taken = world.gitlab.model.requestJob(runner?.gitlabRunnerId ?? Number.NaN);
+
+      const report = await reconcileDemand(world.deps);
+      const [closed] = await world.demand.listJobs(world.clock.now());
+      const progress = closed && progressOfJob(closed);
+      await observeJobProgress(world.deps, progress ? [progress] : []);
+
+      expect(taken?.id).toBe(65);
+      expect(report.staleJobsClosed).toEqual([65]);
+      expect(closed).toMatchObject({ status: "running", runnerId: runner?.gitlabRunnerId });
+      expect(await world.runners.get(runner?.name ?? "")).toMatchObject({
+        state: "busy",
+        jobId: 65,
+      });
     });
 
     it("leaves a job that became pending moments ago for a later pass: its hook may be on its way", async () => {

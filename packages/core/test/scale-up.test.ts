@@ -60,6 +60,19 @@ describe("runScalerPass", () => {
     expect(world.gitlab.calls.getJob).toBe(1);
   });
 
+  it("reads the tags of a project's many new jobs from one pending listing, not a read each", async () => {
+    const world = scalerWorld();
+    for (const jobId of [1, 2, 3, 4]) await world.addPendingJob(jobId, ["linux"]);
+    await world.addPendingJob(9, ["linux"], 7);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.pools[0]).toMatchObject({ pending: 5, launched: 5 });
+    expect(world.gitlab.calls).toMatchObject({ listPendingJobs: 1, getJob: 1 });
+    const jobs = await world.demand.listPendingJobs(world.clock.now());
+    expect(jobs.map((job) => job.tags)).toEqual(Array(5).fill(["linux"]));
+  });
+
   it("counts demand per pool: three jobs, three runners, whichever job each takes", async () => {
     const world = scalerWorld();
     for (const jobId of [1, 2, 3]) await world.addPendingJob(jobId, jobId === 3 ? [] : ["linux"]);

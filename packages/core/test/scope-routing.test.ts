@@ -62,4 +62,23 @@ describe("a job the pool's runners never take", () => {
     expect(last.unserved).toEqual([85]);
     expect(scalerMetrics(last)).toContainEqual({ name: "JobsUnserved", value: 1 });
   });
+
+  it("is not given up on when runners started for it took other jobs within seconds (a busy pool)", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(86, ["linux"]);
+
+    const launchedPerPass: number[] = [];
+    for (let pass = 0; pass <= MAX_LAUNCHES_PER_JOB + 1; pass++) {
+      const report = await runScalerPass(world.deps);
+      launchedPerPass.push(report.pools[0]!.launched);
+      // Its runner took an older job instead and went: the job is uncovered again at once.
+      for (const runner of await world.runners.listLive())
+        await retireRunner(world.reaperDeps, runner);
+      world.advance(20);
+    }
+
+    expect(launchedPerPass).toEqual(Array(MAX_LAUNCHES_PER_JOB + 2).fill(1));
+    const [job] = await world.demand.listPendingJobs(world.clock.now());
+    expect(job).toMatchObject({ jobId: 86, launches: 1 });
+  });
 });

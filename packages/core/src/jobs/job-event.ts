@@ -21,6 +21,13 @@ export interface JobEvent {
   readonly failureReason?: string;
 }
 
+/**
+ * The runner GitLab's API says took a job, as a job event carries it: a job the control plane
+ * closes from the API then tells the scaler which runner is busy, as the hook would have.
+ */
+export const runnerOf = (job: { readonly runnerId?: number }): Pick<JobEvent, "runnerId"> =>
+  job.runnerId === undefined ? {} : { runnerId: job.runnerId };
+
 /** The fields a Job Hook may lack; a forward event removes the ones it lacks (see applyJobEvent). */
 export const OPTIONAL_JOB_EVENT_FIELDS = [
   "name",

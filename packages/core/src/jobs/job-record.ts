@@ -23,6 +23,8 @@ export interface JobAnnotations {
   readonly groupIds?: readonly number[];
   /** Runners the scaler started while this job waited uncovered (see MAX_LAUNCHES_PER_JOB). */
   readonly launches?: number;
+  /** When the last of those was counted (ISO 8601). */
+  readonly lastLaunchAt?: string;
 }
 
 export const JOB_ANNOTATIONS = [
@@ -33,6 +35,7 @@ export const JOB_ANNOTATIONS = [
   "closedReason",
   "groupIds",
   "launches",
+  "lastLaunchAt",
 ] as const satisfies readonly (keyof JobAnnotations)[];
 
 /** The stored state of one job: the merge of every event that moved it forward. */
@@ -49,10 +52,12 @@ export type JobEventOutcome =
   /** A duplicate, or an event that arrived after a later one: nothing changes. */
   | { readonly kind: "unchanged"; readonly currentStatus: JobStatus };
 
-const annotationsOf = (record: JobRecord | undefined): JobAnnotations =>
-  Object.fromEntries(
-    JOB_ANNOTATIONS.filter((key) => record?.[key] !== undefined).map((key) => [key, record?.[key]]),
-  );
+const annotationsOf = (record: JobRecord | undefined): JobAnnotations => {
+  const annotations: Record<string, unknown> = {};
+  if (!record) return annotations;
+  for (const key of JOB_ANNOTATIONS) if (record[key] !== undefined) annotations[key] = record[key];
+  return annotations;
+};
 
 export const expiryFor = (status: JobStatus, receivedAt: Date): number =>
   Math.floor(receivedAt.getTime() / 1000) +

@@ -50,6 +50,8 @@ export interface GitlabJob {
   readonly projectId: number;
   readonly status: GitlabJobStatus | string;
   readonly tagList: readonly string[];
+  /** The runner that took it, once one has (GitLab's `runner.id`). */
+  readonly runnerId?: number;
 }
 
 /** How a listing of pending jobs reads GitLab's pages. */

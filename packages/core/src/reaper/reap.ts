@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { mapWithConcurrency } from "../concurrency";
-import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
+import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { routableJob, routeJob } from "../pools/routing";
+import { runnerScopeOf } from "../pools/runner-scope";
 import type { Clock } from "../ports/clock";
 import type { Compute } from "../ports/compute";
 import type { DemandStore } from "../ports/demand-store";
-import type { RunnerRegistry, RunnerScope } from "../ports/gitlab";
+import type { RunnerRegistry } from "../ports/gitlab";
 import type { Lease } from "../ports/lease";
 import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
@@ -58,18 +59,9 @@ const REAPER_LEASE = "reaper";
 /** States before a runner's first poll: GitLab showing it online moves it to idle. */
 const PRE_IDLE = new Set(["launching", "booting"]);
 
-const scopeOf = (pool: PoolConfig): RunnerScope => {
-  const { runner } = pool;
-  if (runner.runner_type === "group_type")
-    return { runnerType: "group_type", groupId: runner.group_id };
-  if (runner.runner_type === "project_type")
-    return { runnerType: "project_type", projectId: runner.project_id };
-  return { runnerType: "instance_type" };
-};
-
 const listOurGitlabRunners = async (deps: ReaperDependencies) => {
   const scopes = new Map(
-    deps.config.pools.map((pool) => [JSON.stringify(scopeOf(pool)), scopeOf(pool)]),
+    deps.config.pools.map((pool) => [JSON.stringify(runnerScopeOf(pool)), runnerScopeOf(pool)]),
   );
   const lists = await Promise.all(
     [...scopes.values()].map((scope) => deps.registry.listRunners(scope)),

@@ -1,5 +1,6 @@
 import { mapWithConcurrency } from "../concurrency";
 import { GitLabApiError } from "../errors";
+import { runnerOf } from "../jobs/job-event";
 import { type JobRecord, jobEventOf } from "../jobs/job-record";
 import { isGitlabJobStatus } from "../jobs/job-status";
 import { recordNotVisible } from "../jobs/not-visible";
@@ -152,7 +153,12 @@ export const reconcileDemand = async (
     }
     const { status } = current;
     if (status === "pending" || !isGitlabJobStatus(status)) continue;
-    const outcome = await deps.demand.recordJobEvent({ ...jobEventOf(job), status }, now);
+    // With the runner that took it, so the stream tells the scaler that runner is busy: the hook
+    // saying so, on its way, will find the job recorded already and change nothing.
+    const outcome = await deps.demand.recordJobEvent(
+      { ...jobEventOf(job), status, ...runnerOf(current) },
+      now,
+    );
     if (outcome.kind === "recorded") staleJobsClosed.push(job.jobId);
   }
 

@@ -1,4 +1,5 @@
 import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
+import { createRunnerRequest } from "../pools/runner-scope";
 import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { Compute, LaunchResult } from "../ports/compute";
@@ -31,17 +32,9 @@ export type LaunchOutcome =
     };
 
 const register = async (deps: LaunchDependencies, runner: RunnerRecord, pool: PoolConfig) => {
-  const { runner: settings } = pool;
-  const created = await deps.registry.createRunner({
-    runnerType: settings.runner_type,
-    ...(settings.runner_type === "group_type" && { groupId: settings.group_id }),
-    ...(settings.runner_type === "project_type" && { projectId: settings.project_id }),
-    description: runnerDescription(deps.config.deployment, runner.name),
-    tagList: pool.tags,
-    runUntagged: pool.run_untagged,
-    maximumTimeout: settings.maximum_timeout,
-    accessLevel: settings.access_level,
-  });
+  const created = await deps.registry.createRunner(
+    createRunnerRequest(pool, runnerDescription(deps.config.deployment, runner.name)),
+  );
   await deps.tokens.put(runner.name, created.token);
   const registered = await deps.runners.transition(
     runner.name,

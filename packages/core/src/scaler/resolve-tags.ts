@@ -1,5 +1,6 @@
 import { mapWithConcurrency } from "../concurrency";
 import { GitLabApiError } from "../errors";
+import { runnerOf } from "../jobs/job-event";
 import { type JobRecord, jobEventOf } from "../jobs/job-record";
 import { isGitlabJobStatus } from "../jobs/job-status";
 import { recordNotVisible } from "../jobs/not-visible";
@@ -7,7 +8,15 @@ import type { PoolConfig } from "../pools/autoscaler-config";
 import { needsProjectGroups, type RoutableJob, routableJob } from "../pools/routing";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
-import type { JobsApi } from "../ports/gitlab";
+import type { GitlabJob, JobsApi } from "../ports/gitlab";
+
+/**
+ * A project with this many jobs of unknown tags has them read from one listing of its pending jobs
+ * (up to 100 a page, tags included) rather than one job read each: a burst of a thousand jobs
+ * costs ten requests, not a thousand, inside GitLab's rate limit.
+ */
+const LISTING_FROM = 3;
+const LISTED_PER_PROJECT = 100;
 
 export interface TagResolution {
   /** Every job still pending whose routing facts (tags and, where needed, groups) are known now. */
@@ -29,8 +38,9 @@ interface ResolveDependencies {
 
 /**
  * The Job Hook carries neither the job's tags nor its project's groups, so both are read once from
- * GitLab (the job; the project's groups only where a group pool could take the job, once per
- * project per pass) and kept on the job record. Bounded per pass; a rate limit ends the reading.
+ * GitLab (the job, or its project's pending listing when many wait; the project's groups only
+ * where a group pool could take the job, once per project per pass) and kept on the job record.
+ * Bounded per pass; a rate limit ends the reading.
  */
 export const resolveJobTags = async (
   deps: ResolveDependencies,
@@ -46,9 +56,20 @@ export const resolveJobTags = async (
   let rateLimited = false;
   const mayRead = () => !rateLimited && reads++ < budget;
 
+  const listed = new Map<number, GitlabJob>();
+  const listProjectsPending = async (projectId: number) => {
+    if (!mayRead()) return;
+    const jobs = await deps.jobsApi.listPendingJobs(projectId, LISTED_PER_PROJECT, { maxPages: 2 });
+    for (const job of jobs) listed.set(job.id, job);
+  };
+
   const resolve = async (job: JobRecord) => {
     let tags = job.tags;
-    if (!tags) {
+    const fromListing = tags ? undefined : listed.get(job.jobId);
+    if (fromListing) {
+      await deps.demand.annotateJob(job.jobId, { tags: fromListing.tagList });
+      tags = fromListing.tagList;
+    } else if (!tags) {
       if (!mayRead()) return deferred.push(job.jobId);
       const found = await deps.jobsApi.getJob(job.projectId, job.jobId);
       const now = deps.clock.now();
@@ -58,7 +79,10 @@ export const resolveJobTags = async (
       }
       await deps.demand.annotateJob(job.jobId, { tags: found.tagList });
       if (found.status !== "pending" && isGitlabJobStatus(found.status)) {
-        await deps.demand.recordJobEvent({ ...jobEventOf(job), status: found.status }, now);
+        await deps.demand.recordJobEvent(
+          { ...jobEventOf(job), status: found.status, ...runnerOf(found) },
+          now,
+        );
         return closed.push(job.jobId);
       }
       tags = found.tagList;
@@ -79,6 +103,20 @@ export const resolveJobTags = async (
     routable.set(job.jobId, facts);
   };
 
+  const untaggedByProject = new Map<number, number>();
+  for (const job of pending)
+    if (!job.tags)
+      untaggedByProject.set(job.projectId, (untaggedByProject.get(job.projectId) ?? 0) + 1);
+  const busyProjects = [...untaggedByProject].filter(([, count]) => count >= LISTING_FROM);
+  await mapWithConcurrency(busyProjects, 4, async ([projectId]) => {
+    try {
+      await listProjectsPending(projectId);
+    } catch (error) {
+      // Its jobs are read one by one instead, as the budget allows.
+      if (!(error instanceof GitLabApiError) || !error.retryable) throw error;
+      rateLimited ||= error.status === 429;
+    }
+  });
   await mapWithConcurrency(pending, 4, async (job) => {
     try {
       await resolve(job);

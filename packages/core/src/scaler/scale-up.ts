@@ -78,10 +78,13 @@ const ageSeconds = (job: JobRecord, now: Date) =>
 const LAUNCH_STATES = ["reserved", "registered", "launching"] as const;
 
 /**
- * Runners started for one job before it stops counting as demand. A runner takes any job it may,
- * so this is a count of launches made while the job waited uncovered: a job GitLab never hands to
- * the pool's runners (a scope or setting the control plane cannot see) would otherwise start a
- * runner, wait out its idle_time, and start the next one, for as long as the job stays pending.
+ * Runners started for one job before it stops counting as demand. A job GitLab never hands to the
+ * pool's runners (a scope or setting the control plane cannot see) would otherwise start a runner,
+ * wait out its idle_time, and start the next one, for as long as the job stays pending. A runner
+ * takes the oldest job it may, not the one it was started for, so in a busy pool a job is passed
+ * over by runners again and again within seconds: launches are counted at most once per idle_time
+ * (the time a runner started for it waits before it gives up), so only rounds of runners that
+ * came and went without it count.
  */
 export const MAX_LAUNCHES_PER_JOB = 3;
 /** EC2's code for a request IAM refused. */
@@ -166,7 +169,7 @@ export const runScalerPass = async (
       ...errors.map((error) => error.code),
     ];
     const launched = outcomes.filter((outcome) => outcome.kind === "launched").length;
-    await countLaunchesFor(deps, demand, supply, launched);
+    await countLaunchesFor(deps, demand, supply, launched, settings.idleTimeSeconds);
     const quota = outcomes.find(
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "quota_exceeded",
     );
@@ -222,19 +225,27 @@ export const runScalerPass = async (
 
 /**
  * The jobs this pass's new runners are for (the oldest the pool's supply did not cover yet) are
- * noted as launched for, once per runner.
+ * noted as launched for, once per runner and at most once per idle_time (see MAX_LAUNCHES_PER_JOB).
  */
 const countLaunchesFor = async (
   deps: ScalerDependencies,
   demand: readonly JobRecord[],
   supply: PoolSupply,
   launched: number,
+  idleTimeSeconds: number,
 ) => {
+  const now = deps.clock.now();
   const covered = supply.creating + supply.booting + supply.idle;
-  const coveredNow = demand.slice(covered, covered + launched);
+  const roundOver = (job: JobRecord) =>
+    job.lastLaunchAt === undefined ||
+    now.getTime() - Date.parse(job.lastLaunchAt) >= idleTimeSeconds * 1000;
+  const coveredNow = demand.slice(covered, covered + launched).filter(roundOver);
   await Promise.all(
     coveredNow.map((job) =>
-      deps.demand.annotateJob(job.jobId, { launches: (job.launches ?? 0) + 1 }),
+      deps.demand.annotateJob(job.jobId, {
+        launches: (job.launches ?? 0) + 1,
+        lastLaunchAt: now.toISOString(),
+      }),
     ),
   );
 };

@@ -1,4 +1,4 @@
-import type { GitlabModel } from "@ger/core";
+import { type GitlabModel, JOB_STATUSES } from "@ger/core";
 import { asTags, type Body, message, type Reply } from "./reply";
 import { hookResource, jobResource, runnerDetail, runnerSummary } from "./resources";
 
@@ -91,24 +91,29 @@ const runnerJobs: ApiHandler = (model, [id], _body, query) => {
   const runner = model.runners.get(Number(id));
   if (!runner) return message(404, "404 Not found");
   const jobs = model.jobsOfRunner(runner.id, query.get("status") ?? undefined);
-  return paged(jobs, query, (job) => jobResource(job, runner));
+  return paged(jobs, query, (job) => jobResource(job, runner, model.clock.now()));
 };
 
 const getJob: ApiHandler = (model, [projectId, jobId]) => {
   const job = model.getJob(Number(projectId), Number(jobId));
   if (!job) return message(404, "404 Job Not Found");
   const runner = job.runnerId === undefined ? undefined : model.runners.get(job.runnerId);
-  return { status: 200, body: jobResource(job, runner) };
+  return { status: 200, body: jobResource(job, runner, model.clock.now()) };
 };
 
+/** GitLab takes `scope[]=a&scope[]=b` or a single `scope=a`, and refuses a status it lacks. */
 const listJobs: ApiHandler = (model, [projectId], _body, query) => {
-  const jobs = model.listJobs(Number(projectId), query.getAll("scope[]"));
-  return paged(jobs, query, (job) => jobResource(job, undefined));
+  const scopes = [...query.getAll("scope[]"), ...query.getAll("scope")];
+  if (!scopes.every((scope) => (JOB_STATUSES as readonly string[]).includes(scope)))
+    return { status: 400, body: { error: "scope does not have a valid value" } };
+  const now = model.clock.now();
+  const jobs = model.listJobs(Number(projectId), scopes);
+  return paged(jobs, query, (job) => jobResource(job, undefined, now));
 };
 
 const retryJob: ApiHandler = (model, [projectId, jobId]) => ({
   status: 201,
-  body: jobResource(model.retryJob(Number(projectId), Number(jobId)), undefined),
+  body: jobResource(model.retryJob(Number(projectId), Number(jobId)), undefined, model.clock.now()),
 });
 
 const projectGroups: ApiHandler = (model, [projectId]) => ({

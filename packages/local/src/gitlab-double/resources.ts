@@ -3,11 +3,22 @@ import type { ProjectHook } from "@ger/core/types";
 
 export const iso = (date: Date | undefined) => (date ? date.toISOString() : null);
 
-/** A job as GET /projects/:id/jobs/:job_id and the job listings return it. */
-export const jobResource = (job: GitlabModelJob, runner: GitlabModelRunner | undefined) => ({
+const secondsBetween = (from: Date | undefined, to: Date | undefined) =>
+  from && to ? (to.getTime() - from.getTime()) / 1000 : null;
+
+/**
+ * A job as GET /projects/:id/jobs/:job_id and the job listings return it. GitLab's duration runs
+ * from start to finish (to now while it runs), queued_duration from pending to start; the model
+ * does not record when a released job became pending, so that is counted from its creation.
+ */
+export const jobResource = (
+  job: GitlabModelJob,
+  runner: GitlabModelRunner | undefined,
+  now: Date,
+) => ({
   id: job.id,
   status: job.status,
-  stage: "test",
+  stage: job.stage ?? "test",
   name: job.name,
   ref: "main",
   tag: false,
@@ -15,7 +26,17 @@ export const jobResource = (job: GitlabModelJob, runner: GitlabModelRunner | und
   created_at: iso(job.createdAt),
   started_at: iso(job.startedAt),
   finished_at: iso(job.finishedAt),
-  pipeline: { id: job.id, project_id: job.projectId, ref: "main", status: job.status },
+  duration: secondsBetween(job.startedAt, job.finishedAt ?? now),
+  queued_duration:
+    job.status === "created"
+      ? null
+      : secondsBetween(job.createdAt, job.startedAt ?? job.finishedAt ?? now),
+  pipeline: {
+    id: job.pipelineId ?? job.id,
+    project_id: job.projectId,
+    ref: "main",
+    status: job.status,
+  },
   runner: runner ? { id: runner.id, description: runner.description, is_shared: false } : null,
 });
 

@@ -60,7 +60,16 @@ interface ListedJob {
   readonly id: number;
   readonly status: string;
   readonly tag_list?: string[];
+  readonly runner?: { readonly id?: number } | null;
 }
+
+const portJob = (job: ListedJob, projectId: number): GitlabJob => ({
+  id: job.id,
+  projectId,
+  status: job.status,
+  tagList: job.tag_list ?? [],
+  ...(typeof job.runner?.id === "number" && { runnerId: job.runner.id }),
+});
 
 interface ListedRunner {
   readonly id: number;
@@ -275,7 +284,7 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     return [...byId.values()]
       .sort((a, b) => a.id - b.id)
       .slice(0, limit)
-      .map((job) => ({ id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] }));
+      .map((job) => portJob(job, projectId));
   }
 
   async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
@@ -283,7 +292,7 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
       method: "POST",
       path: `/projects/${projectId}/jobs/${jobId}/retry`,
     })) as { id: number; status: string; tag_list?: string[] };
-    return { id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] };
+    return portJob(job, projectId);
   }
 
   async listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined> {
@@ -318,15 +327,14 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
       path: `/projects/${projectId}/jobs/${jobId}`,
       notFoundOk: true,
     })) as { id: number; status: string; tag_list?: string[] } | undefined;
-    return job && { id: job.id, projectId, status: job.status, tagList: job.tag_list ?? [] };
+    return job && portJob(job, projectId);
   }
 
-  /** One page of a listing, and where GitLab's paging headers say the listing goes on. */
-  private async requestPage<T>(
-    path: string,
-    page: number,
-    perPage: number,
-  ): Promise<ListedPage<T>> {
+  /**
+   * One page of a listing, and where GitLab's paging headers say the listing goes on. Public for
+   * readers of other listings (job-history.ts), which page through the same client and budget.
+   */
+  async requestPage<T>(path: string, page: number, perPage: number): Promise<ListedPage<T>> {
     const separator = path.includes("?") ? "&" : "?";
     const { body, headers } = await this.exchange({
       method: "GET",

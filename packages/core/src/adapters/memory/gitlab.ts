@@ -21,11 +21,12 @@ export interface InMemoryGitlabOptions extends GitlabModelOptions {
   readonly deployment?: string;
 }
 
-const asPortJob = ({ id, projectId, status, tagList }: GitlabModelJob): GitlabJob => ({
+const asPortJob = ({ id, projectId, status, tagList, runnerId }: GitlabModelJob): GitlabJob => ({
   id,
   projectId,
   status,
   tagList,
+  ...(runnerId !== undefined && { runnerId }),
 });
 
 /**

@@ -1,0 +1,88 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { loadConfigFile } from "@ger/core";
+import {
+  type PolicyName,
+  parseTrace,
+  renderHtmlReport,
+  runSimulation,
+  type SimulationRun,
+} from "@ger/simulator";
+import { formatComparison } from "../format-simulation";
+import { UsageError } from "../table-target";
+
+export interface SimulateOptions {
+  readonly trace?: string;
+  readonly config?: string;
+  readonly policy?: string;
+  readonly compare?: boolean;
+  readonly seed?: string;
+  readonly json?: boolean;
+  readonly report?: string;
+}
+
+const POLICY_NAMES: readonly PolicyName[] = ["default", "per-job", "idle-pool"];
+
+const isPolicy = (name: string): name is PolicyName =>
+  (POLICY_NAMES as readonly string[]).includes(name);
+
+/** A progress bar on a terminal; a line every tenth otherwise; `--json`'s stdout stays clean. */
+const progressReporter = (policy: string, stream: NodeJS.WriteStream = process.stderr) => {
+  let shown = -1;
+  return (fraction: number) => {
+    const percent = Math.floor(fraction * 100);
+    if (stream.isTTY) {
+      if (percent === shown) return;
+      shown = percent;
+      const width = 30;
+      const filled = Math.round((percent / 100) * width);
+      stream.write(
+        `\r${policy.padEnd(9)} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${percent}%`,
+      );
+      if (percent >= 100) stream.write("\n");
+      return;
+    }
+    const tenth = Math.floor(percent / 10);
+    if (tenth === shown) return;
+    shown = tenth;
+    stream.write(`simulate ${policy}: ${tenth * 10}% of the trace replayed\n`);
+  };
+};
+
+/** `simulate`: replays a trace in virtual time through one policy, or all three with --compare. */
+export const runSimulate = async (options: SimulateOptions): Promise<void> => {
+  if (!options.trace) throw new UsageError("simulate needs --trace FILE (a CSV job trace)");
+  const policy = options.policy ?? "default";
+  if (!isPolicy(policy))
+    throw new UsageError(`--policy must be one of ${POLICY_NAMES.join(", ")}, got '${policy}'`);
+  if (options.compare && options.policy)
+    throw new UsageError("--compare runs every policy: leave out --policy");
+  const seed = options.seed === undefined ? 1 : Number(options.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new UsageError(`--seed must be a whole number, got '${options.seed}'`);
+  const trace = parseTrace(await readFile(options.trace, "utf8"));
+  const config = await loadConfigFile(options.config ?? process.env.AUTOSCALER_CONFIG);
+  const policies = options.compare ? POLICY_NAMES : [policy];
+  const runs: SimulationRun[] = [];
+  for (const name of policies)
+    runs.push(
+      await runSimulation({
+        trace,
+        config,
+        policy: name,
+        world: { seed },
+        onProgress: progressReporter(name),
+      }),
+    );
+  if (options.report)
+    await writeFile(
+      options.report,
+      renderHtmlReport({ title: "What-if simulation", trace: options.trace, runs }),
+    );
+  const summaries = runs.map((run) => run.summary);
+  if (options.json) {
+    const output = options.compare
+      ? { policies: Object.fromEntries(summaries.map((summary) => [summary.policy, summary])) }
+      : summaries[0];
+    console.log(JSON.stringify(output, null, 2));
+  } else console.log(formatComparison(summaries));
+};

@@ -1,0 +1,45 @@
+import type { SimulationSummary } from "@ger/simulator";
+
+type Row = readonly [label: string, value: (summary: SimulationSummary) => string];
+
+const perJob = (summary: SimulationSummary, calls: number) =>
+  summary.jobs === 0 ? "0" : (calls / summary.jobs).toFixed(2);
+
+const ROWS: readonly Row[] = [
+  ["jobs (completed / lost)", (s) => `${s.jobs} (${s.completed} / ${s.lostJobs})`],
+  ["wait p50 / p95 / max (s)", (s) => `${s.waitP50S} / ${s.waitP95S} / ${s.waitMaxS}`],
+  [
+    "instance-seconds (vs ideal)",
+    (s) =>
+      `${s.instanceSeconds} (${(s.instanceSeconds / Math.max(1, s.idealInstanceSeconds)).toFixed(2)}×)`,
+  ],
+  ["idle instance-seconds", (s) => String(s.idleInstanceSeconds)],
+  ["EC2 cost (USD)", (s) => s.ec2CostUsd.toFixed(2)],
+  ["control-plane cost (USD)", (s) => s.controlPlaneCostUsd.toFixed(2)],
+  ["launches", (s) => String(s.launches)],
+  [
+    "EC2 / GitLab calls per job",
+    (s) => `${perJob(s, s.ec2ApiCalls)} / ${perJob(s, s.gitlabApiCalls)}`,
+  ],
+  ["throttled calls", (s) => String(s.throttledCalls)],
+  ["max concurrent instances", (s) => String(s.maxConcurrentInstances)],
+  ["leaked instances / runners", (s) => `${s.leakedInstances} / ${s.leakedRunners}`],
+  ["wall time (s)", (s) => s.wallSeconds.toFixed(1)],
+];
+
+/** The summaries side by side, one column per policy. */
+export const formatComparison = (summaries: readonly SimulationSummary[]): string => {
+  const header = ["", ...summaries.map((summary) => summary.policy)];
+  const lines = [header, ...ROWS.map(([label, value]) => [label, ...summaries.map(value)])];
+  const widths = header.map((_, column) =>
+    Math.max(...lines.map((line) => (line[column] ?? "").length)),
+  );
+  return lines
+    .map((line) =>
+      line
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+};

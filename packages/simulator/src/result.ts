@@ -1,0 +1,71 @@
+/** What a simulation reports: the JSON of `simulate --json`, and what the HTML report draws. */
+
+export type PolicyName = "default" | "per-job" | "idle-pool";
+
+/** The world a run had, as the JSON states it. */
+export interface WorldSummary {
+  readonly seed: number;
+  readonly bootMedianS: number;
+  readonly bootMeanS: number;
+  readonly bootP95S: number;
+  readonly checkIntervalS: number;
+  readonly powerOffS: number;
+  readonly [setting: string]: number | string;
+}
+
+export interface SimulationSummary {
+  readonly policy: PolicyName;
+  readonly jobs: number;
+  readonly completed: number;
+  /** Jobs that never ran by the end of the run. */
+  readonly lostJobs: number;
+  /** From pending to running, over the jobs that ran. */
+  readonly waitP50S: number;
+  readonly waitP95S: number;
+  readonly waitMaxS: number;
+  /** Billed instance time (running to shutting-down, each at least 60 s). */
+  readonly instanceSeconds: number;
+  /** Of those, time an instance ran no job. */
+  readonly idleInstanceSeconds: number;
+  /** Σ over jobs of max(60, bootMeanS + duration): one fresh instance per job, no waste. */
+  readonly idealInstanceSeconds: number;
+  readonly ec2CostUsd: number;
+  readonly controlPlaneCostUsd: number;
+  readonly launches: number;
+  readonly ec2ApiCalls: number;
+  readonly gitlabApiCalls: number;
+  readonly throttledCalls: number;
+  readonly maxConcurrentInstances: number;
+  /** Counted after the trace ends and the world ran idle for idle_time plus two reaper passes. */
+  readonly leakedInstances: number;
+  readonly leakedRunners: number;
+  readonly world: WorldSummary;
+  readonly wallSeconds: number;
+}
+
+/** The world at one instant, for the report's charts. */
+export interface Sample {
+  /** Seconds since the run's start. */
+  readonly atS: number;
+  readonly pendingJobs: number;
+  readonly runningJobs: number;
+  /** Instances by state: launched and not yet polling, polling without a job, running one, powering off. */
+  readonly booting: number;
+  readonly idle: number;
+  readonly busy: number;
+  readonly stopping: number;
+  /** Spent so far. */
+  readonly ec2CostUsd: number;
+  readonly controlPlaneCostUsd: number;
+}
+
+export interface SimulationRun {
+  readonly summary: SimulationSummary;
+  /** When the run's virtual time starts (the trace's first job). */
+  readonly startedAt: string;
+  /** One every `sampleEveryS` virtual seconds. */
+  readonly samples: readonly Sample[];
+  readonly sampleEveryS: number;
+  /** Each job's wait in seconds, ascending. */
+  readonly waits: readonly number[];
+}

@@ -1,0 +1,211 @@
+import type { AutoscalerConfig } from "@ger/core/types";
+import { POLICIES } from "./policies";
+import { SeededRandom } from "./random";
+import type { PolicyName, Sample, SimulationRun, SimulationSummary } from "./result";
+import type { TraceJob } from "./trace/trace-job";
+import { hourlyPrice, PRICES_AS_OF } from "./world/instance-prices";
+import { TraceReplay } from "./world/trace-replay";
+import { VirtualTime } from "./world/virtual-time";
+import { type PolicyFactory, World } from "./world/world";
+import { bootMeanS, DEFAULT_WORLD, type WorldSettings } from "./world/world-settings";
+
+export interface SimulationOptions {
+  readonly trace: readonly TraceJob[];
+  readonly config: AutoscalerConfig;
+  readonly policy?: PolicyName;
+  readonly world?: Partial<WorldSettings>;
+  /** Called as virtual time advances, with the share of the trace replayed so far. */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+/** Virtual time advances in steps this long between checks for the end of the work. */
+const STEP_MS = 60_000;
+
+/**
+ * Replays a trace in virtual time through one control plane and reports what it cost and how long
+ * jobs waited. After the last job, the world runs idle for the longest idle_time plus two reaper
+ * passes, and whatever is left then is a leak.
+ */
+export const runSimulation = async (options: SimulationOptions): Promise<SimulationRun> => {
+  const wallStart = performance.now();
+  const settings: WorldSettings = { ...DEFAULT_WORLD, ...options.world };
+  const { trace, config } = options;
+  const policy = options.policy ?? "default";
+  const first = trace[0];
+  if (!first) throw new Error("the trace has no jobs");
+  checkPrices(config);
+  // The control plane gets a minute before the first job, as a deployed one would have.
+  const startMs = Math.floor(first.createdAt.getTime() / STEP_MS) * STEP_MS - STEP_MS;
+  const time = new VirtualTime(new Date(startMs));
+  const world = new World(time, new SeededRandom(settings.seed), settings, config);
+  const factory = POLICIES[policy];
+  if (!factory) throw new Error(`no policy named ${policy}`);
+  const plane = factory(world);
+  world.attach(plane);
+  const replay = new TraceReplay(time, world.model, trace);
+  replay.start();
+
+  // Each control plane bills its own services; ours is metered call by call.
+  const controlPlaneCost = (elapsedS: number) =>
+    plane.costUsd?.(elapsedS) ?? world.meters.costUsd(elapsedS);
+  const samples: Sample[] = [];
+  world.every(settings.sampleEveryS, startMs, () => {
+    samples.push(sampleOf(world, startMs, controlPlaneCost));
+  });
+
+  const horizonMs = replay.lastArrivalMs + settings.horizonS * 1000;
+  const span = Math.max(1, replay.lastArrivalMs - startMs);
+  while (time.nowMillis < horizonMs && !(replay.allArrived && world.jobs.settled)) {
+    await time.runUntil(time.nowMillis + STEP_MS);
+    options.onProgress?.(Math.min(1, (time.nowMillis - startMs) / span));
+  }
+  const idleTailMs =
+    Math.max(
+      longestIdleTimeS(config) + 2 * settings.reaperScheduleS + settings.powerOffS + 60,
+      plane.settleS ?? 0,
+    ) * 1000;
+  await time.runUntil(time.nowMillis + idleTailMs);
+  world.finished = true;
+  const leftovers = await plane.leftovers();
+  const endMs = time.nowMillis;
+
+  const waits = world.jobs.waits();
+  const summary = summarize(world, {
+    policy,
+    trace,
+    waits,
+    endMs,
+    startMs,
+    leftovers,
+    controlPlaneCostUsd: controlPlaneCost,
+    wallSeconds: (performance.now() - wallStart) / 1000,
+  });
+  return {
+    summary,
+    startedAt: new Date(startMs).toISOString(),
+    samples,
+    sampleEveryS: settings.sampleEveryS,
+    waits,
+  };
+};
+
+const checkPrices = (config: AutoscalerConfig) => {
+  for (const pool of config.pools)
+    for (const type of pool.instance.types) hourlyPrice(type, "on-demand");
+};
+
+/** The longest idle_time any pool has, in any of its periods. */
+const longestIdleTimeS = (config: AutoscalerConfig): number =>
+  Math.max(
+    ...config.pools.flatMap((pool) => [
+      pool.idle_time,
+      ...pool.policy.map((period) => period.idle_time ?? 0),
+    ]),
+  );
+
+const sampleOf = (
+  world: World,
+  startMs: number,
+  controlPlaneCost: (elapsedS: number) => number,
+): Sample => {
+  const now = world.time.nowMillis;
+  const { phases } = world.compute;
+  return {
+    atS: (now - startMs) / 1000,
+    pendingJobs: world.jobs.pending,
+    runningJobs: world.jobs.running,
+    booting: phases.booting,
+    idle: phases.idle,
+    busy: phases.busy,
+    stopping: phases.stopping,
+    ec2CostUsd: world.compute.spentUsd(now),
+    controlPlaneCostUsd: controlPlaneCost((now - startMs) / 1000),
+  };
+};
+
+/** Nearest-rank percentile of ascending values. */
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted.length === 0
+    ? 0
+    : (sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number);
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+const summarize = (
+  world: World,
+  run: {
+    readonly policy: PolicyName;
+    readonly trace: readonly TraceJob[];
+    readonly waits: readonly number[];
+    readonly startMs: number;
+    readonly endMs: number;
+    readonly leftovers: Awaited<ReturnType<ReturnType<PolicyFactory>["leftovers"]>>;
+    readonly controlPlaneCostUsd: (elapsedS: number) => number;
+    readonly wallSeconds: number;
+  },
+): SimulationSummary => {
+  const { compute, gitlab, settings } = world;
+  let instanceSeconds = 0;
+  let busySeconds = 0;
+  let ec2CostUsd = 0;
+  for (const instance of compute.instances.values()) {
+    instanceSeconds += compute.billedSeconds(instance, run.endMs);
+    busySeconds += instance.busyMs / 1000;
+    ec2CostUsd += compute.costUsd(instance, run.endMs);
+  }
+  const meanBoot = bootMeanS(settings);
+  const ideal = run.trace.reduce((sum, job) => sum + Math.max(60, meanBoot + job.durationS), 0);
+  const calls = gitlab.calls;
+  // This project's GitLab client reads a runner before deleting it, to check its description
+  // names this deployment (GitLabRestClient with `deployment`); the in-memory GitLab does not.
+  const readsBeforeDelete = run.policy === "default" ? calls.deleteRunner : 0;
+  const gitlabApiCalls =
+    Object.values(calls).reduce((sum, count) => sum + count, 0) + readsBeforeDelete;
+  const ec2 = compute.calls;
+  let liveInstances = 0;
+  for (const instance of compute.liveInstances())
+    if (instance.state !== "shutting-down") liveInstances += 1;
+  return {
+    policy: run.policy,
+    jobs: run.trace.length,
+    completed: [...world.model.jobs.values()].filter((job) => job.status === "success").length,
+    lostJobs: world.jobs.neverRan() + createdNeverPending(world),
+    waitP50S: round(percentile(run.waits, 50), 1),
+    waitP95S: round(percentile(run.waits, 95), 1),
+    waitMaxS: round(run.waits[run.waits.length - 1] ?? 0, 1),
+    instanceSeconds: Math.round(instanceSeconds),
+    idleInstanceSeconds: Math.round(Math.max(0, instanceSeconds - busySeconds)),
+    idealInstanceSeconds: Math.round(ideal),
+    ec2CostUsd: round(ec2CostUsd, 4),
+    controlPlaneCostUsd: round(run.controlPlaneCostUsd((run.endMs - run.startMs) / 1000), 4),
+    launches: compute.instances.size,
+    ec2ApiCalls: ec2.createFleet + ec2.describeInstances + ec2.terminateInstances,
+    gitlabApiCalls,
+    throttledCalls: gitlab.throttled + ec2.throttled,
+    maxConcurrentInstances: compute.maxConcurrent,
+    leakedInstances: Math.max(0, liveInstances - run.leftovers.warmInstances),
+    leakedRunners: Math.max(0, run.leftovers.gitlabRunners - run.leftovers.warmInstances),
+    world: {
+      seed: settings.seed,
+      bootMedianS: settings.bootMedianS,
+      bootMeanS: round(meanBoot, 1),
+      bootP95S: settings.bootP95S,
+      checkIntervalS: settings.checkIntervalS,
+      powerOffS: settings.powerOffS,
+      hookDelayS: `${settings.hookDelayMinS}-${settings.hookDelayMaxS}`,
+      billingMinimumS: settings.billingMinimumS,
+      gitlabRequestsPerMinute: settings.gitlabRequestsPerMinute,
+      ec2MutatingBucket: `${settings.ec2MutatingBucket.capacity}/${settings.ec2MutatingBucket.perSecond}s`,
+      ec2InstanceBucket: `${settings.ec2InstanceBucket.capacity}/${settings.ec2InstanceBucket.perSecond}s`,
+      prices: PRICES_AS_OF,
+    },
+    wallSeconds: round(run.wallSeconds, 2),
+  };
+};
+
+/** Jobs of later stages whose pipeline never got that far. */
+const createdNeverPending = (world: World): number => {
+  let count = 0;
+  for (const job of world.model.jobs.values()) if (job.status === "created") count += 1;
+  return count;
+};
