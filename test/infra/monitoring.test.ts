@@ -178,7 +178,7 @@ describe("dashboard and alarms read only metrics the code emits", () => {
     const result = await new Ec2FleetCompute(new EC2Client({ region: inputs.region }), {
       deployment: "ci-autoscaler",
       launchTemplates: { [pool!.name]: { launchTemplateId: "lt-0a1b2c3d4e5f60718", version: "1" } },
-    }).launch({ runnerName: `${pool!.name}-a1b2c3`, pool: pool!, waitTimeoutSeconds: 300 });
+    }).launch({ launchId: `${pool!.name}-a1b2c3`, count: 1, pool: pool!, waitTimeoutSeconds: 300 });
     ec2.restore();
     const alarm = alarmDefinitions(inputs).find(({ name }) => name === "launch-unauthorized");
 

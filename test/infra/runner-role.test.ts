@@ -1,4 +1,5 @@
-import { TOKEN_READER_TAG, tokenParameterPrefix } from "@ger/core";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { SsmTokenDrop, TOKEN_READER_TAG, tokenParameterPrefix } from "@ger/core";
 import { describe, expect, it } from "vitest";
 import { runnerManagedPolicies, runnerStatements } from "../../infra/lib/iam";
 import { awsManagedPolicy } from "../support/aws-managed-policies";
@@ -19,8 +20,15 @@ const where = {
 const instance = (id: string) => `arn:aws:ec2:${where.region}:${TEST_ACCOUNT}:instance/${id}`;
 const parameter = (path: string) => `arn:aws:ssm:${where.region}:${TEST_ACCOUNT}:parameter${path}`;
 
-const ownToken = parameter(`${where.tokenParameterPrefix}/linux-arm-a1b2c3`);
-const othersToken = parameter(`${where.tokenParameterPrefix}/linux-arm-d4e5f6`);
+// Named as the scaler's adapter names them: granted under the instance's id, waiting under the
+// runner's name.
+const drop = new SsmTokenDrop(new SSMClient({ region: where.region }), {
+  parameterPrefix: where.tokenParameterPrefix,
+  instanceArnPrefix: instance(""),
+});
+const ownToken = parameter(drop.instanceParameterName("i-1"));
+const othersToken = parameter(drop.instanceParameterName("i-2"));
+const waitingToken = parameter(drop.parameterName("linux-arm-a1b2c3"));
 const unrelated = parameter("/prod/db-password");
 
 const runnerRole = (managedPolicies: readonly string[], sessionManager: boolean): NamedPolicy[] => [
@@ -56,6 +64,7 @@ const byInstance1 = (
   });
 
 const READS = ["ssm:GetParameter", "ssm:GetParameters"];
+const READS_AND_DELETES = [...READS, "ssm:DeleteParameter"];
 
 describe("runner role, evaluated with its attached AWS managed policies", () => {
   it.each(READS)(
@@ -71,11 +80,56 @@ describe("runner role, evaluated with its attached AWS managed policies", () => 
   describe.each([false, true])("session_manager: %s", (sessionManager) => {
     const role = runnerRole(runnerManagedPolicies, sessionManager);
 
-    it.each(READS)("instance i-1 may not %s the token tagged for i-2", async (action) => {
-      expect(await byInstance1(role, action, othersToken, instance("i-2"))).toBe(
+    it.each(READS_AND_DELETES)(
+      "instance i-1 may not %s the token granted to i-2",
+      async (action) => {
+        expect(await byInstance1(role, action, othersToken, instance("i-2"))).toBe(
+          "implicitly_denied",
+        );
+      },
+    );
+
+    it.each(READS_AND_DELETES)(
+      "instance i-1 may not %s a token waiting under its runner's name, before the grant",
+      async (action) => {
+        expect(await byInstance1(role, action, waitingToken)).toBe("implicitly_denied");
+      },
+    );
+
+    it.each(READS)(
+      "instance i-1 may not %s a runner-named token even if it carried i-1's reader tag",
+      async (action) => {
+        expect(await byInstance1(role, action, waitingToken, instance("i-1"))).toBe(
+          "implicitly_denied",
+        );
+      },
+    );
+
+    it.each(READS)(
+      "instance i-1 may not %s a token named by its id but tagged for i-2",
+      async (action) => {
+        expect(await byInstance1(role, action, ownToken, instance("i-2"))).toBe(
+          "implicitly_denied",
+        );
+      },
+    );
+
+    it("instance i-1 may not list the granted tokens by path", async () => {
+      const grantedPath = parameter(
+        SsmTokenDrop.instanceParameterPrefix(where.tokenParameterPrefix),
+      );
+
+      expect(await byInstance1(role, "ssm:GetParametersByPath", grantedPath)).toBe(
         "implicitly_denied",
       );
     });
+
+    it.each(["ssm:PutParameter", "ssm:AddTagsToResource"])(
+      "instance i-1 may not %s to make i-2's token its own",
+      async (action) => {
+        expect(await byInstance1(role, action, othersToken)).toBe("implicitly_denied");
+      },
+    );
 
     it.each(READS)("instance i-1 may not %s an unrelated parameter", async (action) => {
       expect(await byInstance1(role, action, unrelated)).toBe("implicitly_denied");

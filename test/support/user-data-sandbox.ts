@@ -16,28 +16,59 @@ const credentials = JSON.stringify({
   Token: TEST_SESSION_TOKEN,
 });
 
+/** The instance the sandbox plays, as IMDS names it and as IAM's ec2:SourceInstanceARN does. */
+export const TEST_INSTANCE_ID = "i-0123456789abcdef0";
+export const TEST_INSTANCE_ARN_PREFIX = "arn:aws:ec2:eu-central-1:123456789012:instance/";
+
+/** A parameter in the fake Parameter Store, with its reader tag (an instance ARN) if it has one. */
+export interface StoredParameter {
+  readonly value: string;
+  readonly reader?: string;
+}
+
+// Parameter Store behind the runner role's IAM: a parameter is read or deleted only when its reader
+// tag is this instance's ARN; anything else (missing, untagged, another's) is a 400, as curl -f
+// reports it. Arguments: store file, call log, target, request body.
+const fakeSsm = `import json, sys
+store, log, target, request = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+name = request.get("Name")
+with open(log, "a") as calls:
+    print("ssm", target, name, file=calls)
+with open(store) as f:
+    parameters = json.load(f)
+parameter = parameters.get(name)
+if not parameter or parameter.get("reader") != "${TEST_INSTANCE_ARN_PREFIX}${TEST_INSTANCE_ID}":
+    sys.exit(22)
+if target == "AmazonSSM.GetParameter":
+    print(json.dumps({"Parameter": {"Name": name, "Value": parameter["value"]}}))
+elif target == "AmazonSSM.DeleteParameter":
+    del parameters[name]
+    with open(store, "w") as f:
+        json.dump(parameters, f)
+    print("{}")
+else:
+    sys.exit(22)
+`;
+
 // Answers the script's IMDS and SSM calls; anything else (a download) fails the run.
-const curl = `#!/bin/bash
-url='' target=''
-for arg in "$@"; do
-  case $arg in
-    http*) url=$arg ;;
-    "X-Amz-Target: "*) target=\${arg#X-Amz-Target: } ;;
+const curl = (dir: string) => `#!/bin/bash
+url='' target='' data=''
+while (($#)); do
+  case $1 in
+    --data) data=$2; shift ;;
+    http*) url=$1 ;;
+    "X-Amz-Target: "*) target=\${1#X-Amz-Target: } ;;
   esac
+  shift
 done
 case $url in
   */latest/api/token) echo imds-token-for-test ;;
   */placement/region) echo eu-central-1 ;;
-  */tags/instance/gitlab-runner-autoscaler:runner) echo runner-for-test ;;
+  */meta-data/instance-id) echo ${TEST_INSTANCE_ID} ;;
   */tags/instance/gitlab-runner-autoscaler:wait-timeout) echo 300 ;;
   */iam/security-credentials/) echo runner-role ;;
   */iam/security-credentials/runner-role) echo '${credentials}' ;;
-  https://ssm.*)
-    case $target in
-      AmazonSSM.GetParameter) echo '{"Parameter":{"Value":"${TEST_RUNNER_TOKEN}"}}' ;;
-      AmazonSSM.DeleteParameter) echo '{}' ;;
-      *) exit 22 ;;
-    esac ;;
+  https://ssm.*) exec python3 "${dir}/fake-ssm.py" "${dir}/ssm-parameters.json" "${dir}/record/calls.log" "$target" "$data" ;;
   *) echo "unexpected curl $*" >&2; exit 22 ;;
 esac
 `;
@@ -69,17 +100,16 @@ printf '%s\\0' "$@" >${record}/runuser.args
 printf '%s' "$PATH" >${record}/runuser.path
 `;
 
-const standIns = (record: string): Record<string, string> => ({
-  curl,
+const standIns = (dir: string, record: string): Record<string, string> => ({
+  curl: curl(dir),
   "gitlab-runner": gitlabRunner(record),
   runuser: runuser(record),
   // The job user does not exist here, and the tests must not create one.
   id: logCall(record, 1),
   ...Object.fromEntries(
-    ["systemctl", "useradd", "usermod", "chown", "docker", "apt-get", "dnf"].map((name) => [
-      name,
-      logCall(record),
-    ]),
+    ["systemctl", "useradd", "usermod", "chown", "docker", "apt-get", "dnf", "sleep"].map(
+      (name) => [name, logCall(record)],
+    ),
   ),
 });
 
@@ -101,6 +131,7 @@ const fileState = (line: string | undefined): FileState | undefined => {
 export interface UserDataRun {
   /** The throwaway directory the script took for / (RUNNER_ROOT). */
   readonly root: string;
+  readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
   /** gitlab-runner's environment, as a shell job inherits it. */
@@ -110,8 +141,13 @@ export interface UserDataRun {
   readonly config?: { readonly text: string; readonly file?: FileState; readonly dir?: FileState };
   /** The bash gitlab-runner's shell executor would start job scripts with. */
   readonly runnerBash: string;
-  /** Every stand-in call of systemctl, useradd, usermod, chown, docker, … with its arguments. */
+  /**
+   * Every stand-in call of systemctl, useradd, usermod, chown, docker, sleep, … with its
+   * arguments, and every SSM call as `ssm <target> <parameter name>`.
+   */
   readonly calls: string[];
+  /** The fake Parameter Store after the run. */
+  readonly parameters: Record<string, StoredParameter>;
   /** Runs a job script the way the shell executor does: runnerBash -l, in gitlab-runner's env. */
   readonly startJobShell: () => Promise<{ args: string[]; path: string }>;
 }
@@ -130,10 +166,15 @@ const scriptIn = async (userData: string, path: string): Promise<string> => {
 
 /**
  * Runs the script that user-data installs at `scriptPath` with bash, as root, in a scratch
- * directory: stand-ins on PATH answer for AWS, gitlab-runner and the system commands, and record
- * what they were given. `remove()` deletes the directory.
+ * directory, as instance TEST_INSTANCE_ID: stand-ins on PATH answer for AWS (Parameter Store
+ * holding `parameters`), gitlab-runner and the system commands, and record what they were given.
+ * `remove()` deletes the directory.
  */
-export const sandbox = async () => {
+export const sandbox = async ({
+  parameters,
+}: {
+  readonly parameters: Record<string, StoredParameter>;
+}) => {
   const dir = await mkdtemp(join(tmpdir(), "user-data-sandbox-"));
   const [bin, root, record] = ["bin", "root", "record"].map((name) => join(dir, name)) as [
     string,
@@ -141,23 +182,31 @@ export const sandbox = async () => {
     string,
   ];
   await Promise.all([bin, root, record].map((path) => mkdir(path)));
-  for (const [name, content] of Object.entries(standIns(record))) {
+  for (const [name, content] of Object.entries(standIns(dir, record))) {
     await writeFile(join(bin, name), content);
     await chmod(join(bin, name), 0o755);
   }
+  const store = join(dir, "ssm-parameters.json");
+  await writeFile(join(dir, "fake-ssm.py"), fakeSsm);
+  await writeFile(store, JSON.stringify(parameters));
 
   const runUserData = async (userData: string, scriptPath: string): Promise<UserDataRun> => {
     const script = join(dir, "runner-script");
     await writeFile(script, await scriptIn(userData, scriptPath));
     const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, RUNNER_ROOT: root };
-    const { stdout, stderr } = await run("bash", [script], {
+    const { exitCode, stdout, stderr } = await run("bash", [script], {
       cwd: dir,
       env,
       timeout: 20_000,
       killSignal: "SIGKILL",
-    }).catch((error: { stdout: string; stderr: string }) => {
-      throw new Error(`the script failed:\n${error.stdout}${error.stderr}`);
-    });
+    }).then(
+      (output) => ({ exitCode: 0, ...output }),
+      (error: { code?: unknown; stdout: string; stderr: string }) => {
+        if (typeof error.code !== "number")
+          throw new Error(`the script did not finish:\n${error.stdout}${error.stderr}`);
+        return { exitCode: error.code, stdout: error.stdout, stderr: error.stderr };
+      },
+    );
     const recorded = (name: string) => optional(join(record, name));
     const runnerEnv = Object.fromEntries(
       splitNul((await recorded("runner.env")) ?? "").map((line) => {
@@ -170,6 +219,7 @@ export const sandbox = async () => {
     const runnerBash = ((await recorded("runner-bash")) ?? "").trim();
     return {
       root,
+      exitCode,
       stdout,
       stderr,
       runnerEnv,
@@ -179,6 +229,7 @@ export const sandbox = async () => {
       }),
       runnerBash,
       calls: ((await recorded("calls.log")) ?? "").split("\n").filter(Boolean),
+      parameters: JSON.parse(await readFile(store, "utf8")),
       startJobShell: async () => {
         await run(runnerBash, ["-l"], { env: runnerEnv, timeout: 10_000, killSignal: "SIGKILL" });
         return {

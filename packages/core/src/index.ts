@@ -83,7 +83,7 @@ export {
   runnerNameFromDescription,
 } from "./runners/runner-identity";
 export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
-export { launchRunner } from "./scaler/launch-runner";
+export { launchRunners } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
 export { DEFAULT_SCALER_LIMITS, MAX_LAUNCHES_PER_JOB, runScalerPass } from "./scaler/scale-up";
 export { runScalerInvocation } from "./scaler/scaler-invocation";

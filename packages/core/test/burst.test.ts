@@ -123,7 +123,7 @@ describe("a burst of 1,000 jobs against GitLab's rate limit", () => {
       slots: (await world.runners.ledger()).global,
       gitlabRunners: world.gitlab.runners.size,
       instances: (await world.compute.listInstances()).length,
-      tokens: world.tokens.tokens.size,
+      tokens: world.tokens.stored,
     }).toEqual({ live: 0, slots: 0, gitlabRunners: 0, instances: 0, tokens: 0 });
   });
 });

@@ -125,6 +125,30 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
     ]);
   });
 
+  it("lists a job pending from its pending hook on, as annotated since, and no more once it runs", async () => {
+    const store = makeStore();
+    const [createdEvent, pendingEvent, runningEvent] = lifecycle(["created", "pending", "running"]);
+    const jobId = createdEvent!.jobId;
+    const listed = async (at: Date) =>
+      (await store.listPendingJobs(at)).filter((job) => job.jobId === jobId);
+    await store.recordJobEvent(createdEvent!, t0);
+    const whileCreated = await listed(t0);
+    await store.recordJobEvent(pendingEvent!, later(1));
+    await store.annotateJob(jobId, { tags: ["linux"] });
+    const annotated = await listed(later(2));
+    await store.claimJobRetry(jobId);
+    const claimed = await listed(later(2));
+
+    await store.recordJobEvent(runningEvent!, later(3));
+
+    expect(whileCreated).toEqual([]);
+    expect(annotated).toEqual([expect.objectContaining({ status: "pending", tags: ["linux"] })]);
+    expect(claimed).toEqual([
+      expect.objectContaining({ status: "pending", tags: ["linux"], retryClaimed: true }),
+    ]);
+    expect(await listed(later(3))).toEqual([]);
+  });
+
   it("records a job GitLab answers 404 for as not_visible with its reason: out of demand, kept a week, moved by no hook", async () => {
     const store = makeStore();
     const [pendingEvent, runningEvent] = lifecycle(["pending", "running"]);

@@ -27,13 +27,13 @@ const compute = new Ec2FleetCompute(new EC2Client({ region: "us-east-1" }), {
   onRefusedTermination: (instanceIds, reason) => refusals.push({ instanceIds, reason }),
 });
 
-/** A launch of `runnerName` in `pool`, with the wait timeout every case uses. */
-const launch = (runnerName: string, pool: PoolConfig) =>
-  compute.launch({ runnerName, pool, waitTimeoutSeconds: 300 });
+/** A launch of `count` instances named `launchId` in `pool`, with the wait timeout every case uses. */
+const launch = (launchId: string, pool: PoolConfig, count = 1) =>
+  compute.launch({ launchId, count, pool, waitTimeoutSeconds: 300 });
 
 /** CreateFleet's answer shapes, as the EC2 API returns them for instant fleets. */
 const launched = (
-  instanceId: string,
+  instanceId: string | string[],
   lifecycle: "spot" | "on-demand",
   instanceType: _InstanceType = "t4g.large",
 ): CreateFleetCommandOutput => ({
@@ -45,7 +45,7 @@ const launched = (
         Overrides: { InstanceType: instanceType, SubnetId: "subnet-0a1b2c3d4e5f60718" },
       },
       Lifecycle: lifecycle,
-      InstanceIds: [instanceId],
+      InstanceIds: [instanceId].flat(),
       InstanceType: instanceType,
       Platform: undefined,
     },
@@ -85,9 +85,7 @@ describe("Ec2FleetCompute", () => {
 
     expect(result).toEqual({
       kind: "launched",
-      instanceId: "i-0123456789abcdef0",
-      instanceType: "t4g.large",
-      market: "spot",
+      instances: [{ instanceId: "i-0123456789abcdef0", instanceType: "t4g.large", market: "spot" }],
     });
     const input = ec2.commandCalls(CreateFleetCommand)[0]!.args[0].input;
     expect(input).toMatchObject({
@@ -112,8 +110,8 @@ describe("Ec2FleetCompute", () => {
       Tags: [
         { Key: "gitlab-runner-autoscaler:deployment", Value: "ci-autoscaler" },
         { Key: "gitlab-runner-autoscaler:pool", Value: "linux-arm" },
-        { Key: "gitlab-runner-autoscaler:runner", Value: "linux-arm-a1b2c3" },
-        { Key: "Name", Value: "ci-autoscaler/linux-arm-a1b2c3" },
+        { Key: "gitlab-runner-autoscaler:launch", Value: "linux-arm-a1b2c3" },
+        { Key: "Name", Value: "ci-autoscaler/linux-arm" },
         { Key: "gitlab-runner-autoscaler:wait-timeout", Value: "300" },
       ],
     });
@@ -129,8 +127,61 @@ describe("Ec2FleetCompute", () => {
 
     expect(result).toMatchObject({
       kind: "launched",
-      instanceId: "i-0aaaaaaaaaaaaaaaa",
-      instanceType: "m7g.large",
+      instances: [{ instanceId: "i-0aaaaaaaaaaaaaaaa", instanceType: "m7g.large" }],
+    });
+  });
+
+  it("launches many instances in one call, returned by id, and asks on-demand for what spot could not give", async () => {
+    ec2
+      .on(CreateFleetCommand)
+      .resolvesOnce({
+        ...launched(["i-0ccccccccccccccc2", "i-0ccccccccccccccc1"], "spot"),
+        Errors: fleetErrors("InsufficientInstanceCapacity").Errors,
+      })
+      .resolvesOnce(launched("i-0aaaaaaaaaaaaaaa9", "on-demand"));
+
+    const result = await launch("linux-arm-a1b2c3", armPool!, 3);
+
+    const calls = ec2.commandCalls(CreateFleetCommand).map((call) => call.args[0].input);
+    expect(calls.map((input) => [input.ClientToken, input.TargetCapacitySpecification])).toEqual([
+      [
+        "linux-arm-a1b2c3-spot",
+        { TotalTargetCapacity: 3, DefaultTargetCapacityType: "spot", SpotTargetCapacity: 3 },
+      ],
+      [
+        "linux-arm-a1b2c3-on-demand",
+        {
+          TotalTargetCapacity: 1,
+          DefaultTargetCapacityType: "on-demand",
+          OnDemandTargetCapacity: 1,
+        },
+      ],
+    ]);
+    // The order a resumed launch pairs runners by: market tried, then instance id.
+    expect(result).toMatchObject({
+      kind: "launched",
+      instances: [
+        { instanceId: "i-0ccccccccccccccc1", market: "spot" },
+        { instanceId: "i-0ccccccccccccccc2", market: "spot" },
+        { instanceId: "i-0aaaaaaaaaaaaaaa9", market: "on-demand" },
+      ],
+    });
+  });
+
+  it("keeps what one market gave when the next refuses for a reason capacity does not explain", async () => {
+    ec2
+      .on(CreateFleetCommand)
+      .resolvesOnce({
+        ...launched("i-0ccccccccccccccc1", "spot"),
+        Errors: fleetErrors("InsufficientInstanceCapacity").Errors,
+      })
+      .resolvesOnce(fleetErrors("VcpuLimitExceeded"));
+
+    const result = await launch("linux-arm-a1b2c3", armPool!, 2);
+
+    expect(result).toEqual({
+      kind: "launched",
+      instances: [{ instanceId: "i-0ccccccccccccccc1", instanceType: "t4g.large", market: "spot" }],
     });
   });
 
@@ -142,7 +193,7 @@ describe("Ec2FleetCompute", () => {
 
     const result = await launch("linux-arm-a1b2c3", armPool!);
 
-    expect(result).toMatchObject({ kind: "launched", market: "on-demand" });
+    expect(result).toMatchObject({ kind: "launched", instances: [{ market: "on-demand" }] });
     const second = ec2.commandCalls(CreateFleetCommand)[1]!.args[0].input;
     expect(second).toMatchObject({
       ClientToken: "linux-arm-a1b2c3-on-demand",
@@ -267,7 +318,8 @@ describe("Ec2FleetCompute", () => {
     ec2.on(CreateFleetCommand).resolves(fleetErrors("InsufficientInstanceCapacity"));
 
     const result = await compute.launch({
-      runnerName: "linux-arm-d4e5f6",
+      launchId: "linux-arm-d4e5f6",
+      count: 1,
       pool: armPool!,
       waitTimeoutSeconds: 300,
       onDemand: true,
@@ -302,17 +354,18 @@ describe("Ec2FleetCompute: finding and terminating instances", () => {
   const described = (
     instanceId: string,
     state: keyof typeof STATE_CODES,
-    runner: string,
+    launch: string,
     deployment = "ci-autoscaler",
   ) => ({
     InstanceId: instanceId,
     InstanceType: "t4g.large" as _InstanceType,
+    InstanceLifecycle: "spot" as const,
     LaunchTime: new Date("2026-11-23T10:00:00Z"),
     State: { Code: STATE_CODES[state], Name: state },
     Tags: [
       { Key: "gitlab-runner-autoscaler:deployment", Value: deployment },
       { Key: "gitlab-runner-autoscaler:pool", Value: "linux-arm" },
-      { Key: "gitlab-runner-autoscaler:runner", Value: runner },
+      { Key: "gitlab-runner-autoscaler:launch", Value: launch },
     ],
   });
 
@@ -334,15 +387,17 @@ describe("Ec2FleetCompute: finding and terminating instances", () => {
     expect(instances).toEqual([
       {
         instanceId: "i-0aaaaaaaaaaaaaaa1",
-        runnerName: "linux-arm-1",
+        launchId: "linux-arm-1",
         pool: "linux-arm",
+        market: "spot",
         state: "running",
         launchedAt: "2026-11-23T10:00:00.000Z",
       },
       {
         instanceId: "i-0aaaaaaaaaaaaaaa2",
-        runnerName: "linux-arm-2",
+        launchId: "linux-arm-2",
         pool: "linux-arm",
+        market: "spot",
         state: "shutting-down",
         launchedAt: "2026-11-23T10:00:00.000Z",
       },

@@ -76,11 +76,13 @@ describe("retiring a runner whose record names resources of someone else", () =>
       accessLevel: "not_protected",
     });
     const launched = await compute.launch({
-      runnerName: "linux-arm-0043",
+      launchId: "linux-arm-0043",
+      count: 1,
       pool: pool!,
       waitTimeoutSeconds: 300,
     });
-    const instanceId = launched.kind === "launched" ? launched.instanceId : "";
+    const instanceId =
+      launched.kind === "launched" ? (launched.instances[0]?.instanceId ?? "") : "";
     const record = await insertRecord(runners, "linux-arm-0043", {
       gitlabRunnerId: created.id,
       instanceId,

@@ -170,6 +170,27 @@ describe.each(subjects)("GitLab contract: %s", (_, makeSubject) => {
 
       expect(model.requestJob(id)?.id).toBe(first.id);
     });
+
+    it("hands out the lowest pending id first, also a later stage's job released after newer ones", async () => {
+      const id = await runnerOf({ runnerType: "instance_type" });
+      const laterStage = model.enqueue({ projectId: 5, pending: false });
+      const newer = model.enqueue({ projectId: 5 });
+      const newest = model.enqueue({ projectId: 5 });
+      const first = model.requestJob(id);
+      model.release(laterStage.id);
+      const listed = await gitlab.listPendingJobs(5, 10);
+
+      const then = [model.requestJob(id), model.requestJob(id), model.requestJob(id)];
+
+      expect([first, ...then].map((job) => job?.id)).toEqual([
+        newer.id,
+        laterStage.id,
+        newest.id,
+        undefined,
+      ]);
+      expect(listed.map((job) => job.id)).toEqual([laterStage.id, newest.id]);
+      expect(await gitlab.listPendingJobs(5, 10)).toEqual([]);
+    });
   });
 
   describe("jobs", () => {

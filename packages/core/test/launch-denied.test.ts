@@ -26,6 +26,6 @@ describe("a launch IAM refuses (UnauthorizedOperation)", () => {
     // Rolled back: no slot, GitLab runner or token is left for the refused launch.
     expect((await world.runners.ledger()).global).toBe(0);
     expect(world.gitlab.runners.size).toBe(0);
-    expect(world.tokens.tokens.size).toBe(0);
+    expect(world.tokens.stored).toBe(0);
   });
 });

@@ -52,7 +52,7 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     live: (await world.runners.listLive()).length,
     instances: (await world.compute.listInstances()).length,
     gitlabRunners: world.gitlab.runners.size,
-    tokens: world.tokens.tokens.size,
+    tokens: world.tokens.stored,
     slots: (await world.runners.ledger()).global,
   });
 
@@ -214,7 +214,12 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
   it("terminates an instance with no runner record after the grace period, not before", async () => {
     const world = await makeWorld();
     const pool = world.deps.config.pools[0]!;
-    await world.compute.launch({ runnerName: "linux-arm-lost", pool, waitTimeoutSeconds: 300 });
+    await world.compute.launch({
+      launchId: "linux-arm-lost",
+      count: 1,
+      pool,
+      waitTimeoutSeconds: 300,
+    });
     const [orphan] = await world.compute.listInstances();
     const launchedAt = Date.parse(orphan!.launchedAt);
     world.setTime(new Date(launchedAt + (ORPHAN_GRACE_SECONDS - 10) * 1000).toISOString());
@@ -226,6 +231,39 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     expect(early.orphanInstances).toBe(0);
     expect(late.orphanInstances).toBe(1);
     expect(await world.compute.listInstances()).toEqual([]);
+  });
+
+  it("keeps the instance of a shared launch a launching runner will be paired with, and terminates the one no runner has", async () => {
+    const world = await makeWorld();
+    const pool = world.deps.config.pools[0]!;
+    const at = world.clock.now().toISOString();
+    const launched = await world.compute.launch({
+      launchId: "linux-arm-l1",
+      count: 2,
+      pool,
+      waitTimeoutSeconds: 300,
+    });
+    await world.runners.reserve(
+      { name: "linux-arm-l2", pool: pool.name, state: "reserved", createdAt: at, updatedAt: at },
+      { poolMaxInstances: 10, globalMaxInstances: 20 },
+    );
+    // The launch's first runner is gone; its second is still launching (its pass died).
+    await world.runners.transition(
+      "linux-arm-l2",
+      ["reserved"],
+      { state: "launching", launchId: "linux-arm-l1", launchIndex: 1, launchSize: 2 },
+      world.clock.now(),
+    );
+    world.advance(ORPHAN_GRACE_SECONDS + 1);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    const [first, second] = launched.kind === "launched" ? launched.instances : [];
+    expect(report.orphanInstances).toBe(1);
+    expect((await world.compute.listInstances()).map((instance) => instance.instanceId)).toEqual([
+      second!.instanceId,
+    ]);
+    expect(first!.instanceId).not.toBe(second!.instanceId);
   });
 
   it("deletes our GitLab runners whose record is gone, and leaves everyone else's alone", async () => {

@@ -49,8 +49,8 @@ describe("a launch that fails or is resumed part-way", () => {
     expect(stalled).toMatchObject({ state: "launching" });
     const [instance] = [...world.compute.instances.values()];
     // The instance boots, reads its token and deletes it, as its user-data does.
-    expect(world.tokens.read(stalled!.name, instance!.instanceId)).toMatch(/^glrt-/);
-    await world.tokens.remove(stalled!.name);
+    expect(world.tokens.read(instance!.instanceId)).toMatch(/^glrt-/);
+    await world.tokens.remove(stalled!.name, instance!.instanceId);
 
     world.advance(61);
     const report = await runScalerPass(world.deps);

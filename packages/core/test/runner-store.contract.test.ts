@@ -94,6 +94,36 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
     expect(await store.reserve(newRunner("small"), caps)).toBe("reserved");
   });
 
+  it("lists a moved runner once, with its new fields, in its place", async () => {
+    const store = await seeded(await makeStore(), { small: 2 });
+    const before = (await store.listLive()).map((runner) => runner.name);
+
+    await store.transition(before[0]!, ["reserved"], { state: "booting", instanceId: "i-1" }, t0);
+
+    const live = await store.listLive();
+    expect(live.map((runner) => runner.name)).toEqual(before);
+    expect(live.find((runner) => runner.name === before[0])).toMatchObject({
+      state: "booting",
+      instanceId: "i-1",
+    });
+  });
+
+  it("drops a released runner from the live list for good, yet reads it gone and keeps its name taken", async () => {
+    const store = await seeded(await makeStore(), { small: 2 });
+    const [released, kept] = await store.listLive();
+    await store.release(released!.name, ["reserved"], t0);
+
+    const moved = await store.transition(released!.name, ["reserved"], { state: "idle" }, t0);
+
+    expect(moved).toBeUndefined();
+    expect((await store.listLive()).map((runner) => runner.name)).toEqual([kept!.name]);
+    expect(await store.get(released!.name)).toMatchObject({ state: "gone", pool: "small" });
+    await expect(store.reserve(newRunner("small", released!.name), caps)).rejects.toThrow(
+      "exists already",
+    );
+    expect(await store.ledger()).toEqual({ global: 1, byPool: { small: 1 } });
+  });
+
   it("refuses to retire a runner through transition", async () => {
     const store = await seeded(await makeStore(), { small: 1 });
     const [runner] = await store.listLive();

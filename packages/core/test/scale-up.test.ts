@@ -1,4 +1,4 @@
-import type { ScalerDependencies } from "@ger/core/types";
+import type { Compute, ScalerDependencies } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
 import { scalerWorld } from "../../../test/support/scaler-world";
@@ -27,8 +27,8 @@ describe("runScalerPass", () => {
       maximumTimeout: 3600,
       accessLevel: "not_protected",
     });
-    expect(world.tokens.read(runner!.name, runner!.instanceId!)).toMatch(/^glrt-/);
-    expect(world.tokens.read(runner!.name, "i-someone-else")).toBeUndefined();
+    expect(world.tokens.read(runner!.instanceId!)).toMatch(/^glrt-/);
+    expect(world.tokens.read("i-someone-else")).toBeUndefined();
     expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 1 } });
     expect(report.pools[0]).toMatchObject({
       pool: "linux-arm",
@@ -176,7 +176,7 @@ describe("runScalerPass", () => {
     expect([...world.gitlab.runners.values()].map((runner) => runner.description)).toEqual([
       `ci-autoscaler/${live[0]!.name}`,
     ]);
-    expect([...world.tokens.tokens.keys()]).toEqual([live[0]!.name]);
+    expect([...world.tokens.granted.keys()]).toEqual([live[0]!.instanceId]);
     expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 0, gpu: 1 } });
   });
 
@@ -267,11 +267,14 @@ describe("a pass that crashes part-way through a launch", () => {
       const [runner] = live;
       expect(runner).toMatchObject({ state: "booting" });
       expect(world.compute.instances.size).toBe(1);
-      expect([...world.compute.instances.values()][0]).toMatchObject({ runnerName: runner!.name });
+      expect([...world.compute.instances.values()][0]).toMatchObject({
+        instanceId: runner!.instanceId,
+        launchId: runner!.launchId,
+      });
       expect(world.gitlab.runners.get(runner!.gitlabRunnerId!)?.description).toBe(
         `ci-autoscaler/${runner!.name}`,
       );
-      expect(world.tokens.read(runner!.name, runner!.instanceId!)).toBe(
+      expect(world.tokens.read(runner!.instanceId!)).toBe(
         world.gitlab.runners.get(runner!.gitlabRunnerId!)?.token,
       );
       expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 1 } });
@@ -286,6 +289,70 @@ describe("a pass that crashes part-way through a launch", () => {
       expect(orphans.length).toBeLessThanOrEqual(1);
     },
   );
+});
+
+describe("one launch for a pass's new runners of a pool", () => {
+  it("asks EC2 once for every new runner, each paired with its own instance and token", async () => {
+    const world = scalerWorld();
+    for (const jobId of [31, 32, 33, 34, 35]) await world.addPendingJob(jobId, ["linux"], 7);
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.pools[0]).toMatchObject({ launched: 5 });
+    expect(world.compute.launchCalls).toBe(1);
+    const live = await world.runners.listLive();
+    const [first] = live;
+    expect(live.map((runner) => [runner.state, runner.launchId, runner.launchIndex])).toEqual(
+      live.map((_, index) => ["booting", first!.name, index]),
+    );
+    expect(new Set(live.map((runner) => runner.instanceId)).size).toBe(5);
+    for (const runner of live)
+      expect(world.tokens.read(runner.instanceId!)).toBe(
+        world.gitlab.runners.get(runner.gitlabRunnerId!)?.token,
+      );
+  });
+
+  it("resumes a launch that crashed part-way with the same instances, each for the same runner", async () => {
+    const world = scalerWorld();
+    for (const jobId of [41, 42, 43]) await world.addPendingJob(jobId, ["linux"], 7);
+    const crashed = await runScalerPass(crashAt(world.deps, "tokens.grant", 3));
+    expect(crashed.pools[0]?.errors).toHaveLength(1);
+    const instancesAfterCrash = [...world.compute.instances.keys()];
+
+    world.advance(61);
+    await runScalerPass(world.deps);
+
+    const live = await world.runners.listLive();
+    expect(live.map((runner) => runner.state)).toEqual(["booting", "booting", "booting"]);
+    expect([...world.compute.instances.keys()]).toEqual(instancesAfterCrash);
+    expect(live.map((runner) => runner.instanceId)).toEqual(instancesAfterCrash);
+    expect(world.compute.launchCalls).toBe(2);
+  });
+
+  it("undoes the runners a launch found no instance for, when EC2 gave fewer than asked", async () => {
+    const world = scalerWorld();
+    for (const jobId of [51, 52, 53]) await world.addPendingJob(jobId, ["linux"], 7);
+    const short: Compute = {
+      ...world.compute,
+      listInstances: () => world.compute.listInstances(),
+      terminate: (ids) => world.compute.terminate(ids),
+      launch: async (request) => {
+        const result = await world.compute.launch(request);
+        return result.kind === "launched"
+          ? { ...result, instances: result.instances.slice(0, 2) }
+          : result;
+      },
+    };
+
+    const report = await runScalerPass({ ...world.deps, compute: short });
+
+    expect(report.pools[0]).toMatchObject({ launched: 2, failures: ["no_capacity"] });
+    const live = await world.runners.listLive();
+    expect(live.map((runner) => runner.state)).toEqual(["booting", "booting"]);
+    expect(world.gitlab.runners.size).toBe(2);
+    expect(world.tokens.stored).toBe(2);
+    expect(await world.runners.ledger()).toMatchObject({ global: 2 });
+  });
 });
 
 describe("runScalerPass: a job GitLab answers 404 for", () => {

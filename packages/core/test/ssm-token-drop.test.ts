@@ -1,6 +1,7 @@
 import {
-  AddTagsToResourceCommand,
   DeleteParameterCommand,
+  GetParameterCommand,
+  ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
   SSMClient,
@@ -14,58 +15,142 @@ const drop = new SsmTokenDrop(new SSMClient({ region: "eu-central-1" }), {
   parameterPrefix: "/gitlab-runner-autoscaler/ci-autoscaler/runners",
   instanceArnPrefix: "arn:aws:ec2:eu-central-1:123456789012:instance/",
 });
-const NAME = "/gitlab-runner-autoscaler/ci-autoscaler/runners/linux-arm-a1b2c3";
+const RUNNER_NAMED = "/gitlab-runner-autoscaler/ci-autoscaler/runners/linux-arm-a1b2c3";
+const INSTANCE_NAMED =
+  "/gitlab-runner-autoscaler/ci-autoscaler/runners/instance/i-0123456789abcdef0";
+const DESCRIPTION = "glrt- token of one ephemeral GitLab runner; deleted when the runner is";
+const ok = { $metadata: { httpStatusCode: 200 } };
+const notFound = new ParameterNotFound({
+  message: "Parameter not found",
+  $metadata: { httpStatusCode: 400 },
+});
+
+/** Every SSM call in order, as command name and input. */
+const sent = () =>
+  ssm.calls().map((call) => {
+    const command = call.args[0] as { constructor: { name: string }; input: object };
+    return [command.constructor.name, command.input];
+  });
+
+const waitingToken = () =>
+  ssm.on(GetParameterCommand).resolves({
+    Parameter: { Name: RUNNER_NAMED, Type: "SecureString", Value: "glrt-secret", Version: 1 },
+    ...ok,
+  });
 
 describe("SsmTokenDrop", () => {
   beforeEach(() => ssm.reset());
 
-  it("stores the token as a SecureString, overwriting a retry's earlier one", async () => {
-    ssm
-      .on(PutParameterCommand)
-      .resolves({ Version: 1, Tier: "Standard", $metadata: { httpStatusCode: 200 } });
+  it("stores the token as a SecureString under the runner's name, untagged, overwriting a retry's", async () => {
+    ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: "Standard", ...ok });
 
     await drop.put("linux-arm-a1b2c3", "glrt-secret");
 
-    expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({
-      Name: NAME,
-      Value: "glrt-secret",
-      Type: "SecureString",
-      Overwrite: true,
-    });
-  });
-
-  it("lets exactly one instance read it by tagging the parameter with that instance's ARN", async () => {
-    ssm.on(AddTagsToResourceCommand).resolves({ $metadata: { httpStatusCode: 200 } });
-
-    await drop.grant("linux-arm-a1b2c3", "i-0123456789abcdef0");
-
-    expect(ssm.commandCalls(AddTagsToResourceCommand)[0]!.args[0].input).toEqual({
-      ResourceType: "Parameter",
-      ResourceId: NAME,
-      Tags: [
+    expect(sent()).toEqual([
+      [
+        "PutParameterCommand",
         {
-          Key: "gitlab-runner-autoscaler:reader",
-          Value: "arn:aws:ec2:eu-central-1:123456789012:instance/i-0123456789abcdef0",
+          Name: RUNNER_NAMED,
+          Value: "glrt-secret",
+          Type: "SecureString",
+          Tier: "Standard",
+          Overwrite: true,
+          Description: DESCRIPTION,
         },
       ],
+    ]);
+  });
+
+  it("grants by moving the token under the instance's id, tagged with its ARN from creation", async () => {
+    waitingToken();
+    ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: "Standard", ...ok });
+    ssm.on(DeleteParameterCommand).resolves(ok);
+
+    expect(await drop.grant("linux-arm-a1b2c3", "i-0123456789abcdef0")).toBe("granted");
+
+    expect(sent()).toEqual([
+      ["GetParameterCommand", { Name: RUNNER_NAMED, WithDecryption: true }],
+      [
+        "PutParameterCommand",
+        {
+          // No Overwrite: SSM refuses Tags with it, and the tag must be there from the start.
+          Name: INSTANCE_NAMED,
+          Value: "glrt-secret",
+          Type: "SecureString",
+          Tier: "Standard",
+          Description: DESCRIPTION,
+          Tags: [
+            {
+              Key: "gitlab-runner-autoscaler:reader",
+              Value: "arn:aws:ec2:eu-central-1:123456789012:instance/i-0123456789abcdef0",
+            },
+          ],
+        },
+      ],
+      ["DeleteParameterCommand", { Name: RUNNER_NAMED }],
+    ]);
+  });
+
+  it("answers consumed, and writes nothing, when no token waits under the runner's name", async () => {
+    ssm.on(GetParameterCommand).rejects(notFound);
+
+    expect(await drop.grant("linux-arm-a1b2c3", "i-0123456789abcdef0")).toBe("consumed");
+
+    expect(sent().map(([name]) => name)).toEqual(["GetParameterCommand"]);
+  });
+
+  it("finishes a grant that stopped between its copy and its delete", async () => {
+    waitingToken();
+    ssm.on(PutParameterCommand).rejects(
+      new ParameterAlreadyExists({
+        message: "The parameter already exists.",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    ssm.on(DeleteParameterCommand).resolves(ok);
+
+    expect(await drop.grant("linux-arm-a1b2c3", "i-0123456789abcdef0")).toBe("granted");
+
+    expect(ssm.commandCalls(DeleteParameterCommand)[0]!.args[0].input).toEqual({
+      Name: RUNNER_NAMED,
     });
   });
 
-  it("removes the token, and a token already removed (the instance deleted it) is fine", async () => {
-    ssm
-      .on(DeleteParameterCommand)
-      .resolvesOnce({ $metadata: { httpStatusCode: 200 } })
-      .rejectsOnce(
-        new ParameterNotFound({
-          message: "Parameter not found",
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+  it("grants when a concurrent grant deleted the runner-named token first", async () => {
+    waitingToken();
+    ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: "Standard", ...ok });
+    ssm.on(DeleteParameterCommand).rejects(notFound);
+
+    expect(await drop.grant("linux-arm-a1b2c3", "i-0123456789abcdef0")).toBe("granted");
+  });
+
+  it("keeps the token under the runner's name when its copy fails", async () => {
+    waitingToken();
+    ssm.on(PutParameterCommand).rejects(new Error("ThrottlingException"));
+
+    await expect(drop.grant("linux-arm-a1b2c3", "i-0123456789abcdef0")).rejects.toThrow(
+      "Throttling",
+    );
+    expect(ssm.commandCalls(DeleteParameterCommand)).toEqual([]);
+  });
+
+  it("removes the token under both names, and a token already gone under either is fine", async () => {
+    ssm.on(DeleteParameterCommand).rejects(notFound);
+
+    await drop.remove("linux-arm-a1b2c3", "i-0123456789abcdef0");
+
+    expect(sent()).toEqual([
+      ["DeleteParameterCommand", { Name: RUNNER_NAMED }],
+      ["DeleteParameterCommand", { Name: INSTANCE_NAMED }],
+    ]);
+  });
+
+  it("removes only the runner-named token when no instance was launched", async () => {
+    ssm.on(DeleteParameterCommand).resolves(ok);
 
     await drop.remove("linux-arm-a1b2c3");
-    await drop.remove("linux-arm-a1b2c3");
 
-    expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(2);
+    expect(sent()).toEqual([["DeleteParameterCommand", { Name: RUNNER_NAMED }]]);
   });
 
   it("passes on other failures", async () => {

@@ -1,7 +1,7 @@
 import {
-  AddTagsToResourceCommand,
   DeleteParameterCommand,
-  InvalidResourceId,
+  GetParameterCommand,
+  ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
   SSMClient,
@@ -9,39 +9,47 @@ import {
 import type { TokenDrop } from "@ger/core/types";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
-import { InMemoryTokenDrop, SsmTokenDrop } from "../src/index";
+import { InMemoryTokenDrop, SsmTokenDrop, TOKEN_READER_TAG } from "../src/index";
 
 const PREFIX = "/gitlab-runner-autoscaler/ci-autoscaler/runners";
 const ARN_PREFIX = "arn:aws:ec2:eu-central-1:123456789012:instance/";
 
+const notFound = () =>
+  new ParameterNotFound({ message: "Parameter not found", $metadata: { httpStatusCode: 400 } });
+
 /**
  * Parameter Store as far as the token drop uses it, behind the SDK mock, answering with SSM's
- * real errors: tagging a missing parameter is InvalidResourceId, deleting one ParameterNotFound.
+ * real errors: reading or deleting a missing parameter is ParameterNotFound, creating one that
+ * exists ParameterAlreadyExists, and Tags with Overwrite a ValidationException.
  */
 const parameterStore = () => {
   const parameters = new Map<string, { value: string; reader?: string }>();
   const ssm = mockClient(SSMClient);
-  ssm.on(PutParameterCommand).callsFake(({ Name, Value }) => {
-    parameters.set(Name, { value: Value });
+  ssm.on(GetParameterCommand).callsFake(({ Name }) => {
+    const parameter = parameters.get(Name);
+    if (!parameter) throw notFound();
+    return { Parameter: { Name, Type: "SecureString", Value: parameter.value, Version: 1 } };
+  });
+  ssm.on(PutParameterCommand).callsFake(({ Name, Value, Tags, Overwrite }) => {
+    if (Tags && Overwrite)
+      throw Object.assign(
+        new Error(
+          "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag.",
+        ),
+        { name: "ValidationException" },
+      );
+    if (parameters.has(Name) && !Overwrite)
+      throw new ParameterAlreadyExists({
+        message:
+          "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
+        $metadata: { httpStatusCode: 400 },
+      });
+    const reader = Tags?.find((tag: { Key: string }) => tag.Key === TOKEN_READER_TAG)?.Value;
+    parameters.set(Name, { value: Value, ...(reader && { reader }) });
     return { Version: 1, Tier: "Standard" };
   });
-  ssm.on(AddTagsToResourceCommand).callsFake(({ ResourceId, Tags }) => {
-    const parameter = parameters.get(ResourceId);
-    if (!parameter)
-      throw new InvalidResourceId({
-        message:
-          "The resource ID isn't valid. Verify that you entered the correct ID and try again.",
-        $metadata: { httpStatusCode: 400 },
-      });
-    parameter.reader = Tags[0]?.Value;
-    return {};
-  });
   ssm.on(DeleteParameterCommand).callsFake(({ Name }) => {
-    if (!parameters.delete(Name))
-      throw new ParameterNotFound({
-        message: "Parameter not found",
-        $metadata: { httpStatusCode: 400 },
-      });
+    if (!parameters.delete(Name)) throw notFound();
     return {};
   });
   return { parameters, restore: () => ssm.restore() };
@@ -49,8 +57,13 @@ const parameterStore = () => {
 
 interface Subject {
   readonly drop: TokenDrop;
-  /** What the instance does at boot: reads its token (allowed only if granted to it), deletes it. */
-  instanceTakes(runnerName: string, instanceId: string): string | undefined;
+  /**
+   * What an instance does at boot: reads the token waiting under its own id (allowed only if
+   * granted to it), then deletes it.
+   */
+  instanceTakes(instanceId: string): string | undefined;
+  /** Tokens stored anywhere, under runner names and instance ids. */
+  stored(): number;
   readonly done: () => void;
 }
 
@@ -65,13 +78,15 @@ const subjects: [string, () => Subject][] = [
       });
       return {
         drop,
-        instanceTakes: (runnerName, instanceId) => {
-          const name = drop.parameterName(runnerName);
+        // As the runner role's IAM allows: only a parameter whose reader tag is the caller's ARN.
+        instanceTakes: (instanceId) => {
+          const name = drop.instanceParameterName(instanceId);
           const parameter = store.parameters.get(name);
           if (parameter?.reader !== `${ARN_PREFIX}${instanceId}`) return undefined;
           store.parameters.delete(name);
           return parameter.value;
         },
+        stored: () => store.parameters.size,
         done: store.restore,
       };
     },
@@ -82,16 +97,20 @@ const subjects: [string, () => Subject][] = [
       const drop = new InMemoryTokenDrop();
       return {
         drop,
-        instanceTakes: (runnerName, instanceId) => {
-          const token = drop.read(runnerName, instanceId);
-          if (token !== undefined) drop.tokens.delete(runnerName);
+        instanceTakes: (instanceId) => {
+          const token = drop.read(instanceId);
+          drop.granted.delete(instanceId);
           return token;
         },
+        stored: () => drop.stored,
         done: () => undefined,
       };
     },
   ],
 ];
+
+const INSTANCE = "i-0bbbbbbbbbbbbbbbb";
+const OTHER_INSTANCE = "i-0aaaaaaaaaaaaaaaa";
 
 describe.each(subjects)("TokenDrop contract: %s", (_, makeSubject) => {
   const withSubject = (test: (subject: Subject) => Promise<void>) => async () => {
@@ -104,37 +123,90 @@ describe.each(subjects)("TokenDrop contract: %s", (_, makeSubject) => {
   };
 
   it(
-    "lets only the granted instance take the token",
+    "lets no instance take a token before it is granted",
     withSubject(async ({ drop, instanceTakes }) => {
       await drop.put("linux-arm-0001", "glrt-one");
 
-      expect(instanceTakes("linux-arm-0001", "i-0aaaaaaaaaaaaaaaa")).toBeUndefined();
-      expect(await drop.grant("linux-arm-0001", "i-0bbbbbbbbbbbbbbbb")).toBe("granted");
-      expect(instanceTakes("linux-arm-0001", "i-0aaaaaaaaaaaaaaaa")).toBeUndefined();
-      expect(instanceTakes("linux-arm-0001", "i-0bbbbbbbbbbbbbbbb")).toBe("glrt-one");
+      expect(instanceTakes(INSTANCE)).toBeUndefined();
+      expect(instanceTakes(OTHER_INSTANCE)).toBeUndefined();
+    }),
+  );
+
+  it(
+    "lets only the granted instance take the token, by its own id",
+    withSubject(async ({ drop, instanceTakes }) => {
+      await drop.put("linux-arm-0001", "glrt-one");
+
+      expect(await drop.grant("linux-arm-0001", INSTANCE)).toBe("granted");
+
+      expect(instanceTakes(OTHER_INSTANCE)).toBeUndefined();
+      expect(instanceTakes(INSTANCE)).toBe("glrt-one");
+      expect(instanceTakes(INSTANCE)).toBeUndefined();
+    }),
+  );
+
+  it(
+    "moves the token on grant: nothing is left under the runner's name",
+    withSubject(async ({ drop, stored }) => {
+      await drop.put("linux-arm-0002", "glrt-two");
+
+      await drop.grant("linux-arm-0002", INSTANCE);
+
+      expect(stored()).toBe(1);
+      // A second grant finds nothing to move, to this instance or to any other.
+      expect(await drop.grant("linux-arm-0002", OTHER_INSTANCE)).toBe("consumed");
+      expect(stored()).toBe(1);
     }),
   );
 
   it(
     "answers a grant repeated after the instance took its token with consumed, not an error",
-    withSubject(async ({ drop, instanceTakes }) => {
-      await drop.put("linux-arm-0002", "glrt-two");
-      await drop.grant("linux-arm-0002", "i-0bbbbbbbbbbbbbbbb");
-      instanceTakes("linux-arm-0002", "i-0bbbbbbbbbbbbbbbb");
+    withSubject(async ({ drop, instanceTakes, stored }) => {
+      await drop.put("linux-arm-0003", "glrt-three");
+      await drop.grant("linux-arm-0003", INSTANCE);
+      instanceTakes(INSTANCE);
 
-      expect(await drop.grant("linux-arm-0002", "i-0bbbbbbbbbbbbbbbb")).toBe("consumed");
+      expect(await drop.grant("linux-arm-0003", INSTANCE)).toBe("consumed");
+      expect(stored()).toBe(0);
     }),
   );
 
   it(
-    "removes a token, and removing one already gone is not an error",
+    "keeps each instance's token apart from the others'",
     withSubject(async ({ drop, instanceTakes }) => {
-      await drop.put("linux-arm-0003", "glrt-three");
-      await drop.remove("linux-arm-0003");
-      await drop.remove("linux-arm-0003");
+      await drop.put("linux-arm-0004", "glrt-four");
+      await drop.put("linux-arm-0005", "glrt-five");
+      await drop.grant("linux-arm-0004", INSTANCE);
+      await drop.grant("linux-arm-0005", OTHER_INSTANCE);
 
-      expect(await drop.grant("linux-arm-0003", "i-0bbbbbbbbbbbbbbbb")).toBe("consumed");
-      expect(instanceTakes("linux-arm-0003", "i-0bbbbbbbbbbbbbbbb")).toBeUndefined();
+      expect(instanceTakes(OTHER_INSTANCE)).toBe("glrt-five");
+      expect(instanceTakes(INSTANCE)).toBe("glrt-four");
+    }),
+  );
+
+  it(
+    "removes a token waiting under the runner's name, and removing one already gone is not an error",
+    withSubject(async ({ drop, instanceTakes, stored }) => {
+      await drop.put("linux-arm-0006", "glrt-six");
+      await drop.remove("linux-arm-0006");
+      await drop.remove("linux-arm-0006", INSTANCE);
+
+      expect(stored()).toBe(0);
+      expect(await drop.grant("linux-arm-0006", INSTANCE)).toBe("consumed");
+      expect(instanceTakes(INSTANCE)).toBeUndefined();
+    }),
+  );
+
+  it(
+    "removes a granted token the instance never took, given the instance's id",
+    withSubject(async ({ drop, instanceTakes, stored }) => {
+      await drop.put("linux-arm-0007", "glrt-seven");
+      await drop.grant("linux-arm-0007", INSTANCE);
+
+      await drop.remove("linux-arm-0007", INSTANCE);
+
+      expect(stored()).toBe(0);
+      expect(instanceTakes(INSTANCE)).toBeUndefined();
     }),
   );
 });

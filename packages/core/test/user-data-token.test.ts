@@ -1,9 +1,13 @@
+import { SSMClient } from "@aws-sdk/client-ssm";
 import type { PoolConfig } from "@ger/core/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
 import {
   parseToml,
+  type StoredParameter,
   sandbox,
+  TEST_INSTANCE_ARN_PREFIX,
+  TEST_INSTANCE_ID,
   TEST_RUNNER_TOKEN,
   TEST_SECRET_KEY,
   TEST_SESSION_TOKEN,
@@ -13,6 +17,7 @@ import {
   parseAutoscalerConfig,
   RUNNER_SCRIPT_PATH,
   renderUserData,
+  SsmTokenDrop,
   tokenParameterPrefix,
 } from "../src/index";
 
@@ -32,6 +37,20 @@ const shellPool: PoolConfig = {
   ...config.pools[1]!,
   runner: { ...config.pools[1]!.runner, executor: "shell" },
 };
+// Names the parameters as the scaler's adapter does, so the script and the adapter agree.
+const drop = new SsmTokenDrop(new SSMClient({ region: "eu-central-1" }), {
+  parameterPrefix: settings.tokenParameterPrefix,
+  instanceArnPrefix: TEST_INSTANCE_ARN_PREFIX,
+});
+const OTHER_INSTANCE_ID = "i-0fedcba9876543210";
+const ownToken = drop.instanceParameterName(TEST_INSTANCE_ID);
+/** Parameter Store after the scaler granted this instance its token. */
+const granted: Record<string, StoredParameter> = {
+  [ownToken]: {
+    value: TEST_RUNNER_TOKEN,
+    reader: `${TEST_INSTANCE_ARN_PREFIX}${TEST_INSTANCE_ID}`,
+  },
+};
 
 interface RunnerToml {
   runners: {
@@ -42,13 +61,22 @@ interface RunnerToml {
   }[];
 }
 
-/** Runs the pool's user-data once, in its own sandbox, for the tests of one describe block. */
-const runOnce = (pool: PoolConfig) => {
+/**
+ * Runs the pool's user-data once, in its own sandbox, for the tests of one describe block; it must
+ * succeed unless `mayFail`.
+ */
+const runOnce = (
+  pool: PoolConfig,
+  parameters: Record<string, StoredParameter> = granted,
+  mayFail = false,
+) => {
   let box: Awaited<ReturnType<typeof sandbox>> | undefined;
   let result: UserDataRun | undefined;
   beforeAll(async () => {
-    box = await sandbox();
+    box = await sandbox({ parameters });
     result = await box.runUserData(renderUserData(pool, settings), RUNNER_SCRIPT_PATH);
+    if (result.exitCode !== 0 && !mayFail)
+      throw new Error(`the script failed:\n${result.stdout}${result.stderr}`);
   });
   afterAll(() => box?.remove());
   return () => {
@@ -56,6 +84,53 @@ const runOnce = (pool: PoolConfig) => {
     return result;
   };
 };
+
+const ssmCalls = ({ calls }: UserDataRun) => calls.filter((call) => call.startsWith("ssm "));
+
+describe("an instance takes the token granted to its own instance id", () => {
+  const ran = runOnce(dockerPool);
+
+  it("reads the parameter named by the instance id IMDS gives, then deletes it", () => {
+    const run = ran();
+
+    expect(ssmCalls(run)).toEqual([
+      `ssm AmazonSSM.GetParameter ${ownToken}`,
+      `ssm AmazonSSM.DeleteParameter ${ownToken}`,
+    ]);
+    expect(run.parameters).toEqual({});
+  });
+});
+
+describe("an instance granted no token", () => {
+  const othersToken = drop.instanceParameterName(OTHER_INSTANCE_ID);
+  // Another instance's granted token, and a token still waiting under its runner's name.
+  const parameters: Record<string, StoredParameter> = {
+    [othersToken]: {
+      value: "glrt-token-of-another-instance",
+      reader: `${TEST_INSTANCE_ARN_PREFIX}${OTHER_INSTANCE_ID}`,
+    },
+    [drop.parameterName("linux-arm-a1b2c3")]: { value: "glrt-token-not-yet-granted" },
+  };
+  const ran = runOnce(dockerPool, parameters, true);
+
+  it("asks only for its own, is refused, and starts no runner", () => {
+    const run = ran();
+
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain("no token granted to this instance");
+    expect(new Set(ssmCalls(run))).toEqual(new Set([`ssm AmazonSSM.GetParameter ${ownToken}`]));
+    expect(run.runnerArgs).toEqual([]);
+    expect(run.parameters).toEqual(parameters);
+    expect(`${run.stdout}${run.stderr}`).not.toContain("glrt-");
+  });
+
+  it("waits for a grant a minute at most, then powers off", () => {
+    const { calls } = ran();
+
+    expect(calls.filter((call) => call === "sleep 2")).toHaveLength(30);
+    expect(calls.at(-1)).toBe("systemctl poweroff");
+  });
+});
 
 const secrets = [TEST_RUNNER_TOKEN, "glrt-", TEST_SECRET_KEY, TEST_SESSION_TOKEN];
 

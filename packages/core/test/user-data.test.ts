@@ -91,6 +91,16 @@ describe.each(variants)("user-data for a pool with %s", (_, pool) => {
     expect(userData).toContain("AmazonSSM.$1");
   });
 
+  it("looks its token up by its own instance id, not by a tag every instance of a launch shares", () => {
+    const script = runnerScript(pool, settings);
+
+    expect(script).toContain("INSTANCE_ID=$(metadata instance-id)");
+    expect(script).toContain(
+      `PARAMETER='/gitlab-runner-autoscaler/ci-autoscaler/runners/instance'/"$INSTANCE_ID"`,
+    );
+    expect(script).not.toContain("gitlab-runner-autoscaler:runner");
+  });
+
   it("runs one job at most, waits idle_time at most, and always powers off", () => {
     const script = runnerScript(pool, settings);
 

@@ -1,6 +1,11 @@
 import { CreateFleetCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { AddTagsToResourceCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { DynamoDemandStore, DynamoRunnerStore } from "@ger/core";
 import { type GitlabDouble, startGitlabDouble } from "@ger/local";
@@ -68,15 +73,34 @@ beforeEach(() => {
     SecretString: gitlab.adminToken,
     VersionStages: ["AWSCURRENT"],
   });
-  ec2.on(CreateFleetCommand).resolves({
+  // As many instances as asked for, as an instant fleet with capacity answers.
+  ec2.on(CreateFleetCommand).callsFake(({ TargetCapacitySpecification }) => ({
     FleetId: "fleet-11111111-2222-3333-4444-555555555555",
     Instances: [
-      { InstanceIds: ["i-0123456789abcdef0"], InstanceType: "t4g.large", Lifecycle: "spot" },
+      {
+        InstanceIds: Array.from(
+          { length: TargetCapacitySpecification.TotalTargetCapacity },
+          (_, index) => `i-0123456789abcdef${index}`,
+        ),
+        InstanceType: "t4g.large",
+        Lifecycle: "spot",
+      },
     ],
     Errors: [],
+  }));
+  // Parameter Store as far as the token hand-off uses it: put, read back, delete.
+  const parameters = new Map<string, string>();
+  ssm.on(PutParameterCommand).callsFake(({ Name, Value }) => {
+    parameters.set(Name, Value);
+    return { Version: 1, Tier: "Standard" };
   });
-  ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: "Standard" });
-  ssm.on(AddTagsToResourceCommand).resolves({});
+  ssm.on(GetParameterCommand).callsFake(({ Name }) => ({
+    Parameter: { Name, Type: "SecureString", Value: parameters.get(Name) },
+  }));
+  ssm.on(DeleteParameterCommand).callsFake(({ Name }) => {
+    parameters.delete(Name);
+    return {};
+  });
 });
 
 describe("scaler Lambda entry point", () => {
@@ -112,12 +136,16 @@ describe("scaler Lambda entry point", () => {
       Name: `/gitlab-runner-autoscaler/ci-autoscaler/runners/${runner!.name}`,
       Type: "SecureString",
     });
-    expect(ssm.commandCalls(AddTagsToResourceCommand)[0]!.args[0].input.Tags).toEqual([
-      {
-        Key: "gitlab-runner-autoscaler:reader",
-        Value: "arn:aws:ec2:eu-central-1:123456789012:instance/i-0123456789abcdef0",
-      },
-    ]);
+    // The grant: the token moves to the parameter named by the instance, readable by it alone.
+    expect(ssm.commandCalls(PutParameterCommand)[1]!.args[0].input).toMatchObject({
+      Name: "/gitlab-runner-autoscaler/ci-autoscaler/runners/instance/i-0123456789abcdef0",
+      Tags: [
+        {
+          Key: "gitlab-runner-autoscaler:reader",
+          Value: "arn:aws:ec2:eu-central-1:123456789012:instance/i-0123456789abcdef0",
+        },
+      ],
+    });
   });
 
   it("starts the office-hours warm runners at an office-hours instant", async () => {

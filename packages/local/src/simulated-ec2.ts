@@ -28,12 +28,12 @@ export class SimulatedEc2 extends InMemoryCompute {
   }
 
   override async launch(request: LaunchRequest): Promise<LaunchResult> {
-    const known = [...this.instances.values()].some(
-      (instance) => instance.runnerName === request.runnerName,
-    );
+    const known = new Set(this.instances.keys());
     const result = await super.launch(request);
-    if (result.kind === "launched" && !known) {
-      const life = this.live(result.instanceId, request);
+    if (result.kind !== "launched") return result;
+    for (const { instanceId } of result.instances) {
+      if (known.has(instanceId)) continue;
+      const life = this.live(instanceId, request);
       this.running.add(life);
       void life.finally(() => this.running.delete(life));
     }
@@ -57,10 +57,7 @@ export class SimulatedEc2 extends InMemoryCompute {
     this.options.onStateChange?.(instanceId, state);
   }
 
-  private async live(
-    instanceId: string,
-    { runnerName, waitTimeoutSeconds }: LaunchRequest,
-  ): Promise<void> {
+  private async live(instanceId: string, { waitTimeoutSeconds }: LaunchRequest): Promise<void> {
     try {
       await sleep(this.options.bootDelayMs, undefined, { signal: this.shutdown.signal });
     } catch {
@@ -71,11 +68,10 @@ export class SimulatedEc2 extends InMemoryCompute {
       // The real instance polls SSM until the scaler grants it its token.
       let token: string | undefined;
       for (let attempt = 0; attempt < 30 && !token; attempt++) {
-        token = this.options.tokens.read(runnerName, instanceId);
+        token = this.options.tokens.take(instanceId);
         if (!token) await sleep(200);
       }
       if (!token) return;
-      await this.options.tokens.remove(runnerName);
       await runSingleJob({
         gitlabUrl: this.options.gitlabUrl,
         token,

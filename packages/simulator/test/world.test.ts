@@ -74,7 +74,7 @@ describe("WorldCompute", () => {
     const time = new VirtualTime(START);
     const ec2 = compute(time);
     const launch = (n: number) =>
-      ec2.launch({ runnerName: `r${n}`, pool, waitTimeoutSeconds: 300 });
+      ec2.launch({ launchId: `r${n}`, count: 1, pool, waitTimeoutSeconds: 300 });
     for (const n of [1, 2, 3]) await launch(n);
     await expect(launch(4)).rejects.toBeInstanceOf(RequestLimitExceeded);
     await expect(launch(4)).rejects.toThrow("Request limit exceeded.");
@@ -84,13 +84,16 @@ describe("WorldCompute", () => {
     expect(ec2.instances.size).toBe(4);
   });
 
-  it("returns the same instance for a repeated launch of one runner, as a client token does", async () => {
+  it("launches many instances for one mutating token, and the same ones again for a repeated launch id", async () => {
     const time = new VirtualTime(START);
     const ec2 = compute(time);
-    const first = await ec2.launch({ runnerName: "r1", pool, waitTimeoutSeconds: 300 });
-    const again = await ec2.launch({ runnerName: "r1", pool, waitTimeoutSeconds: 300 });
+    const request = { launchId: "r1", count: 40, pool, waitTimeoutSeconds: 300 };
+    const first = await ec2.launch(request);
+    const again = await ec2.launch(request);
     expect(again).toEqual(first);
-    expect(ec2.instances.size).toBe(1);
+    expect(first.kind === "launched" && first.instances.length).toBe(40);
+    expect(ec2.instances.size).toBe(40);
+    expect(ec2.calls).toMatchObject({ createFleet: 2, throttled: 0 });
   });
 });
 

@@ -5,14 +5,16 @@
 export type GrantOutcome = "granted" | "consumed";
 
 export interface TokenDrop {
-  /** Stores the token where no instance can read it yet. Idempotent. */
+  /** Stores the token under the runner's name, where no instance can read it. Idempotent. */
   put(runnerName: string, token: string): Promise<void>;
   /**
-   * Lets exactly this instance read it. Idempotent: when the token is gone, because the instance an
-   * earlier call granted it to has read and deleted it, the answer is "consumed", not an error, so
-   * a launch resumed after that point can still finish.
+   * Moves the token to where exactly this instance, and no other, reads it: a place named by the
+   * instance's id, the one name an instance knows of itself (one launch makes many instances, all
+   * tagged alike). Idempotent: when the token no longer waits under the runner's name, because an
+   * earlier call moved it, the answer is "consumed", not an error, so a launch resumed after that
+   * point can still finish.
    */
   grant(runnerName: string, instanceId: string): Promise<GrantOutcome>;
-  /** Removes it; a token already removed is not an error. */
-  remove(runnerName: string): Promise<void>;
+  /** Removes it wherever it waits (under the instance's id too, given one); gone is not an error. */
+  remove(runnerName: string, instanceId?: string): Promise<void>;
 }

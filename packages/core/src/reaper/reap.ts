@@ -145,7 +145,9 @@ export const retireRunner = async (
   ];
   if (terminate && instances.length > 0) await deps.compute.terminate(instances);
   if (runner.gitlabRunnerId !== undefined) await deps.registry.deleteRunner(runner.gitlabRunnerId);
-  await deps.tokens.remove(runner.name);
+  // Under its instance too, wherever the token was granted (a crash may have left it unrecorded).
+  if (instances.length === 0) await deps.tokens.remove(runner.name);
+  for (const instanceId of instances) await deps.tokens.remove(runner.name, instanceId);
   return deps.runners.release(runner.name, ["retiring"], deps.clock.now());
 };
 

@@ -2,6 +2,7 @@ import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { poolSettingsAt } from "../pools/schedule";
 import type { ComputeInstance } from "../ports/compute";
 import type { GitlabRunner } from "../ports/gitlab";
+import { marketOrder } from "../runners/market-order";
 import { runnerNameFromDescription } from "../runners/runner-identity";
 import type { RunnerRecord } from "../runners/runner-record";
 
@@ -80,28 +81,45 @@ export const runnersCameOnline = (
 };
 
 /**
+ * Which listed instance is each runner's: the one its record names or, for a record still
+ * launching, the one at its place in its launch (a launch returns its instances by market tried,
+ * then by id, as the scaler paired them). An instance no runner has is an orphan.
+ */
+const instanceOwnership = (facts: ReaperFacts) => {
+  const byId = new Map(facts.instances.map((instance) => [instance.instanceId, instance]));
+  const byLaunch = new Map<string, ComputeInstance[]>();
+  for (const instance of facts.instances)
+    byLaunch.set(instance.launchId, [...(byLaunch.get(instance.launchId) ?? []), instance]);
+  const pools = new Map(facts.config.pools.map((pool) => [pool.name, pool]));
+  return (runner: RunnerRecord): ComputeInstance | undefined => {
+    if (runner.instanceId !== undefined) return byId.get(runner.instanceId);
+    if (!LAUNCHING.has(runner.state)) return undefined;
+    const pool = pools.get(runner.pool);
+    const markets = pool ? marketOrder(pool, runner.onDemand) : [];
+    const launched = [...(byLaunch.get(runner.launchId ?? runner.name) ?? [])].sort(
+      (a, b) =>
+        markets.indexOf(a.market) - markets.indexOf(b.market) ||
+        a.instanceId.localeCompare(b.instanceId),
+    );
+    return launched[runner.launchIndex ?? 0];
+  };
+};
+
+/**
  * What one reaper pass should do, from what the records, EC2 and GitLab say. Pure: the caller
  * carries the actions out (and confirms with GitLab before touching a runner that might be busy).
  */
 export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
   const { now, config } = facts;
   const pools = new Map(config.pools.map((pool) => [pool.name, pool]));
-  const instancesByRunner = new Map<string, ComputeInstance[]>();
-  for (const instance of facts.instances) {
-    instancesByRunner.set(instance.runnerName, [
-      ...(instancesByRunner.get(instance.runnerName) ?? []),
-      instance,
-    ]);
-  }
+  const instanceOf = instanceOwnership(facts);
   const actions: ReaperAction[] = [];
   const retire = (runner: RunnerRecord, reason: RetireReason, confirmNotBusy = false) =>
     actions.push({
       kind: "retire",
       runner,
       reason,
-      instanceIds: (instancesByRunner.get(runner.name) ?? []).map(
-        (instance) => instance.instanceId,
-      ),
+      instanceIds: [instanceOf(runner)?.instanceId ?? []].flat(),
       confirmNotBusy,
     });
 
@@ -118,7 +136,7 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
       if (age > RETIREMENT_RETRY_SECONDS) retire(runner, "retirement_retry");
     } else if (LAUNCHING.has(runner.state)) {
       // Its instance may be up and running a job although the record never said booting.
-      const hasInstance = (instancesByRunner.get(runner.name) ?? []).length > 0;
+      const hasInstance = instanceOf(runner) !== undefined;
       if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch", hasInstance);
     } else if (runner.state === "finished") {
       // Hooks say so, and hooks can be forged: GitLab confirms it runs no job. (An instance that
@@ -152,15 +170,15 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
     }
   }
 
-  const byName = new Map(facts.runners.map((runner) => [runner.name, runner]));
+  const owned = new Set(
+    facts.runners.flatMap((runner) => [instanceOf(runner)?.instanceId ?? []].flat()),
+  );
   for (const instance of facts.instances) {
-    const owner = byName.get(instance.runnerName);
     const old = secondsSince(instance.launchedAt, now) > ORPHAN_GRACE_SECONDS;
-    const recordLost = !owner;
-    const duplicate = owner?.instanceId !== undefined && owner.instanceId !== instance.instanceId;
-    if (old && (recordLost || duplicate))
+    if (old && !owned.has(instance.instanceId))
       actions.push({ kind: "terminate_orphan_instance", instance });
   }
+  const byName = new Map(facts.runners.map((runner) => [runner.name, runner]));
   for (const gitlabRunner of facts.gitlabRunners) {
     const name = runnerNameFromDescription(config.deployment, gitlabRunner.description);
     if (name === undefined) continue;

@@ -3,8 +3,8 @@ import type { PoolSupply } from "../pools/scaling-policy";
 /**
  * A runner's life, one record per runner, each step written before the next is taken so that a
  * crash anywhere leaves a record the reaper can finish or roll back:
- * reserved (slot taken) → registered (GitLab runner created, token stored) → launching (fleet
- * request sent) → booting (instance id known) → idle (polling GitLab) → busy (running its job) →
+ * reserved (slot taken) → registered (GitLab runner created, token stored) → launching (its place
+ * in one fleet request for the pool's new runners) → booting (instance id known, token granted) → idle (polling GitLab) → busy (running its job) →
  * finished (job done, instance powering off) → retiring (claimed by one retirement) → gone
  * (instance, GitLab runner, token, slot released).
  */
@@ -25,7 +25,7 @@ export type RunnerState = (typeof RUNNER_STATES)[number];
 export type Market = "spot" | "on-demand";
 
 export interface RunnerRecord {
-  /** Unique in the deployment; also the EC2 client token, the token's parameter name and the GitLab description. */
+  /** Unique in the deployment; also the token's parameter name (until granted) and the GitLab description. */
   readonly name: string;
   readonly pool: string;
   readonly state: RunnerState;
@@ -38,6 +38,14 @@ export interface RunnerRecord {
   /** Launched on-demand whatever the pool's market: it was started for a job retried after a spot interruption. */
   readonly onDemand?: boolean;
   readonly jobId?: number;
+  /**
+   * The launch it is part of (its id, the first runner's name, is the EC2 client token), this
+   * runner's place in it and the launch's size: instance `launchIndex` of the launch is this
+   * runner's, also when a crashed launch is resumed.
+   */
+  readonly launchId?: string;
+  readonly launchIndex?: number;
+  readonly launchSize?: number;
   /** Why the last step failed, for operators. */
   readonly lastError?: string;
 }

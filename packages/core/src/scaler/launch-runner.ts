@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from "../concurrency";
 import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
 import { createRunnerRequest } from "../pools/runner-scope";
 import { poolSettingsAt } from "../pools/schedule";
@@ -55,73 +56,154 @@ const rollBack = async (deps: LaunchDependencies, runner: RunnerRecord) => {
   await deps.runners.release(runner.name, ["launching"], deps.clock.now());
 };
 
-/**
- * Takes a runner from wherever its record stands (reserved, registered or launching) to booting.
- * Each step is recorded before the next, so a pass that crashed part-way is resumed by calling this
- * again: the EC2 client token makes a repeated launch return the same instance.
- */
-export const launchRunner = async (
-  deps: LaunchDependencies,
-  start: RunnerRecord,
-  pool: PoolConfig,
-): Promise<LaunchOutcome> => {
-  const waitTimeoutSeconds = poolSettingsAt(pool, deps.clock.now()).idleTimeSeconds;
-  let runner: RunnerRecord | undefined = start;
-  if (runner.state === "reserved") {
-    runner = await register(deps, runner, pool);
-    if (!runner) return { kind: "superseded" };
-  }
-  if (runner.state === "registered") {
-    runner = await deps.runners.transition(
-      runner.name,
-      ["registered"],
-      { state: "launching" },
-      deps.clock.now(),
-    );
-    if (!runner) return { kind: "superseded" };
-  }
-  if (runner.state !== "launching") return { kind: "superseded" };
+const errorOf = (runner: RunnerRecord, error: unknown): LaunchOutcome => {
+  const { name, message } = error instanceof Error ? error : new Error(String(error));
+  return { kind: "errored", runner: runner.name, code: name, message };
+};
 
-  const result = await deps.compute.launch({
-    runnerName: runner.name,
-    pool,
-    waitTimeoutSeconds,
-    ...(runner.onDemand && { onDemand: true }),
+/**
+ * Takes runners of one pool from wherever their records stand (reserved, registered or launching)
+ * to booting, with one fleet request for all the new ones: EC2 counts a request, not its
+ * instances, against its mutating-request rate, so a burst of a thousand jobs is a few requests.
+ * Each step is recorded before the next, so a pass that crashed part-way is resumed by calling
+ * this again: the launch's client token makes a repeated request return the same instances, and
+ * each runner's place in the launch pairs it with the same one. One runner's failing step is
+ * reported for it, never thrown: the others go on, and the next pass resumes it.
+ */
+export const launchRunners = async (
+  deps: LaunchDependencies,
+  start: readonly RunnerRecord[],
+  pool: PoolConfig,
+  concurrency: number,
+): Promise<LaunchOutcome[]> => {
+  const outcomes = new Map<string, LaunchOutcome>();
+  const step = async (
+    runner: RunnerRecord,
+    action: () => Promise<RunnerRecord | undefined>,
+  ): Promise<RunnerRecord | undefined> => {
+    try {
+      const result = await action();
+      if (result === undefined) outcomes.set(runner.name, { kind: "superseded" });
+      return result;
+    } catch (error) {
+      outcomes.set(runner.name, errorOf(runner, error));
+      return undefined;
+    }
+  };
+  const registered = await mapWithConcurrency(start, concurrency, async (runner) =>
+    runner.state === "reserved" ? step(runner, () => register(deps, runner, pool)) : runner,
+  );
+  // The runners registered now make one new launch (two, when some must be on-demand), named
+  // after its first runner.
+  const fresh = registered.filter((runner) => runner?.state === "registered") as RunnerRecord[];
+  const byName = new Map<string, RunnerRecord>();
+  for (const joining of [
+    fresh.filter((runner) => runner.onDemand),
+    fresh.filter((runner) => !runner.onDemand),
+  ]) {
+    const joined = await mapWithConcurrency(joining, concurrency, (runner, index) =>
+      step(runner, () =>
+        deps.runners.transition(
+          runner.name,
+          ["registered"],
+          {
+            state: "launching",
+            launchId: (joining[0] as RunnerRecord).name,
+            launchIndex: index,
+            launchSize: joining.length,
+          },
+          deps.clock.now(),
+        ),
+      ),
+    );
+    for (const runner of joined) if (runner) byName.set(runner.name, runner);
+  }
+  const launching = registered
+    .map((runner) => (runner && byName.get(runner.name)) ?? runner)
+    .filter((runner): runner is RunnerRecord => runner?.state === "launching");
+  for (const launch of groupByLaunch(launching))
+    for (const [name, outcome] of await launchOne(deps, launch, pool, concurrency))
+      outcomes.set(name, outcome);
+  return start.map((runner) => outcomes.get(runner.name) ?? { kind: "superseded" });
+};
+
+/** A record from before launches were shared is a launch of its own, under its own name. */
+const launchOf = (runner: RunnerRecord) => ({
+  id: runner.launchId ?? runner.name,
+  index: runner.launchIndex ?? 0,
+  size: runner.launchSize ?? 1,
+});
+
+const groupByLaunch = (runners: readonly RunnerRecord[]): RunnerRecord[][] => {
+  const launches = new Map<string, RunnerRecord[]>();
+  for (const runner of runners) {
+    const { id } = launchOf(runner);
+    launches.set(id, [...(launches.get(id) ?? []), runner]);
+  }
+  return [...launches.values()];
+};
+
+/** One fleet request for the launching runners of one launch, then each runner's own steps. */
+const launchOne = async (
+  deps: LaunchDependencies,
+  runners: readonly RunnerRecord[],
+  pool: PoolConfig,
+  concurrency: number,
+): Promise<Map<string, LaunchOutcome>> => {
+  const outcomes = new Map<string, LaunchOutcome>();
+  const first = runners[0] as RunnerRecord;
+  const launch = launchOf(first);
+  let result: LaunchResult;
+  try {
+    result = await deps.compute.launch({
+      launchId: launch.id,
+      count: launch.size,
+      pool,
+      waitTimeoutSeconds: poolSettingsAt(pool, deps.clock.now()).idleTimeSeconds,
+      ...(first.onDemand && { onDemand: true }),
+    });
+  } catch (error) {
+    for (const runner of runners) outcomes.set(runner.name, errorOf(runner, error));
+    return outcomes;
+  }
+  await mapWithConcurrency(runners, concurrency, async (runner) => {
+    try {
+      outcomes.set(runner.name, await bootOrRollBack(deps, runner, result));
+    } catch (error) {
+      outcomes.set(runner.name, errorOf(runner, error));
+    }
   });
-  if (result.kind !== "launched") {
+  return outcomes;
+};
+
+/** The runner's instance gets its token and the record says booting; no instance, it is undone. */
+const bootOrRollBack = async (
+  deps: LaunchDependencies,
+  runner: RunnerRecord,
+  result: LaunchResult,
+): Promise<LaunchOutcome> => {
+  const instance =
+    result.kind === "launched" ? result.instances[launchOf(runner).index] : undefined;
+  if (!instance) {
+    const refusal: Exclude<LaunchResult, { kind: "launched" }> =
+      result.kind === "launched"
+        ? { kind: "no_capacity", errors: ["fewer instances than runners"] }
+        : result;
     await rollBack(deps, runner);
-    return { kind: "rolled_back", result };
+    return { kind: "rolled_back", result: refusal };
   }
   // "consumed" too moves on: a resumed launch whose instance already took its token is booting.
-  await deps.tokens.grant(runner.name, result.instanceId);
+  await deps.tokens.grant(runner.name, instance.instanceId);
   const booting = await deps.runners.transition(
     runner.name,
     ["launching"],
     {
       state: "booting",
-      instanceId: result.instanceId,
-      instanceType: result.instanceType,
-      market: result.market,
+      instanceId: instance.instanceId,
+      instanceType: instance.instanceType,
+      market: instance.market,
     },
     deps.clock.now(),
   );
   return booting ? { kind: "launched", runner: booting } : { kind: "superseded" };
-};
-
-/**
- * launchRunner with a failing step reported instead of thrown, so that one runner's trouble never
- * stops a pass: the others launch, and the next pass resumes this one from its last recorded step
- * (the reaper rolls it back if it stays stuck).
- */
-export const tryLaunchRunner = async (
-  deps: LaunchDependencies,
-  runner: RunnerRecord,
-  pool: PoolConfig,
-): Promise<LaunchOutcome> => {
-  try {
-    return await launchRunner(deps, runner, pool);
-  } catch (error) {
-    const { name, message } = error instanceof Error ? error : new Error(String(error));
-    return { kind: "errored", runner: runner.name, code: name, message };
-  }
 };

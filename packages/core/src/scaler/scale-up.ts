@@ -1,4 +1,3 @@
-import { mapWithConcurrency } from "../concurrency";
 import type { JobRecord } from "../jobs/job-record";
 import type { PoolConfig } from "../pools/autoscaler-config";
 import { type RoutableJob, routeJob, type UnroutableReason, whyUnroutable } from "../pools/routing";
@@ -9,7 +8,7 @@ import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { PoolControls } from "../ports/pool-controls";
 import { canTakeJob, type RunnerRecord, supplyOf } from "../runners/runner-record";
-import { type LaunchDependencies, type LaunchOutcome, tryLaunchRunner } from "./launch-runner";
+import { type LaunchDependencies, type LaunchOutcome, launchRunners } from "./launch-runner";
 import { resolveJobTags } from "./resolve-tags";
 
 export interface ScalerDependencies extends LaunchDependencies {
@@ -157,9 +156,7 @@ export const runScalerPass = async (
     );
     launchBudget -= reserved.length;
     globalInUse += reserved.length;
-    const outcomes = await mapWithConcurrency(reserved, limits.launchConcurrency, (runner) =>
-      tryLaunchRunner(deps, runner, pool),
-    );
+    const outcomes = await launchRunners(deps, reserved, pool, limits.launchConcurrency);
     const errors = [...(resumed.find((entry) => entry.pool === pool.name)?.errors ?? [])];
     for (const outcome of outcomes) if (outcome.kind === "errored") errors.push(outcome);
     const failures = [
@@ -309,20 +306,20 @@ const resumeStalledLaunches = async (
       (LAUNCH_STATES as readonly string[]).includes(runner.state) &&
       now.getTime() - Date.parse(runner.updatedAt) >= limits.resumeAfterSeconds * 1000,
   );
-  const byName = new Map(deps.config.pools.map((pool) => [pool.name, pool]));
   // A pool removed from the config: its leftovers are the reaper's to clean.
-  const resumable = stalled.filter((runner) => byName.has(runner.pool));
-  const outcomes = await mapWithConcurrency(resumable, limits.launchConcurrency, (runner) =>
-    tryLaunchRunner(deps, runner, byName.get(runner.pool) as PoolConfig),
-  );
-  return [...byName.keys()]
-    .map((pool) => ({
-      pool,
-      count: resumable.filter((runner) => runner.pool === pool).length,
+  const resumed = [];
+  for (const pool of deps.config.pools) {
+    const ofPool = stalled.filter((runner) => runner.pool === pool.name);
+    if (ofPool.length === 0) continue;
+    const outcomes = await launchRunners(deps, ofPool, pool, limits.launchConcurrency);
+    resumed.push({
+      pool: pool.name,
+      count: ofPool.length,
       errors: outcomes.filter(
-        (outcome, index): outcome is Extract<LaunchOutcome, { kind: "errored" }> =>
-          outcome.kind === "errored" && resumable[index]?.pool === pool,
+        (outcome): outcome is Extract<LaunchOutcome, { kind: "errored" }> =>
+          outcome.kind === "errored",
       ),
-    }))
-    .filter((entry) => entry.count > 0);
+    });
+  }
+  return resumed;
 };

@@ -1,3 +1,4 @@
+import { SsmTokenDrop } from "../adapters/ssm/token-drop";
 import type { PoolConfig } from "../pools/autoscaler-config";
 import { executorSetup, runnerPathPrefix } from "./executor-setup";
 import { RUNNER_CONFIG_DIR, runnerConfigToml, STATE_DIR } from "./runner-config";
@@ -8,7 +9,7 @@ export const tokenParameterPrefix = (deployment: string): string =>
 
 export interface RunnerScriptSettings {
   readonly gitlabUrl: string;
-  /** SSM path under which each runner's token waits, `<prefix>/<runner name>`. */
+  /** SSM path of the deployment's tokens; an instance's own is `<prefix>/instance/<instance id>`. */
   readonly tokenParameterPrefix: string;
 }
 
@@ -16,8 +17,8 @@ export interface RunnerScriptSettings {
 export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'"'"'`)}'`;
 
 /**
- * The script every runner instance runs once: find its identity in its own tags, fetch its token
- * (then delete it), install what the AMI lacks, run exactly one job, and power off whatever
+ * The script every runner instance runs once: fetch the token granted to its instance id (then
+ * delete it), install what the AMI lacks, run exactly one job, and power off whatever
  * happens. Credentials come from IMDSv2; the SSM call is signed by curl, so no AWS CLI is needed.
  * The token reaches gitlab-runner in a root-only file only, never in an environment or argument.
  */
@@ -40,9 +41,10 @@ imds_token=$(curl -fsS -X PUT "$IMDS/latest/api/token" -H "X-aws-ec2-metadata-to
 metadata() { curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" "$IMDS/latest/meta-data/$1"; }
 
 REGION=$(metadata placement/region)
-RUNNER_NAME=$(metadata tags/instance/gitlab-runner-autoscaler:runner)
+# One launch tags all its instances alike: the token is granted to this instance's id alone.
+INSTANCE_ID=$(metadata instance-id)
 WAIT_TIMEOUT=$(metadata tags/instance/gitlab-runner-autoscaler:wait-timeout || echo ${pool.idle_time})
-PARAMETER=${shellQuote(settings.tokenParameterPrefix)}/"$RUNNER_NAME"
+PARAMETER=${shellQuote(SsmTokenDrop.instanceParameterPrefix(settings.tokenParameterPrefix))}/"$INSTANCE_ID"
 
 role=$(metadata iam/security-credentials/)
 credentials=$(metadata "iam/security-credentials/$role")
@@ -63,7 +65,7 @@ for _ in $(seq 1 30); do
   if reply=$(ssm GetParameter "{\\"Name\\":\\"$PARAMETER\\",\\"WithDecryption\\":true}"); then break; fi
   sleep 2
 done
-token=$(printf '%s' "\${reply:?no token for this runner}" | python3 -c "import json,sys; print(json.load(sys.stdin)['Parameter']['Value'])")
+token=$(printf '%s' "\${reply:?no token granted to this instance}" | python3 -c "import json,sys; print(json.load(sys.stdin)['Parameter']['Value'])")
 unset reply
 ssm DeleteParameter "{\\"Name\\":\\"$PARAMETER\\"}" >/dev/null || true
 # The token goes into a TOML string below; anything but token characters could break out of it.

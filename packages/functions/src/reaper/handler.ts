@@ -69,7 +69,7 @@ const summarize = (action: ReaperReport["actions"][number]) => {
       return {
         kind: action.kind,
         instanceId: action.instance.instanceId,
-        runner: action.instance.runnerName,
+        launch: action.instance.launchId,
       };
     case "delete_orphan_gitlab_runner":
       return {

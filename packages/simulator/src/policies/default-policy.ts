@@ -74,13 +74,12 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
   });
 
   const bootRunner = (instance: WorldInstance, waitedS = 0): void => {
-    const token = tokens.read(instance.runnerName, instance.instanceId);
+    const token = tokens.take(instance.instanceId);
     if (!token) {
       if (waitedS >= TOKEN_WAIT_S) compute.powerOff(instance);
       else time.after(TOKEN_RETRY_S * 1000, () => bootRunner(instance, waitedS + TOKEN_RETRY_S));
       return;
     }
-    void tokens.remove(instance.runnerName);
     startRunnerProcess(world, instance, {
       token,
       waitTimeoutS: instance.waitTimeoutS,
@@ -112,7 +111,7 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     boot: (instance) => bootRunner(instance),
     leftovers: async () => ({
       gitlabRunners: runnersOf(world, config.deployment),
-      storedTokens: tokens.tokens.size,
+      storedTokens: tokens.stored,
       ledgerSlots: (await runners.ledger()).global,
       warmInstances: config.pools.reduce(
         (sum, pool) => sum + poolSettingsAt(pool, time.now()).idleCount,

@@ -212,15 +212,17 @@ class PoolScaler {
     this.called("autoscaling:SetDesiredCapacity");
     const { idleTimeSeconds } = this.settings();
     for (let i = 0; i < count; i++) {
-      const runnerName = `${this.pool.name}-asg-${(this.launches++).toString(16).padStart(8, "0")}`;
+      const launchId = `${this.pool.name}-asg-${(this.launches++).toString(16).padStart(8, "0")}`;
       try {
         const launched = await compute.launch({
-          runnerName,
+          launchId,
+          count: 1,
           pool: this.pool,
           waitTimeoutSeconds: idleTimeSeconds,
         });
         if (launched.kind !== "launched") return;
-        const instance = compute.instances.get(launched.instanceId) as WorldInstance;
+        const [first] = launched.instances;
+        const instance = compute.instances.get(first?.instanceId ?? "") as WorldInstance;
         this.slots.set(instance.instanceId, {
           instance,
           ready: false,

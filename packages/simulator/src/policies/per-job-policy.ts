@@ -9,7 +9,7 @@ import {
   runnerNameFromDescription,
   runnerScopeOf,
 } from "@ger/core";
-import type { ComputeInstance, GitlabJob, PoolConfig } from "@ger/core/types";
+import type { ComputeInstance, GitlabJob, LaunchResult, PoolConfig } from "@ger/core/types";
 import { CONTROL_PLANE_PRICES } from "../world/control-plane-meters";
 import { startRunnerProcess } from "../world/gitlab-runner-process";
 import type { ControlPlane, World } from "../world/world";
@@ -118,7 +118,7 @@ export const perJobPolicy = (world: World): PricedControlPlane => {
   const jitConfigs = new Map<string, string>();
   /** Tagged by one scale-down, terminated by the next (scale-down.ts:264-276, 313-330). */
   const orphans = new Set<string>();
-  let runnerCount = 0;
+  let launchCount = 0;
   let draining = false;
 
   const called = (api: string) => meters.otherCalls.set(api, (meters.otherCalls.get(api) ?? 0) + 1);
@@ -228,31 +228,32 @@ export const perJobPolicy = (world: World): PricedControlPlane => {
    */
   const createRunners = async (pool: PoolConfig, count: number): Promise<number> => {
     if (count === 0) return 0;
-    const names = Array.from(
-      { length: count },
-      () => `${pool.name}-${(runnerCount++).toString(16).padStart(12, "0")}`,
-    );
-    let fleet: Awaited<ReturnType<typeof compute.launchFleet>>;
+    let fleet: LaunchResult;
     try {
-      fleet = await compute.launchFleet({ pool, waitTimeoutSeconds: NO_WAIT_TIMEOUT_S }, names);
+      fleet = await compute.launch({
+        launchId: `${pool.name}-${(launchCount++).toString(16).padStart(12, "0")}`,
+        count,
+        pool,
+        waitTimeoutSeconds: NO_WAIT_TIMEOUT_S,
+      });
     } catch (error) {
       if (error instanceof RequestLimitExceeded) return 0;
       throw error;
     }
+    if (fleet.kind !== "launched") return 0;
     let made = 0;
-    for (const [index, launched] of fleet.entries()) {
-      const runnerName = names[index] as string;
-      if (launched.kind !== "launched") continue;
+    for (const { instanceId } of fleet.instances) {
       try {
-        const description = runnerDescription(config.deployment, runnerName);
+        // The module names a runner after its instance (scale-down.ts matches them so).
+        const description = runnerDescription(config.deployment, instanceId);
         const created = await gitlab.createRunner(createRunnerRequest(pool, description));
-        jitConfigs.set(runnerName, created.token);
+        jitConfigs.set(instanceId, created.token);
         called("ssm:PutParameter");
         called("ec2:CreateTags");
         made += 1;
       } catch (error) {
         if (!isApiError(error)) throw error;
-        await compute.terminate([launched.instanceId]).catch(ignoreApiError);
+        await compute.terminate([instanceId]).catch(ignoreApiError);
       }
     }
     return made;
@@ -280,14 +281,14 @@ export const perJobPolicy = (world: World): PricedControlPlane => {
       for (const instance of oldestFirst) {
         if (tagged.includes(instance)) continue;
         const age = now - Date.parse(instance.launchedAt);
-        const runnerId = registered.get(instance.runnerName);
+        const runnerId = registered.get(instance.instanceId);
         if (runnerId === undefined) {
           if (age > MODULE.runnerBootTimeS * 1000) orphans.add(instance.instanceId);
         } else if (age > MODULE.minimumRunningTimeS * 1000) {
           await removeIfIdle(runnerId, instance.instanceId).catch(ignoreApiError);
         }
       }
-      const liveNames = new Set(live.map((instance) => instance.runnerName));
+      const liveNames = new Set(live.map((instance) => instance.instanceId));
       for (const [name, runnerId] of registered)
         if (!liveNames.has(name)) await gitlab.deleteRunner(runnerId).catch(ignoreApiError);
     } catch (error) {
@@ -302,7 +303,7 @@ export const perJobPolicy = (world: World): PricedControlPlane => {
     await compute.terminate([instanceId]);
   };
 
-  /** Our GitLab runners by name: a listing per runner scope (as listGitHubRunners per owner). */
+  /** Our GitLab runners by instance: a listing per runner scope (as listGitHubRunners per owner). */
   const ourRunners = async (): Promise<Map<string, number>> => {
     const scopes = new Map(
       config.pools.map((pool) => [JSON.stringify(runnerScopeOf(pool)), runnerScopeOf(pool)]),
@@ -322,11 +323,11 @@ export const perJobPolicy = (world: World): PricedControlPlane => {
    * config it waits (the loop at :204-208): an instance whose runner was never made.
    */
   const bootRunner = (instance: WorldInstance) => {
-    const token = jitConfigs.get(instance.runnerName);
+    const token = jitConfigs.get(instance.instanceId);
     called("ssm:GetParametersByPath");
     called("ssm:GetParameter");
     if (token === undefined) return;
-    jitConfigs.delete(instance.runnerName);
+    jitConfigs.delete(instance.instanceId);
     called("ssm:DeleteParameter");
     startRunnerProcess(world, instance, {
       token,

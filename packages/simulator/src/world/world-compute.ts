@@ -43,7 +43,7 @@ export interface Ec2Calls {
 export class WorldCompute implements Compute {
   readonly instances = new Map<string, WorldInstance>();
   private readonly live = new Map<string, WorldInstance>();
-  private readonly byRunnerName = new Map<string, WorldInstance>();
+  private readonly byLaunch = new Map<string, WorldInstance[]>();
   readonly calls: Ec2Calls = {
     createFleet: 0,
     describeInstances: 0,
@@ -73,30 +73,19 @@ export class WorldCompute implements Compute {
     this.describing = bucket(settings.ec2DescribeBucket);
   }
 
+  /**
+   * One CreateFleet for `count` instances: one mutating-bucket token, `count` instance tokens, all
+   * or none. A launch id seen before gets its instances again (the client token).
+   */
   async launch(request: LaunchRequest): Promise<LaunchResult> {
     this.calls.createFleet += 1;
     this.admit(this.mutating);
-    const earlier = this.byRunnerName.get(request.runnerName);
+    const earlier = this.byLaunch.get(request.launchId);
     if (earlier) return launched(earlier);
-    this.admit(this.launched);
-    return launched(this.start(request));
-  }
-
-  /**
-   * One CreateFleet for many instances (TotalTargetCapacity n): one mutating-bucket token, n
-   * instance tokens, all or none. Runners launched before get their instance again.
-   */
-  async launchFleet(
-    request: Omit<LaunchRequest, "runnerName">,
-    runnerNames: readonly string[],
-  ): Promise<LaunchResult[]> {
-    this.calls.createFleet += 1;
-    this.admit(this.mutating);
-    const fresh = runnerNames.filter((name) => !this.byRunnerName.has(name));
-    if (fresh.length > 0) this.admit(this.launched, fresh.length);
-    return runnerNames.map((runnerName) =>
-      launched(this.byRunnerName.get(runnerName) ?? this.start({ ...request, runnerName })),
-    );
+    this.admit(this.launched, request.count);
+    const instances = Array.from({ length: request.count }, () => this.start(request));
+    this.byLaunch.set(request.launchId, instances);
+    return launched(instances);
   }
 
   private start(request: LaunchRequest): WorldInstance {
@@ -105,7 +94,7 @@ export class WorldCompute implements Compute {
       request.onDemand || pool.instance.market === "on-demand" ? "on-demand" : "spot";
     const instance: WorldInstance = {
       instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
-      runnerName: request.runnerName,
+      launchId: request.launchId,
       pool: pool.name,
       instanceType: pool.instance.types[0] ?? "unknown",
       market,
@@ -118,7 +107,6 @@ export class WorldCompute implements Compute {
     };
     this.instances.set(instance.instanceId, instance);
     this.live.set(instance.instanceId, instance);
-    this.byRunnerName.set(instance.runnerName, instance);
     this.phases.booting += 1;
     this.up += 1;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.up);
@@ -129,13 +117,16 @@ export class WorldCompute implements Compute {
   async listInstances(): Promise<ComputeInstance[]> {
     this.calls.describeInstances += 1;
     this.admit(this.describing);
-    return [...this.live.values()].map(({ instanceId, runnerName, pool, state, launchedAtMs }) => ({
-      instanceId,
-      runnerName,
-      pool,
-      state,
-      launchedAt: new Date(launchedAtMs).toISOString(),
-    }));
+    return [...this.live.values()].map(
+      ({ instanceId, launchId, pool, market, state, launchedAtMs }) => ({
+        instanceId,
+        launchId,
+        pool,
+        market,
+        state,
+        launchedAt: new Date(launchedAtMs).toISOString(),
+      }),
+    );
   }
 
   /** As the real adapter: DescribeInstances to check the deployment's tag, then TerminateInstances. */
@@ -238,9 +229,11 @@ export class WorldCompute implements Compute {
   }
 }
 
-const launched = (instance: WorldInstance): LaunchResult => ({
+const launched = (instances: readonly WorldInstance[]): LaunchResult => ({
   kind: "launched",
-  instanceId: instance.instanceId,
-  instanceType: instance.instanceType,
-  market: instance.market,
+  instances: instances.map(({ instanceId, instanceType, market }) => ({
+    instanceId,
+    instanceType,
+    market,
+  })),
 });

@@ -6,7 +6,8 @@ export type InstancePhase = "booting" | "idle" | "busy" | "stopping";
 /** One simulated EC2 instance, with what its bill needs. */
 export interface WorldInstance {
   readonly instanceId: string;
-  readonly runnerName: string;
+  /** The launch it came from, shared by every instance of one fleet request. */
+  readonly launchId: string;
   readonly pool: string;
   readonly instanceType: string;
   readonly market: Market;

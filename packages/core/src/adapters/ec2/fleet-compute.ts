@@ -12,9 +12,11 @@ import type {
   Compute,
   ComputeInstance,
   InstanceState,
+  LaunchedInstance,
   LaunchRequest,
   LaunchResult,
 } from "../../ports/compute";
+import { marketOrder } from "../../runners/market-order";
 import type { Market } from "../../runners/runner-record";
 import { classifyLaunchError, type LaunchErrorKind } from "./launch-errors";
 import { instanceTags, TAG_KEYS, tagValue } from "./tags";
@@ -47,20 +49,17 @@ const warnRefusedTermination = (instanceIds: readonly string[], reason: string) 
     }),
   );
 
-const marketsFor = (pool: PoolConfig, onDemand: boolean | undefined): Market[] => {
-  if (onDemand) return ["on-demand"];
-  switch (pool.instance.market) {
-    case "spot":
-      return ["spot"];
-    case "on-demand":
-      return ["on-demand"];
-    case "spot-then-on-demand":
-      return ["spot", "on-demand"];
-  }
-};
-
 const imageId = (pool: PoolConfig): string =>
   pool.instance.ami.id ?? `resolve:ssm:${pool.instance.ami.ssm_parameter}`;
+
+/** One market's answer: instances (and why the rest were not made), or why none were. */
+type MarketLaunch =
+  | {
+      readonly kind: "launched";
+      readonly instances: readonly LaunchedInstance[];
+      readonly shortfall: readonly string[];
+    }
+  | Exclude<LaunchResult, { kind: "launched" }>;
 
 /** The launch errors that end a launch (all but capacity), most telling first. */
 const FAILURE_PRECEDENCE = ["denied", "quota", "other"] as const;
@@ -70,13 +69,14 @@ const failure = (
   kind: Exclude<LaunchErrorKind, "capacity">,
   code: string,
   message: string,
-): LaunchResult =>
+): Extract<LaunchResult, { kind: "quota_exceeded" | "failed" }> =>
   kind === "quota" ? { kind: "quota_exceeded", code, message } : { kind: "failed", code, message };
 
 /**
- * Compute on EC2 with CreateFleet (type instant): one call tries every instance type in every
- * subnet of the pool, and says per override why it failed. The client token is derived from the
- * runner name, so a repeated launch after a crash returns the same instance instead of a second.
+ * Compute on EC2 with CreateFleet (type instant): one call launches all of a pass's new instances
+ * of a pool (one token of EC2's mutating-request bucket for any number), tries every instance type
+ * in every subnet, and says per override why it failed. The client token is derived from the
+ * launch id, so a repeated launch after a crash returns the same instances instead of more.
  */
 export class Ec2FleetCompute implements Compute {
   constructor(
@@ -84,12 +84,8 @@ export class Ec2FleetCompute implements Compute {
     private readonly options: FleetComputeOptions,
   ) {}
 
-  async launch({
-    runnerName,
-    pool,
-    waitTimeoutSeconds,
-    onDemand,
-  }: LaunchRequest): Promise<LaunchResult> {
+  async launch(request: LaunchRequest): Promise<LaunchResult> {
+    const { pool } = request;
     const template = this.options.launchTemplates[pool.name];
     if (!template)
       return {
@@ -98,12 +94,26 @@ export class Ec2FleetCompute implements Compute {
         message: `no launch template for pool ${pool.name}`,
       };
     const capacityErrors: string[] = [];
-    for (const market of marketsFor(pool, onDemand)) {
-      const result = await this.launchIn(market, runnerName, pool, template, waitTimeoutSeconds);
-      if (result.kind !== "no_capacity") return result;
+    const instances: LaunchedInstance[] = [];
+    // What one market could not fill, the next is asked for; each market's call is its own replay.
+    for (const market of marketOrder(pool, request.onDemand)) {
+      const wanted = request.count - instances.length;
+      if (wanted <= 0) break;
+      const result = await this.launchIn(market, wanted, request, template);
+      if (result.kind === "launched") {
+        instances.push(...result.instances);
+        capacityErrors.push(...result.shortfall);
+        continue;
+      }
+      if (result.kind !== "no_capacity") {
+        // Instances one market gave are kept; a later market's refusal ends the launch there.
+        return instances.length > 0 ? { kind: "launched", instances } : result;
+      }
       capacityErrors.push(...result.errors);
     }
-    return { kind: "no_capacity", errors: capacityErrors };
+    return instances.length > 0
+      ? { kind: "launched", instances }
+      : { kind: "no_capacity", errors: capacityErrors };
   }
 
   async listInstances(): Promise<ComputeInstance[]> {
@@ -127,7 +137,8 @@ export class Ec2FleetCompute implements Compute {
         const tag = (key: string) => tagValue(instance.Tags, key) ?? "";
         instances.push({
           instanceId: instance.InstanceId ?? "",
-          runnerName: tag(TAG_KEYS.runner),
+          launchId: tag(TAG_KEYS.launch),
+          market: instance.InstanceLifecycle === "spot" ? "spot" : "on-demand",
           pool: tag(TAG_KEYS.pool),
           state: (instance.State?.Name ?? "pending") as InstanceState,
           launchedAt: (instance.LaunchTime ?? new Date(0)).toISOString(),
@@ -218,20 +229,19 @@ export class Ec2FleetCompute implements Compute {
 
   private async launchIn(
     market: Market,
-    runnerName: string,
-    pool: PoolConfig,
+    count: number,
+    { launchId, pool, waitTimeoutSeconds }: LaunchRequest,
     template: LaunchTemplateRef,
-    waitTimeoutSeconds: number,
-  ): Promise<LaunchResult> {
-    const tags = instanceTags(this.options.deployment, pool.name, runnerName);
+  ): Promise<MarketLaunch> {
+    const tags = instanceTags(this.options.deployment, pool.name, launchId);
     const input: CreateFleetCommandInput = {
       Type: "instant",
       // ≤ 64 ASCII characters; one per market, so the on-demand fallback is not mistaken for a replay.
-      ClientToken: `${runnerName}-${market}`.slice(0, 64),
+      ClientToken: `${launchId}-${market}`.slice(0, 64),
       TargetCapacitySpecification: {
-        TotalTargetCapacity: 1,
+        TotalTargetCapacity: count,
         DefaultTargetCapacityType: market,
-        ...(market === "spot" ? { SpotTargetCapacity: 1 } : { OnDemandTargetCapacity: 1 }),
+        ...(market === "spot" ? { SpotTargetCapacity: count } : { OnDemandTargetCapacity: count }),
       },
       ...(market === "spot"
         ? { SpotOptions: { AllocationStrategy: "price-capacity-optimized" } }
@@ -269,17 +279,23 @@ export class Ec2FleetCompute implements Compute {
       if (kind === "capacity") return { kind: "no_capacity", errors: [code] };
       return failure(kind, code, (error as Error).message);
     }
-    const launched = fleet.Instances?.find((instance) => instance.InstanceIds?.length);
-    const instanceId = launched?.InstanceIds?.[0];
-    if (launched && instanceId) {
+    const instances = (fleet.Instances ?? [])
+      .flatMap((group) =>
+        (group.InstanceIds ?? []).map((instanceId) => ({
+          instanceId,
+          instanceType: group.InstanceType ?? "unknown",
+          market: (group.Lifecycle === "spot" ? "spot" : "on-demand") as Market,
+        })),
+      )
+      .sort((a, b) => a.instanceId.localeCompare(b.instanceId))
+      .slice(0, count);
+    const errors = fleet.Errors ?? [];
+    if (instances.length > 0)
       return {
         kind: "launched",
-        instanceId,
-        instanceType: launched.InstanceType ?? "unknown",
-        market: launched.Lifecycle === "spot" ? "spot" : "on-demand",
+        instances,
+        shortfall: errors.map((error) => error.ErrorCode ?? "Unknown"),
       };
-    }
-    const errors = fleet.Errors ?? [];
     // A denial explains the other overrides' failures too, so it is reported first.
     for (const kind of FAILURE_PRECEDENCE) {
       const error = errors.find((candidate) => classifyLaunchError(candidate.ErrorCode) === kind);

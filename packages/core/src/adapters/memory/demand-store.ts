@@ -11,9 +11,19 @@ import {
 } from "../../jobs/project-activity";
 import type { DemandStore } from "../../ports/demand-store";
 
+/** The pending GSI's order: oldest first (createdAt, else the hook's receipt), then by id. */
+const byCreatedAt = (a: JobRecord, b: JobRecord): number => {
+  const since = (job: JobRecord) => job.createdAt ?? job.updatedAt;
+  // Plain comparison: the byte order the index sorts its keys in, and cheaper than localeCompare.
+  if (since(a) !== since(b)) return since(a) < since(b) ? -1 : 1;
+  return a.jobId - b.jobId;
+};
+
 /** DemandStore in memory, for the simulator and unit tests; same state rule as DynamoDB's. */
 export class InMemoryDemandStore implements DemandStore {
   private readonly jobs = new Map<number, JobRecord>();
+  /** What the pending GSI partition holds: the pending jobs, in the order they became pending. */
+  private readonly pending = new Map<number, JobRecord>();
   private readonly projects = new Map<number, ProjectActivity>();
 
   async recordJobEvent(
@@ -22,30 +32,25 @@ export class InMemoryDemandStore implements DemandStore {
     annotations?: JobAnnotations,
   ): Promise<JobEventOutcome> {
     const outcome = applyJobEvent(this.jobs.get(event.jobId), event, receivedAt, annotations);
-    if (outcome.kind === "recorded") this.jobs.set(event.jobId, outcome.record);
+    if (outcome.kind === "recorded") this.put(outcome.record);
     return outcome;
   }
 
   async listPendingJobs(now: Date): Promise<JobRecord[]> {
-    const jobs = await this.listJobs(now);
-    return jobs
-      .filter((job) => job.status === "pending")
-      .sort(
-        (a, b) =>
-          (a.createdAt ?? a.updatedAt).localeCompare(b.createdAt ?? b.updatedAt) ||
-          a.jobId - b.jobId,
-      );
+    const live = this.unexpired(this.pending.values(), now);
+    // Jobs mostly become pending oldest first, so the sort mostly meets one run already in order.
+    return live.sort(byCreatedAt);
   }
 
   async annotateJob(jobId: number, annotations: JobAnnotations): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (job) this.jobs.set(jobId, { ...job, ...annotations });
+    if (job) this.put({ ...job, ...annotations });
   }
 
   async claimJobRetry(jobId: number): Promise<boolean> {
     const job = this.jobs.get(jobId);
     if (!job || job.retryClaimed) return false;
-    this.jobs.set(jobId, { ...job, retryClaimed: true });
+    this.put({ ...job, retryClaimed: true });
     return true;
   }
 
@@ -57,13 +62,36 @@ export class InMemoryDemandStore implements DemandStore {
   }
 
   async listJobs(now: Date): Promise<JobRecord[]> {
-    const nowSeconds = now.getTime() / 1000;
-    return [...this.jobs.values()].filter((job) => job.expiresAt > nowSeconds);
+    return this.unexpired(this.jobs.values(), now);
   }
 
   async listActiveProjects(since: Date): Promise<ProjectActivity[]> {
     return [...this.projects.values()].filter(
       (project) => Date.parse(project.lastJobEventAt) >= since.getTime(),
     );
+  }
+
+  /** The one write: keeps the pending index in step with the job's status. */
+  private put(job: JobRecord): void {
+    this.jobs.set(job.jobId, job);
+    if (job.status === "pending") this.pending.set(job.jobId, job);
+    else this.pending.delete(job.jobId);
+  }
+
+  /**
+   * The jobs whose TTL has not passed. Those whose TTL has, this deletes, as DynamoDB's TTL does
+   * (later): expired records would otherwise pile up in a long simulation.
+   */
+  private unexpired(jobs: Iterable<JobRecord>, now: Date): JobRecord[] {
+    const nowSeconds = now.getTime() / 1000;
+    const live: JobRecord[] = [];
+    for (const job of jobs) {
+      if (job.expiresAt > nowSeconds) live.push(job);
+      else {
+        this.jobs.delete(job.jobId);
+        this.pending.delete(job.jobId);
+      }
+    }
+    return live;
   }
 }

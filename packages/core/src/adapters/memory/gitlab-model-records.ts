@@ -67,7 +67,7 @@ export interface EnqueueRequest {
   readonly projectId: number;
   /** The project's group, whose runners may take its jobs; a project is in none unless told. */
   readonly groupId?: number;
-  /** The job's id, where a test names it; by default the next above every job's. */
+  /** The job's id, where a test names it; by default the next above every id GitLab has used. */
   readonly id?: number;
   readonly tags?: readonly string[];
   readonly name?: string;
@@ -79,4 +79,186 @@ export interface EnqueueRequest {
    * Default true.
    */
   readonly pending?: boolean;
+}
+
+/** Job ids, ascending. GitLab hands ids out in order, so most additions append. */
+class SortedIds {
+  private readonly ids: number[] = [];
+
+  add(id: number): void {
+    const last = this.ids.at(-1);
+    if (last === undefined || id > last) this.ids.push(id);
+    else this.ids.splice(this.lowerBound(id), 0, id);
+  }
+
+  remove(id: number): void {
+    const at = this.lowerBound(id);
+    if (this.ids[at] === id) this.ids.splice(at, 1);
+  }
+
+  ascending(): readonly number[] {
+    return this.ids;
+  }
+
+  clear(): void {
+    this.ids.length = 0;
+  }
+
+  private lowerBound(id: number): number {
+    let low = 0;
+    let high = this.ids.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.ids[middle] ?? Number.POSITIVE_INFINITY) < id) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/** Job ids by an owner (a project, a runner), then by status. */
+class JobIdsByOwner {
+  private readonly owners = new Map<number, Map<string, SortedIds>>();
+
+  add(owner: number, status: string, id: number): void {
+    const byStatus = this.owners.get(owner) ?? new Map<string, SortedIds>();
+    this.owners.set(owner, byStatus);
+    const ids = byStatus.get(status) ?? new SortedIds();
+    byStatus.set(status, ids);
+    ids.add(id);
+  }
+
+  remove(owner: number, status: string, id: number): void {
+    this.owners.get(owner)?.get(status)?.remove(id);
+  }
+
+  /** The owner's job ids in `statuses` (all, when none), highest first. */
+  newestFirst(owner: number, statuses: readonly string[]): number[] {
+    const byStatus = this.owners.get(owner);
+    if (!byStatus) return [];
+    const lists =
+      statuses.length === 0
+        ? [...byStatus.values()]
+        : [...new Set(statuses)].flatMap((status) => byStatus.get(status) ?? []);
+    const [only, ...others] = lists;
+    if (!only) return [];
+    if (others.length === 0) return [...only.ascending()].reverse();
+    return lists.flatMap((ids) => ids.ascending()).sort((a, b) => b - a);
+  }
+
+  clear(): void {
+    this.owners.clear();
+  }
+}
+
+/**
+ * GitLab's jobs table: a Map (tests read it, and set or delete jobs in it straight) that keeps
+ * its indexes on every write, so /jobs/request, a runner's jobs and a project's listing read
+ * only the jobs they answer with.
+ */
+export class GitlabJobTable extends Map<number, GitlabModelJob> {
+  /** Ids are never reused: the next job gets the one after the highest ever set. */
+  private highest: number;
+  private readonly pending = new SortedIds();
+  private readonly byProject = new JobIdsByOwner();
+  private readonly byRunner = new JobIdsByOwner();
+
+  constructor(firstId: number) {
+    super();
+    this.highest = firstId - 1;
+  }
+
+  nextId(): number {
+    return this.highest + 1;
+  }
+
+  override set(id: number, job: GitlabModelJob): this {
+    const before = this.get(id);
+    super.set(id, job);
+    this.highest = Math.max(this.highest, id);
+    // A write that keeps status, project and runner (the retried mark) moves the job in no index.
+    if (
+      before?.status === job.status &&
+      before.projectId === job.projectId &&
+      before.runnerId === job.runnerId
+    )
+      return this;
+    if (before) this.unindex(id, before);
+    this.index(id, job);
+    return this;
+  }
+
+  override delete(id: number): boolean {
+    const before = this.get(id);
+    if (before) this.unindex(id, before);
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    super.clear();
+    for (const index of [this.pending, this.byProject, this.byRunner]) index.clear();
+  }
+
+  /** The pending jobs, lowest id first: the order /jobs/request hands them out in. */
+  *pendingLowestIdFirst(): Generator<GitlabModelJob> {
+    for (const id of this.pending.ascending()) {
+      const job = this.get(id);
+      if (job) yield job;
+    }
+  }
+
+  /** A project's jobs in `statuses` (all, when none), newest first. */
+  ofProject(projectId: number, statuses: readonly string[]): GitlabModelJob[] {
+    return this.jobsOf(this.byProject.newestFirst(projectId, statuses));
+  }
+
+  /** The jobs a runner took in `statuses` (all, when none), newest first. */
+  ofRunner(runnerId: number, statuses: readonly string[]): GitlabModelJob[] {
+    return this.jobsOf(this.byRunner.newestFirst(runnerId, statuses));
+  }
+
+  private jobsOf(ids: readonly number[]): GitlabModelJob[] {
+    return ids.flatMap((id) => this.get(id) ?? []);
+  }
+
+  private index(id: number, job: GitlabModelJob): void {
+    if (job.status === "pending") this.pending.add(id);
+    this.byProject.add(job.projectId, job.status, id);
+    if (job.runnerId !== undefined) this.byRunner.add(job.runnerId, job.status, id);
+  }
+
+  private unindex(id: number, job: GitlabModelJob): void {
+    if (job.status === "pending") this.pending.remove(id);
+    this.byProject.remove(job.projectId, job.status, id);
+    if (job.runnerId !== undefined) this.byRunner.remove(job.runnerId, job.status, id);
+  }
+}
+
+/** GitLab's runners table: a Map that keeps a runner's token findable, however it is written. */
+export class GitlabRunnerTable extends Map<number, GitlabModelRunner> {
+  private readonly idByToken = new Map<string, number>();
+
+  override set(id: number, runner: GitlabModelRunner): this {
+    const before = this.get(id);
+    if (before && before.token !== runner.token) this.idByToken.delete(before.token);
+    super.set(id, runner);
+    this.idByToken.set(runner.token, id);
+    return this;
+  }
+
+  override delete(id: number): boolean {
+    const before = this.get(id);
+    if (before) this.idByToken.delete(before.token);
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.idByToken.clear();
+  }
+
+  byToken(token: string): GitlabModelRunner | undefined {
+    const id = this.idByToken.get(token);
+    return id === undefined ? undefined : this.get(id);
+  }
 }

@@ -5,13 +5,15 @@ import { isFinished } from "../../jobs/job-status";
 import type { Clock } from "../../ports/clock";
 import type { ProjectHook } from "../../ports/gitlab";
 import { runnerMayTake } from "./gitlab-job-matching";
-import type {
-  EnqueueRequest,
-  GitlabModelJob,
-  GitlabModelRunner,
-  RunnerFacts,
-  RunnerFields,
-  RunnerFilter,
+import {
+  type EnqueueRequest,
+  GitlabJobTable,
+  type GitlabModelJob,
+  type GitlabModelRunner,
+  GitlabRunnerTable,
+  type RunnerFacts,
+  type RunnerFields,
+  type RunnerFilter,
 } from "./gitlab-model-records";
 import { gitlabRunnerStatus } from "./gitlab-runner-status";
 
@@ -36,8 +38,8 @@ const RETRYABLE = new Set(["success", "failed", "canceled"]);
  * every status change, for the double's webhooks.
  */
 export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
-  readonly jobs = new Map<number, GitlabModelJob>();
-  readonly runners = new Map<number, GitlabModelRunner>();
+  readonly jobs: GitlabJobTable;
+  readonly runners = new GitlabRunnerTable();
   /** A project's group; a project not here is in none. */
   readonly projects = new Map<number, { readonly groupId?: number }>();
   readonly hooks = new Map<number, readonly ProjectHook[]>();
@@ -49,6 +51,7 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   constructor(private readonly options: GitlabModelOptions) {
     super();
     this.clock = options.clock;
+    this.jobs = new GitlabJobTable(options.firstJobId ?? 1);
   }
 
   createRunner(fields: RunnerFields): GitlabModelRunner {
@@ -68,7 +71,7 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   }
 
   runnerByToken(token: string | undefined): GitlabModelRunner | undefined {
-    return [...this.runners.values()].find((runner) => runner.token === token);
+    return token === undefined ? undefined : this.runners.byToken(token);
   }
 
   describeRunner(runnerId: number): RunnerFacts | undefined {
@@ -106,7 +109,7 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   enqueue(request: EnqueueRequest): GitlabModelJob {
     if (request.groupId !== undefined)
       this.projects.set(request.projectId, { groupId: request.groupId });
-    const id = request.id ?? this.nextJobId();
+    const id = request.id ?? this.jobs.nextId();
     if (this.jobs.has(id)) throw new Error(`GitLab has job ${id} already`);
     const created: GitlabModelJob = {
       id,
@@ -136,18 +139,16 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   requestJob(runnerId: number): GitlabModelJob | undefined {
     const runner = this.contact(runnerId);
     const groupOf = (projectId: number) => this.projects.get(projectId)?.groupId;
-    let oldest: GitlabModelJob | undefined;
-    for (const job of this.jobs.values()) {
-      if (job.status !== "pending" || !runnerMayTake(runner, job, groupOf)) continue;
-      if (!oldest || job.id < oldest.id) oldest = job;
+    for (const job of this.jobs.pendingLowestIdFirst()) {
+      if (!runnerMayTake(runner, job, groupOf)) continue;
+      return this.update(job, {
+        status: "running",
+        runnerId,
+        jobToken: `glcbt-${randomUUID()}`,
+        startedAt: this.clock.now(),
+      });
     }
-    if (!oldest) return undefined;
-    return this.update(oldest, {
-      status: "running",
-      runnerId,
-      jobToken: `glcbt-${randomUUID()}`,
-      startedAt: this.clock.now(),
-    });
+    return undefined;
   }
 
   /** Its runner reports a running job done, or someone cancels an unfinished one. */
@@ -185,17 +186,12 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
 
   /** GET /projects/:id/jobs?scope[]=…: newest first, as GitLab lists them; no statuses, all. */
   listJobs(projectId: number, statuses: readonly string[] = []): GitlabModelJob[] {
-    return this.newestFirst(
-      (job) =>
-        job.projectId === projectId && (statuses.length === 0 || statuses.includes(job.status)),
-    );
+    return this.jobs.ofProject(projectId, statuses);
   }
 
   /** GET /runners/:id/jobs?status=…: newest first. */
   jobsOfRunner(runnerId: number, status?: string): GitlabModelJob[] {
-    return this.newestFirst(
-      (job) => job.runnerId === runnerId && (status === undefined || job.status === status),
-    );
+    return this.jobs.ofRunner(runnerId, status === undefined ? [] : [status]);
   }
 
   /** GET /projects/:id/groups: the project's group (this model nests no groups), or none. */
@@ -211,16 +207,6 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   /** Undefined when the token may not read them. */
   listProjectHooks(projectId: number): readonly ProjectHook[] | undefined {
     return this.hooks.get(projectId) ?? this.options.defaultHooks;
-  }
-
-  private newestFirst(include: (job: GitlabModelJob) => boolean): GitlabModelJob[] {
-    return [...this.jobs.values()].filter(include).sort((a, b) => b.id - a.id);
-  }
-
-  private nextJobId(): number {
-    let highest = (this.options.firstJobId ?? 1) - 1;
-    for (const id of this.jobs.keys()) highest = Math.max(highest, id);
-    return highest + 1;
   }
 
   private update(job: GitlabModelJob, changes: Partial<GitlabModelJob>): GitlabModelJob {

@@ -9,15 +9,22 @@ import type { RunnerRecord, RunnerState } from "../../runners/runner-record";
 
 /** RunnerStore in memory, for the simulator and unit tests; same contract as DynamoDB's. */
 export class InMemoryRunnerStore implements RunnerStore {
-  private readonly runners = new Map<string, RunnerRecord>();
+  /** What the live-runners GSI holds: every runner not yet gone, in the order reserved. */
+  private readonly live = new Map<string, RunnerRecord>();
+  /**
+   * Retired runners, out of the live index: `get` still reads them and their names stay taken, as
+   * DynamoDB keeps a gone record (without its GSI keys) until its TTL.
+   */
+  private readonly gone = new Map<string, RunnerRecord>();
   private readonly slots = new Map<string, number>();
   private slotsInUse = 0;
 
   async reserve(runner: RunnerRecord, caps: CapacityCaps): Promise<ReserveOutcome> {
-    if (this.runners.has(runner.name)) throw new Error(`runner ${runner.name} exists already`);
+    if (this.live.has(runner.name) || this.gone.has(runner.name))
+      throw new Error(`runner ${runner.name} exists already`);
     if ((this.slots.get(runner.pool) ?? 0) >= caps.poolMaxInstances) return "pool_full";
     if (this.slotsInUse >= caps.globalMaxInstances) return "global_full";
-    this.runners.set(runner.name, { ...runner, state: "reserved" });
+    this.live.set(runner.name, { ...runner, state: "reserved" });
     this.slots.set(runner.pool, (this.slots.get(runner.pool) ?? 0) + 1);
     this.slotsInUse += 1;
     return "reserved";
@@ -30,28 +37,30 @@ export class InMemoryRunnerStore implements RunnerStore {
     at: Date,
   ): Promise<RunnerRecord | undefined> {
     if (changes.state === "gone") throw new Error("use release() to retire a runner");
-    const runner = this.runners.get(name);
+    // Gone is final: only live records move.
+    const runner = this.live.get(name);
     if (!runner || !from.includes(runner.state)) return undefined;
     const updated = { ...runner, ...changes, updatedAt: at.toISOString() };
-    this.runners.set(name, updated);
+    this.live.set(name, updated);
     return updated;
   }
 
   async release(name: string, from: readonly RunnerState[], at: Date): Promise<boolean> {
-    const runner = this.runners.get(name);
-    if (!runner || runner.state === "gone" || !from.includes(runner.state)) return false;
-    this.runners.set(name, { ...runner, state: "gone", updatedAt: at.toISOString() });
+    const runner = this.live.get(name);
+    if (!runner || !from.includes(runner.state)) return false;
+    this.live.delete(name);
+    this.gone.set(name, { ...runner, state: "gone", updatedAt: at.toISOString() });
     this.slots.set(runner.pool, (this.slots.get(runner.pool) ?? 0) - 1);
     this.slotsInUse -= 1;
     return true;
   }
 
   async get(name: string): Promise<RunnerRecord | undefined> {
-    return this.runners.get(name);
+    return this.live.get(name) ?? this.gone.get(name);
   }
 
   async listLive(): Promise<RunnerRecord[]> {
-    return [...this.runners.values()].filter((runner) => runner.state !== "gone");
+    return [...this.live.values()];
   }
 
   async ledger(): Promise<LedgerView> {
