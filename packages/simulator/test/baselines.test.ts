@@ -6,7 +6,7 @@ import { SeededRandom } from "../src/random";
 import type { PolicyName, SimulationRun } from "../src/result";
 import { runSimulation } from "../src/simulate";
 import type { TraceJob } from "../src/trace/trace-job";
-import { INSTANCE_PRICES } from "../src/world/instance-prices";
+import { ON_DEMAND_HOURLY } from "../src/world/instance-prices";
 import { VirtualTime } from "../src/world/virtual-time";
 import { World } from "../src/world/world";
 import { DEFAULT_WORLD, type WorldSettings } from "../src/world/world-settings";
@@ -184,7 +184,7 @@ describe("idle-pool (GitLab Runner docker-autoscaler on taskscaler)", () => {
       DEFAULT_WORLD,
       config,
     );
-    const price = INSTANCE_PRICES["t3.micro"]?.onDemand ?? Number.NaN;
+    const price = ON_DEMAND_HOURLY["t3.micro"] ?? Number.NaN;
     expect(idlePoolPolicy(world).costUsd(3600)).toBeCloseTo(price, 8);
   });
 });

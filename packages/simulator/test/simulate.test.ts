@@ -3,7 +3,7 @@ import type { AutoscalerConfig } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { runSimulation } from "../src/simulate";
 import type { TraceJob } from "../src/trace/trace-job";
-import { INSTANCE_PRICES } from "../src/world/instance-prices";
+import { ON_DEMAND_HOURLY, SPOT_DISCOUNT } from "../src/world/instance-prices";
 
 const poolConfig = (overrides: Record<string, unknown> = {}): AutoscalerConfig =>
   parseAutoscalerConfig({
@@ -54,7 +54,7 @@ describe("runSimulation", () => {
     const billed = Math.ceil(152 - 18.5);
     expect(summary.instanceSeconds).toBe(billed);
     expect(summary.idleInstanceSeconds).toBe(billed - 120);
-    const price = INSTANCE_PRICES["m7g.large"]?.spot ?? Number.NaN;
+    const price = (ON_DEMAND_HOURLY["m7g.large"] ?? Number.NaN) * (1 - SPOT_DISCOUNT);
     expect(summary.ec2CostUsd).toBeCloseTo((billed / 3600) * price, 4);
     expect(summary).toMatchObject({
       jobs: 1,
@@ -113,6 +113,19 @@ describe("runSimulation", () => {
       world: { ...EXACT_WORLD, horizonS: 600 },
     });
     expect(summary).toMatchObject({ completed: 0, lostJobs: 1, launches: 0, leakedRunners: 0 });
+  });
+
+  it("answers calls past GitLab's rate limit with 429, and still runs every job", async () => {
+    const trace = Array.from({ length: 12 }, (_, i) =>
+      jobAt(i + 1, `2099-11-24T10:00:${String(10 + i).padStart(2, "0")}Z`, 60),
+    );
+    const { summary } = await runSimulation({
+      trace,
+      config: poolConfig(),
+      world: { ...EXACT_WORLD, gitlabRequestsPerMinute: 8 },
+    });
+    expect(summary.throttledCalls).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ completed: 12, lostJobs: 0, leakedRunners: 0 });
   });
 
   it("refuses a config with an instance type it has no price for", async () => {

@@ -1,4 +1,5 @@
 import {
+  GitLabApiError,
   handleInstanceEvent,
   InMemoryDemandStore,
   InMemoryLease,
@@ -14,9 +15,10 @@ import {
   StaticWebhookCredentials,
 } from "@ger/core";
 import type { DemandStore, JobProgress, ScalerDependencies } from "@ger/core/types";
-import { metered } from "../world/control-plane-meters";
+import { type LambdaFunction, metered } from "../world/control-plane-meters";
 import { startRunnerProcess } from "../world/gitlab-runner-process";
 import type { ControlPlane, PolicyFactory, World } from "../world/world";
+import { RequestLimitExceeded } from "../world/world-compute";
 import type { WorldInstance } from "../world/world-instance";
 
 const WEBHOOK_TOKEN = "simulated-webhook-secret";
@@ -24,6 +26,9 @@ const WEBHOOK_URL = "https://autoscaler.example.com/webhook";
 /** How long a booted instance looks for its token before it gives up (user-data's loop). */
 const TOKEN_WAIT_S = 300;
 const TOKEN_RETRY_S = 2;
+/** EventBridge's retry policy for the EC2-event target (infra/functions.ts), backing off. */
+const EVENT_RETRIES = 8;
+const EVENT_RETRY_DELAY_S = 1;
 
 /**
  * This project's control plane, unchanged: the webhook's handler, the scaler woken by the table's
@@ -57,20 +62,33 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     credentials: new StaticWebhookCredentials({ token: WEBHOOK_TOKEN }),
     clock: time,
   };
+  /** A failed invocation, as in Lambda: the error ends it; the caller says what is retried. */
+  const invoke = async (fn: LambdaFunction, work: () => Promise<unknown>): Promise<boolean> => {
+    meters.invoked(fn);
+    try {
+      await work();
+      return true;
+    } catch (error) {
+      if (!(error instanceof GitLabApiError) && !(error instanceof RequestLimitExceeded))
+        throw error;
+      meters.failedInvocations += 1;
+      return false;
+    }
+  };
+  // Lambda retries a failed stream batch until it succeeds (the records stay in the stream).
   const scale = async (progress: readonly JobProgress[]) => {
-    meters.invoked("scaler");
-    await runScalerInvocation(deps, progress);
+    if (!(await invoke("scaler", () => runScalerInvocation(deps, progress))))
+      for (const item of progress.length > 0 ? progress : [undefined]) stream.record(item);
   };
   const start = time.nowMillis;
-  world.every(settings.scalerScheduleS, start, () => {
+  world.every(settings.scalerScheduleS, start, async () => {
     meters.schedulerInvocations += 1;
-    return scale([]);
+    await invoke("scaler", () => runScalerInvocation(deps, []));
   });
   // EventBridge Scheduler's rate(1 minute) runs at its own offset: half a minute after the scaler.
   world.every(settings.reaperScheduleS, start + (settings.reaperScheduleS * 1000) / 2, async () => {
     meters.schedulerInvocations += 1;
-    meters.invoked("reaper");
-    await runReaperInvocation(deps);
+    await invoke("reaper", () => runReaperInvocation(deps));
   });
 
   const bootRunner = (instance: WorldInstance, waitedS = 0): void => {
@@ -105,8 +123,15 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
       );
     },
     async onInstanceStateChange(instanceId, state) {
-      meters.invoked("instanceEvents");
-      await handleInstanceEvent(deps, { kind: "state_change", instanceId, state });
+      // EventBridge retries a failed delivery (infra: up to 8 times); the reaper covers the rest.
+      const deliver = async (attempt: number): Promise<void> => {
+        const done = await invoke("instanceEvents", () =>
+          handleInstanceEvent(deps, { kind: "state_change", instanceId, state }),
+        );
+        if (!done && attempt < EVENT_RETRIES)
+          time.after(EVENT_RETRY_DELAY_S * 1000 * 2 ** attempt, () => deliver(attempt + 1));
+      };
+      await deliver(0);
     },
     boot: (instance) => bootRunner(instance),
     leftovers: async () => ({

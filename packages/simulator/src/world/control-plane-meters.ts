@@ -41,6 +41,8 @@ export class ControlPlaneMeters {
   writeUnits = 0;
   apiGatewayRequests = 0;
   schedulerInvocations = 0;
+  /** Invocations that ended in an error (GitLab or EC2 refused a call), to be retried. */
+  failedInvocations = 0;
   /** Calls to the other control-plane APIs, by name (SSM for tokens), for the record. */
   readonly otherCalls = new Map<string, number>();
 
