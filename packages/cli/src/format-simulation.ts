@@ -23,7 +23,10 @@ const ROWS: readonly Row[] = [
   ],
   ["throttled calls", (s) => String(s.throttledCalls)],
   ["max concurrent instances", (s) => String(s.maxConcurrentInstances)],
-  ["leaked instances / runners", (s) => `${s.leakedInstances} / ${s.leakedRunners}`],
+  [
+    "leaked instances / runners / tokens / slots",
+    (s) => `${s.leakedInstances} / ${s.leakedRunners} / ${s.leakedTokens} / ${s.leakedSlots}`,
+  ],
   ["wall time (s)", (s) => s.wallSeconds.toFixed(1)],
 ];
 

@@ -194,6 +194,21 @@ describe.each(subjects)("GitLab contract: %s", (_, makeSubject) => {
   });
 
   describe("jobs", () => {
+    it("lists a project's newest pending jobs, newest first, in one request", async () => {
+      const [older, newer, newest] = [5, 5, 5].map((projectId) =>
+        model.enqueue({ projectId, tags: ["docker"] }),
+      );
+      model.enqueue({ projectId: 6 });
+
+      const two = await gitlab.listNewestPendingJobs(5, 2);
+
+      expect(two.map((job) => [job.id, job.tagList])).toEqual([
+        [newest!.id, ["docker"]],
+        [newer!.id, ["docker"]],
+      ]);
+      expect(older!.id).toBeLessThan(newer!.id);
+    });
+
     it("lists a project's oldest pending jobs, oldest first, at most the limit", async () => {
       const runner = await gitlab.createRunner({ ...groupRunner, runnerType: "instance_type" });
       const [taken, older, newer, newest] = [5, 5, 5, 5].map((projectId) =>

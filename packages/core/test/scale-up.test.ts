@@ -329,6 +329,28 @@ describe("one launch for a pass's new runners of a pool", () => {
     expect(world.compute.launchCalls).toBe(2);
   });
 
+  it("terminates at once the instance made for a place whose runner failed to join the launch", async () => {
+    const world = scalerWorld();
+    for (const jobId of [44, 45, 46]) await world.addPendingJob(jobId, ["linux"], 7);
+    // Calls 1-3 register the runners; 4-6 join them to the launch: the second joiner fails.
+    await runScalerPass(crashAt(world.deps, "runners.transition", 5));
+    const running = () =>
+      [...world.compute.instances.values()].filter((instance) => instance.state !== "terminated");
+
+    expect(world.compute.instances.size).toBe(3);
+    expect(running()).toHaveLength(2);
+    world.advance(61);
+    await runScalerPass(world.deps);
+
+    const live = await world.runners.listLive();
+    expect(live.map((runner) => runner.state)).toEqual(["booting", "booting", "booting"]);
+    expect(
+      running()
+        .map((instance) => instance.instanceId)
+        .sort(),
+    ).toEqual(live.map((runner) => runner.instanceId).sort());
+  });
+
   it("undoes the runners a launch found no instance for, when EC2 gave fewer than asked", async () => {
     const world = scalerWorld();
     for (const jobId of [51, 52, 53]) await world.addPendingJob(jobId, ["linux"], 7);

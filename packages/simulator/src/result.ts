@@ -39,6 +39,9 @@ export interface SimulationSummary {
   /** Counted after the trace ends and the world ran idle for idle_time plus two reaper passes. */
   readonly leakedInstances: number;
   readonly leakedRunners: number;
+  /** The control plane's own leftovers at the end: runner tokens still stored, ledger slots taken. */
+  readonly leakedTokens: number;
+  readonly leakedSlots: number;
   readonly world: WorldSummary;
   readonly wallSeconds: number;
 }

@@ -185,6 +185,8 @@ const summarize = (
     maxConcurrentInstances: compute.maxConcurrent,
     leakedInstances: Math.max(0, liveInstances - run.leftovers.warmInstances),
     leakedRunners: Math.max(0, run.leftovers.gitlabRunners - run.leftovers.warmInstances),
+    leakedTokens: run.leftovers.storedTokens,
+    leakedSlots: Math.max(0, run.leftovers.ledgerSlots - run.leftovers.warmInstances),
     world: {
       seed: settings.seed,
       bootMedianS: settings.bootMedianS,

@@ -58,6 +58,8 @@ const syntheticRun = (policy: PolicyName, idlePool: number, lagSamples: number):
       maxConcurrentInstances: 45,
       leakedInstances: 0,
       leakedRunners: 0,
+      leakedTokens: 0,
+      leakedSlots: 0,
       world: {
         seed: 1,
         bootMedianS: 60,

@@ -23,6 +23,8 @@ const summary = (policy: PolicyName, overrides: Partial<SimulationSummary> = {})
   maxConcurrentInstances: 3,
   leakedInstances: 0,
   leakedRunners: 0,
+  leakedTokens: 0,
+  leakedSlots: 0,
   world: {
     seed: 7,
     bootMedianS: 60,

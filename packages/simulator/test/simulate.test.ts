@@ -63,6 +63,8 @@ describe("runSimulation", () => {
       launches: 1,
       leakedInstances: 0,
       leakedRunners: 0,
+      leakedTokens: 0,
+      leakedSlots: 0,
       idealInstanceSeconds: 150,
     });
     expect(summary.controlPlaneCostUsd).toBeGreaterThan(0);
@@ -125,7 +127,13 @@ describe("runSimulation", () => {
       world: { ...EXACT_WORLD, gitlabRequestsPerMinute: 8 },
     });
     expect(summary.throttledCalls).toBeGreaterThan(0);
-    expect(summary).toMatchObject({ completed: 12, lostJobs: 0, leakedRunners: 0 });
+    expect(summary).toMatchObject({
+      completed: 12,
+      lostJobs: 0,
+      leakedRunners: 0,
+      leakedTokens: 0,
+      leakedSlots: 0,
+    });
   });
 
   it("refuses a config with an instance type it has no price for", async () => {

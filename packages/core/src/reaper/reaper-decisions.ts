@@ -2,7 +2,6 @@ import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { poolSettingsAt } from "../pools/schedule";
 import type { ComputeInstance } from "../ports/compute";
 import type { GitlabRunner } from "../ports/gitlab";
-import { marketOrder } from "../runners/market-order";
 import { runnerNameFromDescription } from "../runners/runner-identity";
 import type { RunnerRecord } from "../runners/runner-record";
 
@@ -81,27 +80,31 @@ export const runnersCameOnline = (
 };
 
 /**
- * Which listed instance is each runner's: the one its record names or, for a record still
- * launching, the one at its place in its launch (a launch returns its instances by market tried,
- * then by id, as the scaler paired them). An instance no runner has is an orphan.
+ * Which listed instances are each runner's: the one its record names. A record still launching,
+ * or one that never learnt its instance, may own any unclaimed instance of its launch (the
+ * listing omits ended instances, so places in the launch cannot be told from it): those are not
+ * orphans while such a record lives, and they are why a stalled launch is confirmed with GitLab.
  */
 const instanceOwnership = (facts: ReaperFacts) => {
   const byId = new Map(facts.instances.map((instance) => [instance.instanceId, instance]));
-  const byLaunch = new Map<string, ComputeInstance[]>();
+  const claimed = new Set(facts.runners.flatMap((runner) => runner.instanceId ?? []));
+  const unclaimed = new Map<string, ComputeInstance[]>();
   for (const instance of facts.instances)
-    byLaunch.set(instance.launchId, [...(byLaunch.get(instance.launchId) ?? []), instance]);
-  const pools = new Map(facts.config.pools.map((pool) => [pool.name, pool]));
-  return (runner: RunnerRecord): ComputeInstance | undefined => {
-    if (runner.instanceId !== undefined) return byId.get(runner.instanceId);
-    if (!LAUNCHING.has(runner.state)) return undefined;
-    const pool = pools.get(runner.pool);
-    const markets = pool ? marketOrder(pool, runner.onDemand) : [];
-    const launched = [...(byLaunch.get(runner.launchId ?? runner.name) ?? [])].sort(
-      (a, b) =>
-        markets.indexOf(a.market) - markets.indexOf(b.market) ||
-        a.instanceId.localeCompare(b.instanceId),
-    );
-    return launched[runner.launchIndex ?? 0];
+    if (!claimed.has(instance.instanceId))
+      unclaimed.set(instance.launchId, [...(unclaimed.get(instance.launchId) ?? []), instance]);
+  const launchOf = (runner: RunnerRecord) => runner.launchId ?? runner.name;
+  const awaited = new Set(
+    facts.runners.filter((runner) => runner.instanceId === undefined).map(launchOf),
+  );
+  return {
+    /** The instance the runner's record names, if EC2 lists it. */
+    of: (runner: RunnerRecord) =>
+      runner.instanceId === undefined ? undefined : byId.get(runner.instanceId),
+    /** Unclaimed instances of the launch of a runner that does not know its own. */
+    mayBeOf: (runner: RunnerRecord) =>
+      runner.instanceId === undefined ? (unclaimed.get(launchOf(runner)) ?? []) : [],
+    isOrphan: (instance: ComputeInstance) =>
+      !claimed.has(instance.instanceId) && !awaited.has(instance.launchId),
   };
 };
 
@@ -112,14 +115,14 @@ const instanceOwnership = (facts: ReaperFacts) => {
 export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
   const { now, config } = facts;
   const pools = new Map(config.pools.map((pool) => [pool.name, pool]));
-  const instanceOf = instanceOwnership(facts);
+  const ownership = instanceOwnership(facts);
   const actions: ReaperAction[] = [];
   const retire = (runner: RunnerRecord, reason: RetireReason, confirmNotBusy = false) =>
     actions.push({
       kind: "retire",
       runner,
       reason,
-      instanceIds: [instanceOf(runner)?.instanceId ?? []].flat(),
+      instanceIds: [ownership.of(runner)?.instanceId ?? []].flat(),
       confirmNotBusy,
     });
 
@@ -136,7 +139,7 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
       if (age > RETIREMENT_RETRY_SECONDS) retire(runner, "retirement_retry");
     } else if (LAUNCHING.has(runner.state)) {
       // Its instance may be up and running a job although the record never said booting.
-      const hasInstance = instanceOf(runner) !== undefined;
+      const hasInstance = ownership.mayBeOf(runner).length > 0;
       if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch", hasInstance);
     } else if (runner.state === "finished") {
       // Hooks say so, and hooks can be forged: GitLab confirms it runs no job. (An instance that
@@ -170,12 +173,9 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
     }
   }
 
-  const owned = new Set(
-    facts.runners.flatMap((runner) => [instanceOf(runner)?.instanceId ?? []].flat()),
-  );
   for (const instance of facts.instances) {
     const old = secondsSince(instance.launchedAt, now) > ORPHAN_GRACE_SECONDS;
-    if (old && !owned.has(instance.instanceId))
+    if (old && ownership.isOrphan(instance))
       actions.push({ kind: "terminate_orphan_instance", instance });
   }
   const byName = new Map(facts.runners.map((runner) => [runner.name, runner]));

@@ -97,33 +97,36 @@ export const launchRunners = async (
   // after its first runner.
   const fresh = registered.filter((runner) => runner?.state === "registered") as RunnerRecord[];
   const byName = new Map<string, RunnerRecord>();
+  const abandoned = new Map<string, number[]>();
   for (const joining of [
     fresh.filter((runner) => runner.onDemand),
     fresh.filter((runner) => !runner.onDemand),
   ]) {
+    const launchId = joining[0]?.name;
+    if (launchId === undefined) continue;
     const joined = await mapWithConcurrency(joining, concurrency, (runner, index) =>
       step(runner, () =>
         deps.runners.transition(
           runner.name,
           ["registered"],
-          {
-            state: "launching",
-            launchId: (joining[0] as RunnerRecord).name,
-            launchIndex: index,
-            launchSize: joining.length,
-          },
+          { state: "launching", launchId, launchIndex: index, launchSize: joining.length },
           deps.clock.now(),
         ),
       ),
     );
+    // A place whose runner did not join is in the request all the same: its instance is undone.
+    const unjoined = joined.flatMap((runner, index) => (runner ? [] : [index]));
+    if (unjoined.length > 0) abandoned.set(launchId, unjoined);
     for (const runner of joined) if (runner) byName.set(runner.name, runner);
   }
   const launching = registered
     .map((runner) => (runner && byName.get(runner.name)) ?? runner)
     .filter((runner): runner is RunnerRecord => runner?.state === "launching");
-  for (const launch of groupByLaunch(launching))
-    for (const [name, outcome] of await launchOne(deps, launch, pool, concurrency))
-      outcomes.set(name, outcome);
+  for (const launch of groupByLaunch(launching)) {
+    const id = launchOf(launch[0] as RunnerRecord).id;
+    const launched = await launchOne(deps, launch, pool, concurrency, abandoned.get(id) ?? []);
+    for (const [name, outcome] of launched) outcomes.set(name, outcome);
+  }
   return start.map((runner) => outcomes.get(runner.name) ?? { kind: "superseded" });
 };
 
@@ -149,6 +152,7 @@ const launchOne = async (
   runners: readonly RunnerRecord[],
   pool: PoolConfig,
   concurrency: number,
+  abandonedPlaces: readonly number[],
 ): Promise<Map<string, LaunchOutcome>> => {
   const outcomes = new Map<string, LaunchOutcome>();
   const first = runners[0] as RunnerRecord;
@@ -166,6 +170,12 @@ const launchOne = async (
     for (const runner of runners) outcomes.set(runner.name, errorOf(runner, error));
     return outcomes;
   }
+  const unwanted =
+    result.kind === "launched"
+      ? abandonedPlaces.flatMap((place) => result.instances[place]?.instanceId ?? [])
+      : [];
+  // A failure here leaves them to the reaper, as orphans once no runner of the launch waits.
+  if (unwanted.length > 0) await deps.compute.terminate(unwanted).catch(() => undefined);
   await mapWithConcurrency(runners, concurrency, async (runner) => {
     try {
       outcomes.set(runner.name, await bootOrRollBack(deps, runner, result));

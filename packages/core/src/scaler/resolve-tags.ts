@@ -11,9 +11,9 @@ import type { DemandStore } from "../ports/demand-store";
 import type { GitlabJob, JobsApi } from "../ports/gitlab";
 
 /**
- * A project with this many jobs of unknown tags has them read from one listing of its pending jobs
- * (up to 100 a page, tags included) rather than one job read each: a burst of a thousand jobs
- * costs ten requests, not a thousand, inside GitLab's rate limit.
+ * A project with this many jobs of unknown tags has them read from one request for its newest
+ * pending jobs (up to 100, tags included; the untagged ones are the new ones) rather than one job
+ * read each: a burst of a thousand jobs in a minute costs a request a pass, not a thousand.
  */
 const LISTING_FROM = 3;
 const LISTED_PER_PROJECT = 100;
@@ -59,7 +59,7 @@ export const resolveJobTags = async (
   const listed = new Map<number, GitlabJob>();
   const listProjectsPending = async (projectId: number) => {
     if (!mayRead()) return;
-    const jobs = await deps.jobsApi.listPendingJobs(projectId, LISTED_PER_PROJECT, { maxPages: 2 });
+    const jobs = await deps.jobsApi.listNewestPendingJobs(projectId, LISTED_PER_PROJECT);
     for (const job of jobs) listed.set(job.id, job);
   };
 

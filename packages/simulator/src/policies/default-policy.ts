@@ -23,8 +23,8 @@ import type { WorldInstance } from "../world/world-instance";
 
 const WEBHOOK_TOKEN = "simulated-webhook-secret";
 const WEBHOOK_URL = "https://autoscaler.example.com/webhook";
-/** How long a booted instance looks for its token before it gives up (user-data's loop). */
-const TOKEN_WAIT_S = 300;
+/** How long a booted instance looks for its token before it gives up (user-data: 30 tries, 2 s apart). */
+const TOKEN_WAIT_S = 60;
 const TOKEN_RETRY_S = 2;
 /** EventBridge's retry policy for the EC2-event target (infra/functions.ts), backing off. */
 const EVENT_RETRIES = 8;

@@ -119,6 +119,13 @@ const GROUPS: readonly { readonly title: string; readonly rows: readonly Row[] }
         better: "lower",
         faultAbove0: true,
       },
+      {
+        label: "Leaked tokens / slots",
+        value: (s) => s.leakedTokens + s.leakedSlots,
+        format: formatCount,
+        better: "lower",
+        faultAbove0: true,
+      },
     ],
   },
   {

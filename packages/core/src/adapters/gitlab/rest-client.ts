@@ -287,6 +287,16 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
       .map((job) => portJob(job, projectId));
   }
 
+  async listNewestPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
+    // GitLab lists newest first: page 1 is the newest.
+    const { items } = await this.requestPage<ListedJob>(
+      `/projects/${projectId}/jobs?scope[]=pending`,
+      1,
+      Math.max(1, Math.min(100, limit)),
+    );
+    return items.map((job) => portJob(job, projectId));
+  }
+
   async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
     const job = (await this.request({
       method: "POST",
