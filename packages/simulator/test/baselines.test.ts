@@ -1,4 +1,3 @@
-import { parseAutoscalerConfig } from "@ger/core";
 import type { AutoscalerConfig } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { idlePoolPolicy, MAX_USE_COUNT } from "../src/policies/idle-pool-policy";
@@ -10,6 +9,7 @@ import { ON_DEMAND_HOURLY } from "../src/world/instance-prices";
 import { VirtualTime } from "../src/world/virtual-time";
 import { World } from "../src/world/world";
 import { DEFAULT_WORLD, type WorldSettings } from "../src/world/world-settings";
+import { simConfig, simPool } from "./support/sim-config";
 
 /** The run starts here: a minute before the first job at +60 s, and on the five-minute clock. */
 const START_MS = Date.UTC(2099, 10, 24, 10, 0, 0);
@@ -23,27 +23,10 @@ const EXACT_WORLD: Partial<WorldSettings> = {
   sampleEveryS: 1,
 };
 
-const pool = (name: string, tags: string[], settings: Record<string, unknown> = {}) => ({
-  name,
-  tags,
-  runner: { runner_type: "instance_type" },
-  instance: {
-    types: ["m7g.large"],
-    subnets: ["subnet-0a1b2c3d4e5f60718"],
-    ami: { id: "ami-0123456789abcdef0" },
-    market: "spot",
-  },
-  max_instances: 10,
-  ...settings,
-});
+const pool = (name: string, tags: string[], settings: Record<string, unknown> = {}) =>
+  simPool({ name, tags, run_untagged: false, max_instances: 10, ...settings });
 
-const configOf = (...pools: ReturnType<typeof pool>[]): AutoscalerConfig =>
-  parseAutoscalerConfig({
-    deployment: "sim-test",
-    gitlab_url: "https://gitlab.example.com",
-    max_instances: 20,
-    pools,
-  });
+const configOf = (...pools: ReturnType<typeof pool>[]): AutoscalerConfig => simConfig(pools, 20);
 
 let nextJobId = 1;
 /** A job pending `atS` seconds after the run's start. */

@@ -1,33 +1,12 @@
-import { parseAutoscalerConfig } from "@ger/core";
 import type { AutoscalerConfig } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { runSimulation } from "../src/simulate";
 import type { TraceJob } from "../src/trace/trace-job";
 import { ON_DEMAND_HOURLY, SPOT_DISCOUNT } from "../src/world/instance-prices";
+import { simConfig, simPool } from "./support/sim-config";
 
 const poolConfig = (overrides: Record<string, unknown> = {}): AutoscalerConfig =>
-  parseAutoscalerConfig({
-    deployment: "sim-test",
-    gitlab_url: "https://gitlab.example.com",
-    max_instances: 50,
-    pools: [
-      {
-        name: "arm",
-        tags: ["docker"],
-        run_untagged: true,
-        runner: { runner_type: "instance_type" },
-        instance: {
-          types: ["m7g.large"],
-          subnets: ["subnet-0a1b2c3d4e5f60718"],
-          ami: { id: "ami-0123456789abcdef0" },
-          market: "spot",
-        },
-        max_instances: 50,
-        idle_time: "5m",
-        ...overrides,
-      },
-    ],
-  });
+  simConfig([simPool({ tags: ["docker"], idle_time: "5m", ...overrides })]);
 
 /** Fixed boot and hook delays, so every instant below can be worked out by hand. */
 const EXACT_WORLD = { bootMedianS: 30, bootP95S: 30, hookDelayMinS: 1, hookDelayMaxS: 1 };

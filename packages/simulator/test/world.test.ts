@@ -1,4 +1,4 @@
-import { GitlabModel, parseAutoscalerConfig } from "@ger/core";
+import { GitlabModel } from "@ger/core";
 import { describe, expect, it } from "vitest";
 import { SeededRandom } from "../src/random";
 import { RefusingBucket } from "../src/world/refusing-bucket";
@@ -6,6 +6,7 @@ import { TraceReplay } from "../src/world/trace-replay";
 import { VirtualTime } from "../src/world/virtual-time";
 import { RequestLimitExceeded, WorldCompute } from "../src/world/world-compute";
 import { DEFAULT_WORLD } from "../src/world/world-settings";
+import { simConfig, simPool } from "./support/sim-config";
 
 const START = new Date("2099-11-24T10:00:00Z");
 
@@ -41,24 +42,7 @@ describe("RefusingBucket", () => {
 });
 
 describe("WorldCompute", () => {
-  const pool = parseAutoscalerConfig({
-    deployment: "sim-test",
-    gitlab_url: "https://gitlab.example.com",
-    max_instances: 100,
-    pools: [
-      {
-        name: "arm",
-        run_untagged: true,
-        runner: { runner_type: "instance_type" },
-        instance: {
-          types: ["m7g.large"],
-          subnets: ["subnet-0a1b2c3d4e5f60718"],
-          ami: { id: "ami-0123456789abcdef0" },
-        },
-        max_instances: 100,
-      },
-    ],
-  }).pools[0];
+  const [pool] = simConfig([simPool({ max_instances: 100 })], 100).pools;
   if (!pool) throw new Error("no pool");
   const compute = (time: VirtualTime) =>
     new WorldCompute({
