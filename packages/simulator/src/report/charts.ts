@@ -60,17 +60,13 @@ export const pendingFigure = (run: SimulationRun, frame: ChartFrame, yMax: numbe
       points: samplePoints(samples, (sample) => sample.pendingJobs),
     },
   ];
-  return figure(`Pending jobs: ${run.summary.policy}`, renderLegend(series, "area"), {
-    label: `Pending jobs over time, ${run.summary.policy}`,
-    width: frame.width,
-    height: frame.height,
-    x: timeAxis(frame.durationS, frame.startedAt, plotWidth(frame) / PX_PER_TIME_TICK),
-    y: valueAxis(yMax, "count"),
-    kind: "stacked",
+  return countFigure(
+    `Pending jobs: ${run.summary.policy}`,
+    `Pending jobs over time, ${run.summary.policy}`,
     series,
-    tip: { ...timeTip(frame), y: "count" },
-    empty: "no samples",
-  });
+    frame,
+    yMax,
+  );
 };
 
 /** Instances by state of one run, stacked; `yMax` shared by the runs beside it. */
@@ -81,8 +77,25 @@ export const instancesFigure = (run: SimulationRun, frame: ChartFrame, yMax: num
     color: STATE_COLORS[state],
     points: samplePoints(samples, (sample) => sample[state]),
   }));
-  return figure(`Instances: ${run.summary.policy}`, renderLegend(series, "area"), {
-    label: `Instances by state over time, ${run.summary.policy}`,
+  return countFigure(
+    `Instances: ${run.summary.policy}`,
+    `Instances by state over time, ${run.summary.policy}`,
+    series,
+    frame,
+    yMax,
+  );
+};
+
+/** Counts over time, stacked, with a legend of areas: the pending-jobs and instances charts. */
+const countFigure = (
+  title: string,
+  label: string,
+  series: Series[],
+  frame: ChartFrame,
+  yMax: number,
+): string =>
+  figure(title, renderLegend(series, "area"), {
+    label,
     width: frame.width,
     height: frame.height,
     x: timeAxis(frame.durationS, frame.startedAt, plotWidth(frame) / PX_PER_TIME_TICK),
@@ -92,7 +105,6 @@ export const instancesFigure = (run: SimulationRun, frame: ChartFrame, yMax: num
     tip: { ...timeTip(frame), y: "count" },
     empty: "no samples",
   });
-};
 
 const totalCost = (sample: Sample): number => sample.ec2CostUsd + sample.controlPlaneCostUsd;
 
