@@ -96,15 +96,20 @@ const countFigure = (
 ): string =>
   figure(title, renderLegend(series, "area"), {
     label,
-    width: frame.width,
-    height: frame.height,
-    x: timeAxis(frame.durationS, frame.startedAt, plotWidth(frame) / PX_PER_TIME_TICK),
-    y: valueAxis(yMax, "count"),
+    ...overTime(frame, yMax, "count"),
     kind: "stacked",
     series,
-    tip: { ...timeTip(frame), y: "count" },
-    empty: "no samples",
   });
+
+/** What every chart over the run's time shares: size, axes, tooltip, the empty case. */
+const overTime = (frame: ChartFrame, yMax: number, unit: "count" | "usd") => ({
+  width: frame.width,
+  height: frame.height,
+  x: timeAxis(frame.durationS, frame.startedAt, plotWidth(frame) / PX_PER_TIME_TICK),
+  y: valueAxis(yMax, unit),
+  tip: { ...timeTip(frame), y: unit },
+  empty: "no samples",
+});
 
 const totalCost = (sample: Sample): number => sample.ec2CostUsd + sample.controlPlaneCostUsd;
 
@@ -121,14 +126,9 @@ export const costFigure = (runs: readonly SimulationRun[], frame: ChartFrame): s
   const most = Math.max(0, ...series.flatMap((line) => line.points.map(([, y]) => y)));
   return figure("Cost so far (EC2 + control plane)", renderLegend(series, "line"), {
     label: "Cumulative cost over time per policy",
-    width: frame.width,
-    height: frame.height,
-    x: timeAxis(frame.durationS, frame.startedAt, plotWidth(frame) / PX_PER_TIME_TICK),
-    y: valueAxis(most, "usd"),
+    ...overTime(frame, most, "usd"),
     kind: "lines",
     series,
-    tip: { ...timeTip(frame), y: "usd" },
-    empty: "no samples",
   });
 };
 
