@@ -25,6 +25,7 @@ export default $config({
     const { webhookUrl } = await import("./infra/api");
     const { dashboardLink } = await import("./infra/monitoring");
     const { gitlabToken, webhookSecret } = await import("./infra/secrets");
+    const { stageOutputs } = await import("./infra/outputs");
     return {
       webhookUrl,
       dashboard: dashboardLink,
@@ -33,9 +34,11 @@ export default $config({
       // For the CLI against this stage: TABLE_NAME=… npm run cli -- status | drain; REAPER_FUNCTION=… reap.
       tableName: table.name,
       reaperFunction: reaper.name,
+      stageOutputs: stageOutputs.name,
       nextSteps: $interpolate`1) aws secretsmanager put-secret-value --secret-id ${gitlabToken.name} --secret-string <glpat-… with create_runner, manage_runner, read_api>
 2) aws secretsmanager put-secret-value --secret-id ${webhookSecret.name} --secret-string <random token>
-3) GitLab → project or group → Settings → Webhooks → Add: URL ${webhookUrl}, Secret token = step 2, Trigger: Job events only, SSL verification on.`,
+3) npm run cli -- connect --stage ${$app.stage} --project <id>   (or --group <id>)
+4) npm run cli -- doctor --stage ${$app.stage}`,
     };
   },
 });

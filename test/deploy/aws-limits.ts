@@ -57,6 +57,8 @@ export const NAME_LIMITS: Readonly<Record<string, TextLimit>> = {
   "aws:secretsmanager/secret:Secret": { property: "name", max: 512, pattern: /^[\w/+=.@-]+$/ },
   "aws:sns/topic:Topic": { property: "name", max: 256, pattern: /^[\w-]+$/ },
   "aws:sqs/queue:Queue": { property: "name", max: 80, pattern: /^[\w-]+(\.fifo)?$/ },
+  // AWS's 1011 counts the ARN's prefix too (about 50 characters); slashes delimit a hierarchy.
+  "aws:ssm/parameter:Parameter": { property: "name", max: 960, pattern: /^[\w./-]+$/ },
 };
 
 /** Types whose resources AWS gives no name of their own: settings of, or links between, others. */
@@ -86,6 +88,7 @@ const DESCRIPTION_LIMITS: Readonly<Record<string, TextLimit>> = {
   },
   "aws:lambda/function:Function": { property: "description", max: 256 },
   "aws:secretsmanager/secret:Secret": { property: "description", max: 2048 },
+  "aws:ssm/parameter:Parameter": { property: "description", max: 1024 },
 };
 
 /** Lambda: 4 KB of environment variables in all; IAM: 10,240 characters of inline policy per role. */
@@ -93,6 +96,8 @@ const LAMBDA_ENVIRONMENT_BYTES = 4096;
 const ROLE_INLINE_POLICY_CHARACTERS = 10_240;
 /** Lambda: filters per event source mapping (the default quota). */
 const FILTERS_PER_MAPPING = 5;
+/** SSM: a Standard tier parameter's value. */
+const STANDARD_PARAMETER_CHARACTERS = 4096;
 
 const textProblem = (resource: RecordedResource, limit: TextLimit, text: string) => {
   const where = `${resource.type} ${resource.name}: ${limit.property} "${text}"`;
@@ -134,6 +139,12 @@ const sizeProblems = (resource: RecordedResource): string[] => {
     const filters = (inputs.filterCriteria as { filters?: unknown[] })?.filters ?? [];
     return filters.length > FILTERS_PER_MAPPING
       ? [`${where}: ${filters.length} filters, over ${FILTERS_PER_MAPPING}`]
+      : [];
+  }
+  if (resource.type === "aws:ssm/parameter:Parameter" && inputs.tier === "Standard") {
+    const characters = String(inputs.value ?? inputs.insecureValue ?? "").length;
+    return characters > STANDARD_PARAMETER_CHARACTERS
+      ? [`${where}: a value of ${characters} characters, over ${STANDARD_PARAMETER_CHARACTERS}`]
       : [];
   }
   return [];

@@ -1,5 +1,10 @@
 import { existsSync } from "node:fs";
-import { parseAutoscalerConfig, TAG_KEYS } from "@ger/core";
+import {
+  parseAutoscalerConfig,
+  parseStageOutputs,
+  stageOutputsParameter,
+  TAG_KEYS,
+} from "@ger/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   alarmDefinitions,
@@ -61,6 +66,12 @@ const policiesOf = (role: RecordedResource): NamedPolicy[] =>
     ({ name, policy }) => ({ name, document: JSON.parse(policy) }),
   );
 const arnOf = (type: string, name: string) => String(named(resources(), type, name).outputs.arn);
+/** The runners' one policy: infra attaches no managed policy to their role. */
+const runnerPolicy = (): NamedPolicy => {
+  const { policy } = named(resources(), "aws:iam/rolePolicy:RolePolicy", "RunnerPolicy").inputs;
+  return { name: "RunnerPolicy", document: JSON.parse(String(policy)) };
+};
+const stageOutputs = () => named(resources(), "aws:ssm/parameter:Parameter", "StageOutputs").inputs;
 
 const underTest = (id: string, environment = lambda(id).environment.variables): LambdaUnderTest => {
   const bundle = deployment.bundles.find((built) => built.functionID === id);
@@ -100,6 +111,47 @@ describe("sst deploy, run under mocks", () => {
 
     expect(others).toEqual([]);
     expect(policy?.document.Statement.length).toBeGreaterThan(1);
+  });
+});
+
+describe("the stage's outputs, stored for doctor and connect", () => {
+  it("are one Standard String parameter named for the stage, and a stack output names it", () => {
+    expect(stageOutputs()).toMatchObject({
+      name: stageOutputsParameter(STAGE),
+      type: "String",
+      tier: "Standard",
+    });
+    expect(deployment.outputs.stageOutputs).toBe(stageOutputsParameter(STAGE));
+  });
+
+  it("parse, and name this deploy's table, secrets, functions and launch templates", () => {
+    const name = (type: string, logical: string) =>
+      String(named(resources(), type, logical).outputs.name);
+    const template = (pool: string) =>
+      named(resources(), "aws:ec2/launchTemplate:LaunchTemplate", `Pool-${pool}`).outputs;
+
+    const outputs = parseStageOutputs(String(stageOutputs().insecureValue), "StageOutputs");
+
+    expect(outputs).toEqual({
+      deployment: config.deployment,
+      webhookUrl: deployment.outputs.webhookUrl,
+      tableName: name("aws:dynamodb/table:Table", "StateTable"),
+      gitlabTokenSecret: name("aws:secretsmanager/secret:Secret", "GitlabToken"),
+      webhookSecret: name("aws:secretsmanager/secret:Secret", "WebhookSecret"),
+      functions: {
+        webhook: lambda("Webhook").name,
+        scaler: lambda("Scaler").name,
+        reaper: lambda("Reaper").name,
+        instanceEvents: lambda("InstanceEvents").name,
+      },
+      launchTemplates: Object.fromEntries(
+        config.pools.map((pool) => [
+          pool.name,
+          { launchTemplateId: template(pool.name).id, version: "1" },
+        ]),
+      ),
+    });
+    expect(outputs.webhookUrl).toMatch(/^https:\/\/\w+\.execute-api\..+\/webhook$/);
   });
 });
 
@@ -257,6 +309,31 @@ describe("IAM, evaluated on the recorded inline policies", () => {
       }),
     ).toBe("implicitly_denied");
   });
+
+  it.each([...FUNCTIONS, "Runner"])(
+    "%s's role may neither read nor write the stage's outputs (the operator's credentials do)",
+    async (id) => {
+      const parameter = `arn:aws:ssm:${MOCK_ACCOUNT.region}:${MOCK_ACCOUNT.account}:parameter${stageOutputsParameter(STAGE)}`;
+      const policies = id === "Runner" ? [runnerPolicy()] : policiesOf(roleOf(id));
+      const actions = [
+        "ssm:GetParameter",
+        "ssm:GetParameters",
+        "ssm:PutParameter",
+        "ssm:DeleteParameter",
+      ];
+
+      const decisions = await Promise.all(
+        actions.map(async (action) => [
+          action,
+          await evaluate({ policies, action, resource: parameter }),
+        ]),
+      );
+
+      expect(Object.fromEntries(decisions)).toEqual(
+        Object.fromEntries(actions.map((action) => [action, "implicitly_denied"])),
+      );
+    },
+  );
 
   it("the webhook may update an item in the table and delete none", async () => {
     const table = arnOf("aws:dynamodb/table:Table", "StateTable");

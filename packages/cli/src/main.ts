@@ -1,4 +1,6 @@
 import { parseArgs } from "node:util";
+import { runConnect } from "./commands/connect";
+import { runDoctorCommand } from "./commands/doctor";
 import { runDrain } from "./commands/drain";
 import { runEnqueue } from "./commands/enqueue";
 import { runHookToken } from "./commands/hook-token";
@@ -20,16 +22,23 @@ Commands:
   hook-token            the secret token for --project N's webhook, derived from the master
   simulate              replay a job trace in virtual time: waits and cost, against the peers'
                         policies (--trace FILE [--policy P | --compare] [--report FILE.html])
+  doctor                check that AWS, GitLab and this deployment fit together, with the fix
+                        for each ✗ (--stage NAME: a deployed stage; without: the local stack)
+  connect               add or update this deployment's webhook on --project ID or --group ID
+                        ([--stage NAME]; --remove takes it away)
   import-trace          write --project N's job history from GitLab as a trace (GITLAB_URL,
                         GITLAB_TOKEN; --since DATE, --until DATE) to stdout
 
 Options:
-  --json                print one JSON object instead of text (status, enqueue, simulate)
+  --json                print one JSON object instead of text (status, enqueue, simulate, doctor)
+  --stage NAME          doctor, connect: the deployed stage (default SST_STAGE; none: the local stack)
   --config FILE         the autoscaler config (default: AUTOSCALER_CONFIG, or autoscaler.config.ts)
   --endpoint URL        read DynamoDB at URL (default: the local stack on PORT, or TABLE_NAME in AWS)
   --table NAME          the table to read (default: TABLE_NAME, or the local stack's)
   --pool NAME           render-user-data: the pool (default: the first)
-  --project N           enqueue: project id (default 1); hook-token: the project (required)
+  --project N           enqueue: project id (default 1); hook-token, connect: the project
+  --group N             connect: the group
+  --remove              connect: remove the webhook instead
   --secret-id ARN       hook-token: read the webhook secret from Secrets Manager
                         (default: WEBHOOK_SECRET, or the local stack's)
   --tags a,b            enqueue: the job's tags
@@ -57,6 +66,9 @@ const main = async (argv: string[]): Promise<number> => {
       table: { type: "string" },
       pool: { type: "string" },
       project: { type: "string" },
+      group: { type: "string" },
+      stage: { type: "string" },
+      remove: { type: "boolean", default: false },
       "secret-id": { type: "string" },
       tags: { type: "string" },
       duration: { type: "string" },
@@ -100,6 +112,11 @@ const main = async (argv: string[]): Promise<number> => {
       return 0;
     case "simulate":
       await runSimulate(values);
+      return 0;
+    case "doctor":
+      return runDoctorCommand(values);
+    case "connect":
+      await runConnect(values);
       return 0;
     case "import-trace":
       await runImportTrace({ project: values.project, since: values.since, until: values.until });

@@ -26,7 +26,10 @@ export interface LocalStackInfo {
   readonly dynamodbEndpoint: string;
   /** The only key id that sees the stack's database; /healthz tells it to callers on this machine. */
   readonly dynamodbAccessKeyId: string;
+  readonly webhookUrl: string;
+  readonly gitlabUrl: string;
   readonly gitlabDoubleUrl?: string;
+  readonly gitlabDoubleToken?: string;
 }
 
 /** What the local stack on PORT reports about itself at /healthz. */

@@ -1,3 +1,4 @@
+export { DynamoConnectedHooks } from "./adapters/dynamodb/connected-hooks";
 export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
 export { DynamoLease } from "./adapters/dynamodb/lease";
 export { DynamoPoolControls } from "./adapters/dynamodb/pool-controls";
@@ -11,7 +12,7 @@ export {
 export { createTableInput, TABLE_KEYS } from "./adapters/dynamodb/table";
 export { Ec2FleetCompute, launchTemplatesSetting } from "./adapters/ec2/fleet-compute";
 export { launchTemplateData } from "./adapters/ec2/launch-template";
-export { TAG_KEYS } from "./adapters/ec2/tags";
+export { instanceTags, TAG_KEYS } from "./adapters/ec2/tags";
 export {
   HISTORY_REQUESTS_PER_MINUTE,
   historyBudget,
@@ -19,7 +20,9 @@ export {
   stagePositions,
 } from "./adapters/gitlab/job-history";
 export { GitLabRestClient } from "./adapters/gitlab/rest-client";
+export { GitLabSetupRestApi } from "./adapters/gitlab/setup-api";
 export { InMemoryCompute } from "./adapters/memory/compute";
+export { InMemoryConnectedHooks } from "./adapters/memory/connected-hooks";
 export { InMemoryDemandStore } from "./adapters/memory/demand-store";
 export { InMemoryGitlab } from "./adapters/memory/gitlab";
 export { GitlabModel, type GitlabModelOptions } from "./adapters/memory/gitlab-model";
@@ -40,6 +43,7 @@ export { SecretsManagerWebhookCredentials } from "./adapters/secrets-manager/web
 export { SsmTokenDrop, TOKEN_READER_TAG } from "./adapters/ssm/token-drop";
 export { mapWithConcurrency } from "./concurrency";
 export { parseEnvironment } from "./config/environment";
+export { parseStageOutputs, stageOutputsParameter } from "./config/stage-outputs";
 export { AutoscalerError, ConfigurationError, GitLabApiError } from "./errors";
 export { parseJobHook } from "./jobs/job-hook";
 export { applyJobEvent, JOB_RETENTION_SECONDS } from "./jobs/job-record";
@@ -76,6 +80,7 @@ export { reaperMetrics } from "./reaper/reaper-metrics";
 export { DEFAULT_RECONCILE_LIMITS, reconcileDemand, reconcileMetrics } from "./reaper/reconcile";
 export { handleInstanceEvent } from "./runners/instance-events";
 export { jobWakesScaler, progressOfJob } from "./runners/job-progress";
+export { marketOrder } from "./runners/market-order";
 export { observeJobProgress } from "./runners/observe-progress";
 export {
   newRunnerName,

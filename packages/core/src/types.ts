@@ -1,4 +1,5 @@
 export type { HistoryJob, HistoryWindow } from "./adapters/gitlab/job-history";
+export type { StageOutputs } from "./config/stage-outputs";
 export type { JobEvent } from "./jobs/job-event";
 export type { JobHookParseResult } from "./jobs/job-hook";
 export type { JobEventOutcome, JobRecord } from "./jobs/job-record";
@@ -22,6 +23,7 @@ export type {
   LaunchRequest,
   LaunchResult,
 } from "./ports/compute";
+export type { ConnectedHooks } from "./ports/connected-hooks";
 export type { DemandStore } from "./ports/demand-store";
 export type {
   CreatedRunner,
@@ -34,6 +36,13 @@ export type {
   RunnerRegistry,
   RunnerScope,
 } from "./ports/gitlab";
+export type {
+  AccessTokenFacts,
+  GitlabHook,
+  GitlabSetupApi,
+  HookOwner,
+  HookSettings,
+} from "./ports/gitlab-setup";
 export type { Lease } from "./ports/lease";
 export type { PoolControls } from "./ports/pool-controls";
 export type {

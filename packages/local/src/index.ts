@@ -1,6 +1,6 @@
 export type { DynamoDbClientSettings, DynamoDbLocal } from "./dynamodb-local";
 export { freePort, LOCAL_AWS_SETTINGS, startDynamoDbLocal } from "./dynamodb-local";
-export type { GitlabDouble } from "./gitlab-double/index";
+export type { GitlabDouble, GitlabDoubleOptions } from "./gitlab-double/index";
 export { startGitlabDouble } from "./gitlab-double/index";
 export { localLambdaContext, toApiGatewayEvent } from "./lambda-http-adapter";
 export type { LocalStack } from "./local-stack";

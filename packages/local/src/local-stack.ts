@@ -156,7 +156,16 @@ export const startLocalStack = async (
     }, settings.REAPER_SCHEDULE_SECONDS * 1000),
   ];
 
-  health = { ...health, ...(edges.double && { gitlabDoubleUrl: edges.double.url }) };
+  health = {
+    ...health,
+    webhookUrl: `${baseUrl}/webhook`,
+    gitlabUrl: edges.gitlabUrl,
+    // The double's token only: a real GitLab's is never handed out, not even on loopback.
+    ...(edges.double && {
+      gitlabDoubleUrl: edges.double.url,
+      gitlabDoubleToken: edges.double.adminToken,
+    }),
+  };
 
   return {
     baseUrl,

@@ -1,58 +1,54 @@
 import { type GitlabModel, JOB_STATUSES } from "@ger/core";
+import { paged } from "./paging";
 import { asTags, type Body, message, type Reply } from "./reply";
-import { hookResource, jobResource, runnerDetail, runnerSummary } from "./resources";
+import { jobResource, runnerDetail, runnerSummary } from "./resources";
+import { type RouteScopes, SCOPES } from "./scopes";
+import { type IssuedToken, mayCreateRunner, tokenResource } from "./tokens";
 
 export interface ApiOptions {
   /** GitLab before 17 has no job_execution_status on GET /runners/:id. */
   readonly reportsJobExecutionStatus: boolean;
+  /** What GET /version answers. */
+  readonly version: { readonly version: string; readonly revision: string };
+  /** When the double started: its tokens' created_at. */
+  readonly startedAt: Date;
 }
 
-type ApiHandler = (
+/** What a handler knows of its request besides its path, body and query. */
+export interface ApiRequest extends ApiOptions {
+  readonly token: IssuedToken;
+}
+
+export type ApiHandler = (
   model: GitlabModel,
   params: string[],
   body: Body,
   query: URLSearchParams,
-  options: ApiOptions,
+  request: ApiRequest,
 ) => Reply;
+
+/** A route GitLab guards with an access token (PRIVATE-TOKEN), and the scopes it takes. */
+export type ApiRoute = readonly [method: string, path: RegExp, scopes: RouteScopes, ApiHandler];
 
 const RUNNER_TYPES = ["instance_type", "group_type", "project_type"] as const;
 const isRunnerType = (value: string): value is (typeof RUNNER_TYPES)[number] =>
   (RUNNER_TYPES as readonly string[]).includes(value);
 
-/** GitLab counts a listing's pages only up to this many results. */
-const COUNTED_RESULTS = 10_000;
-
-/** One page of a listing, with GitLab's paging headers. */
-const paged = <T>(
-  items: readonly T[],
-  query: URLSearchParams,
-  render: (item: T) => unknown,
-): Reply => {
-  const perPage = Math.min(100, Number(query.get("per_page") ?? 20));
-  const page = Number(query.get("page") ?? 1);
-  const totalPages = Math.max(1, Math.ceil(items.length / perPage));
-  return {
-    status: 200,
-    headers: {
-      "x-page": String(page),
-      "x-per-page": String(perPage),
-      "x-next-page": page < totalPages ? String(page + 1) : "",
-      "x-prev-page": page > 1 ? String(page - 1) : "",
-      ...(items.length <= COUNTED_RESULTS && {
-        "x-total": String(items.length),
-        "x-total-pages": String(totalPages),
-      }),
-    },
-    body: items.slice((page - 1) * perPage, page * perPage).map(render),
-  };
-};
-
-const createRunner: ApiHandler = (model, _params, body) => {
+const createRunner: ApiHandler = (model, _params, body, _query, { token }) => {
   const runnerType = String(body.runner_type ?? "");
   if (!isRunnerType(runnerType)) return message(400, "runner_type is invalid");
   if (runnerType === "group_type" && !body.group_id) return message(400, "group_id is missing");
   if (runnerType === "project_type" && !body.project_id)
     return message(400, "project_id is missing");
+  const scope =
+    runnerType === "group_type"
+      ? { runnerType, groupId: Number(body.group_id) }
+      : runnerType === "project_type"
+        ? { runnerType, projectId: Number(body.project_id) }
+        : { runnerType };
+  // Ci::Runners::CreateRunnerService's refusal of a user without the role for the scope.
+  if (!mayCreateRunner(token, scope))
+    return message(403, "403 Forbidden - Insufficient permissions");
   const runner = model.createRunner({
     description: String(body.description ?? ""),
     runnerType,
@@ -62,6 +58,7 @@ const createRunner: ApiHandler = (model, _params, body) => {
     ...(typeof body.maximum_timeout === "number" && { maximumTimeout: body.maximum_timeout }),
     ...(typeof body.group_id === "number" && { groupId: body.group_id }),
     ...(typeof body.project_id === "number" && { projectId: body.project_id }),
+    ...(body.paused === true && { paused: true }),
   });
   return { status: 201, body: { id: runner.id, token: runner.token, token_expires_at: null } };
 };
@@ -69,10 +66,10 @@ const createRunner: ApiHandler = (model, _params, body) => {
 const deleteRunner: ApiHandler = (model, [id]) =>
   model.deleteRunner(Number(id)) ? { status: 204 } : message(404, "404 Not found");
 
-const getRunner: ApiHandler = (model, [id], _body, _query, options) => {
+const getRunner: ApiHandler = (model, [id], _body, _query, request) => {
   const facts = model.describeRunner(Number(id));
   if (!facts) return message(404, "404 Not found");
-  return { status: 200, body: runnerDetail(facts, options.reportsJobExecutionStatus) };
+  return { status: 200, body: runnerDetail(facts, request.reportsJobExecutionStatus) };
 };
 
 /** GET /runners/all, /groups/:id/runners, /projects/:id/runners: by owner and type, paginated. */
@@ -121,33 +118,31 @@ const projectGroups: ApiHandler = (model, [projectId]) => ({
   body: model.projectGroupIds(Number(projectId)).map((id) => ({ id, full_path: `group-${id}` })),
 });
 
-const projectHooks: ApiHandler = (model, [id]) => {
-  const hooks = model.listProjectHooks(Number(id));
-  if (!hooks) return message(403, "403 Forbidden");
-  const owner = { project_id: Number(id) };
-  return { status: 200, body: hooks.map((hook, index) => hookResource(hook, index, owner)) };
-};
+const versionInfo: ApiHandler = (_model, _params, _body, _query, request) => ({
+  status: 200,
+  body: request.version,
+});
 
-const groupHooks: ApiHandler = (model, [id]) => {
-  const hooks = model.listGroupHooks(Number(id));
-  if (!hooks) return message(403, "403 Forbidden");
-  const owner = { group_id: Number(id) };
-  return { status: 200, body: hooks.map((hook, index) => hookResource(hook, index, owner)) };
-};
+const currentToken: ApiHandler = (model, _params, _body, _query, { token, startedAt }) => ({
+  status: 200,
+  body: tokenResource(token, startedAt, model.clock.now()),
+});
 
-/** Routes that GitLab guards with a personal/group access token (PRIVATE-TOKEN). */
-export const API_ROUTES: readonly [string, RegExp, ApiHandler][] = [
-  ["POST", /^\/api\/v4\/user\/runners$/, createRunner],
-  ["DELETE", /^\/api\/v4\/runners\/(\d+)$/, deleteRunner],
-  ["GET", /^\/api\/v4\/runners\/(\d+)$/, getRunner],
-  ["GET", /^\/api\/v4\/runners\/(\d+)\/jobs$/, runnerJobs],
-  ["GET", /^\/api\/v4\/runners\/all$/, listRunners(undefined)],
-  ["GET", /^\/api\/v4\/groups\/(\d+)\/runners$/, listRunners("groupId")],
-  ["GET", /^\/api\/v4\/projects\/(\d+)\/runners$/, listRunners("projectId")],
-  ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/, getJob],
-  ["POST", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)\/retry$/, retryJob],
-  ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, listJobs],
-  ["GET", /^\/api\/v4\/projects\/(\d+)\/hooks$/, projectHooks],
-  ["GET", /^\/api\/v4\/projects\/(\d+)\/groups$/, projectGroups],
-  ["GET", /^\/api\/v4\/groups\/(\d+)\/hooks$/, groupHooks],
+const { api, userRunners, runner, runnerListing, version, tokenSelf } = SCOPES;
+
+/** GitLab's API as the control plane, doctor and connect use it; hooks are in hook-routes.ts. */
+export const API_ROUTES: readonly ApiRoute[] = [
+  ["GET", /^\/api\/v4\/version$/, version, versionInfo],
+  ["GET", /^\/api\/v4\/personal_access_tokens\/self$/, tokenSelf, currentToken],
+  ["POST", /^\/api\/v4\/user\/runners$/, userRunners, createRunner],
+  ["DELETE", /^\/api\/v4\/runners\/(\d+)$/, runner, deleteRunner],
+  ["GET", /^\/api\/v4\/runners\/(\d+)$/, runner, getRunner],
+  ["GET", /^\/api\/v4\/runners\/(\d+)\/jobs$/, runner, runnerJobs],
+  ["GET", /^\/api\/v4\/runners\/all$/, runnerListing, listRunners(undefined)],
+  ["GET", /^\/api\/v4\/groups\/(\d+)\/runners$/, runnerListing, listRunners("groupId")],
+  ["GET", /^\/api\/v4\/projects\/(\d+)\/runners$/, runnerListing, listRunners("projectId")],
+  ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)$/, api, getJob],
+  ["POST", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)\/retry$/, api, retryJob],
+  ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, api, listJobs],
+  ["GET", /^\/api\/v4\/projects\/(\d+)\/groups$/, api, projectGroups],
 ];

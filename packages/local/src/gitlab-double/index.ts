@@ -4,6 +4,7 @@ import { GitlabModel, systemClock } from "@ger/core";
 import type { Clock } from "@ger/core/types";
 import type { Fault } from "./faults";
 import { createGitlabDoubleServer } from "./server";
+import type { DoubleToken } from "./tokens";
 import { WebhookSender, type WebhookTarget } from "./webhook-sender";
 
 export interface GitlabDouble {
@@ -18,7 +19,12 @@ export interface GitlabDouble {
 }
 
 export interface GitlabDoubleOptions {
+  /** An administrator's token with scopes api, create_runner, manage_runner and read_api. */
   readonly adminToken?: string;
+  /** More tokens GitLab knows, for tests of scopes, expiry and roles. */
+  readonly tokens?: readonly DoubleToken[];
+  /** What GET /version says; default a current release. */
+  readonly version?: string;
   readonly port?: number;
   /** Where to send Job Hooks; every project has this hook. */
   readonly webhook?: WebhookTarget;
@@ -33,15 +39,26 @@ export const startGitlabDouble = async (
   options: GitlabDoubleOptions = {},
 ): Promise<GitlabDouble> => {
   const adminToken = options.adminToken ?? "glpat-local-double-admin";
+  const clock = options.clock ?? systemClock;
   const model = new GitlabModel({
-    clock: options.clock ?? systemClock,
+    clock,
     firstJobId: 4_000_000_001, // above 2^31, as on gitlab.com
     // The admin token may read every project's hooks.
     defaultHooks: options.webhook ? [{ url: options.webhook.url, alertStatus: "executable" }] : [],
   });
   const server = createGitlabDoubleServer(model, {
-    adminToken,
+    tokens: [
+      {
+        token: adminToken,
+        name: "local-double-admin",
+        scopes: ["api", "create_runner", "manage_runner", "read_api"],
+        instanceAdmin: true,
+      },
+      ...(options.tokens ?? []),
+    ],
     reportsJobExecutionStatus: options.reportsJobExecutionStatus ?? true,
+    version: { version: options.version ?? "18.6.0-ee", revision: "2d5d0f8e5b1" },
+    startedAt: clock.now(),
   });
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");

@@ -1,5 +1,4 @@
 import type { GitlabModelJob, GitlabModelRunner, RunnerFacts } from "@ger/core";
-import type { ProjectHook } from "@ger/core/types";
 
 export const iso = (date: Date | undefined) => (date ? date.toISOString() : null);
 
@@ -40,14 +39,14 @@ export const jobResource = (
   runner: runner ? { id: runner.id, description: runner.description, is_shared: false } : null,
 });
 
-/** A runner as the runner listings return it. */
+/** A runner as the runner listings return it; `active` is the deprecated inverse of `paused`. */
 export const runnerSummary = ({ runner, status }: RunnerFacts) => ({
   id: runner.id,
   description: runner.description,
   runner_type: runner.runnerType,
   status,
-  active: true,
-  paused: false,
+  active: runner.paused !== true,
+  paused: runner.paused === true,
 });
 
 /** A runner as GET /runners/:id returns it; job_execution_status came with GitLab 17. */
@@ -59,18 +58,4 @@ export const runnerDetail = (facts: RunnerFacts, reportsJobExecutionStatus: bool
   access_level: facts.runner.accessLevel,
   contacted_at: iso(facts.contactedAt),
   ...(reportsJobExecutionStatus && { job_execution_status: facts.busy ? "active" : "idle" }),
-});
-
-/** A hook as GET /projects/:id/hooks (or /groups/:id/hooks) lists it. */
-export const hookResource = (
-  hook: ProjectHook,
-  index: number,
-  owner: { project_id: number } | { group_id: number },
-) => ({
-  id: index + 1,
-  url: hook.url,
-  ...owner,
-  job_events: true,
-  alert_status: hook.alertStatus,
-  disabled_until: hook.disabledUntil ?? null,
 });

@@ -3,14 +3,21 @@ import { GitLabApiError, type GitlabModel } from "@ger/core";
 import { API_ROUTES, type ApiOptions } from "./api-routes";
 import { controlRoute } from "./control-routes";
 import { type Fault, injectedFault } from "./faults";
+import { HOOK_ROUTES } from "./hook-routes";
 import { type Body, message, type Reply, readJson } from "./reply";
 import { runnerRoute } from "./runner-routes";
+import { scopeRefusal } from "./scopes";
+import { authenticate, type DoubleToken, type IssuedToken, issueTokens } from "./tokens";
 
 export interface GitlabDoubleServerOptions extends ApiOptions {
-  readonly adminToken: string;
+  /** The access tokens GitLab knows; any other is refused with 401. */
+  readonly tokens: readonly DoubleToken[];
 }
 
-interface Context extends GitlabDoubleServerOptions {
+const ROUTES = [...API_ROUTES, ...HOOK_ROUTES];
+
+interface Context extends ApiOptions {
+  readonly tokens: readonly IssuedToken[];
   readonly model: GitlabModel;
   readonly faults: Fault[];
   /** Calls to the API (not the runner-side one), by "METHOD /route", for measuring. */
@@ -19,17 +26,21 @@ interface Context extends GitlabDoubleServerOptions {
 
 const apiRoute = (
   context: Context,
+  token: IssuedToken,
   method: string,
   path: string,
   body: Body,
   query: URLSearchParams,
 ): Reply => {
-  for (const [routeMethod, pattern, handler] of API_ROUTES) {
+  for (const [routeMethod, pattern, scopes, handler] of ROUTES) {
     const match = routeMethod === method ? pattern.exec(path) : null;
     if (!match) continue;
     const key = `${method} ${pattern.source}`;
     context.apiCalls.set(key, (context.apiCalls.get(key) ?? 0) + 1);
-    return handler(context.model, match.slice(1), body, query, context);
+    return (
+      scopeRefusal(scopes, method, token.scopes) ??
+      handler(context.model, match.slice(1), body, query, { ...context, token })
+    );
   }
   return message(404, "404 Not Found");
 };
@@ -49,9 +60,13 @@ const route = async (context: Context, request: IncomingMessage): Promise<Reply>
   if (fault) return fault;
   const runner = runnerRoute(context.model, method, url.pathname, body);
   if (runner) return runner;
-  if (request.headers["private-token"] !== context.adminToken)
-    return message(401, "401 Unauthorized");
-  return apiRoute(context, method, url.pathname, body, url.searchParams);
+  const caller = authenticate(
+    context.tokens,
+    request.headers["private-token"],
+    context.model.clock.now(),
+  );
+  if ("refused" in caller) return caller.refused;
+  return apiRoute(context, caller.token, method, url.pathname, body, url.searchParams);
 };
 
 /** What GitLab refuses (a job not retryable, an unknown runner) the model throws: answer it. */
@@ -69,7 +84,13 @@ export const createGitlabDoubleServer = (
   model: GitlabModel,
   options: GitlabDoubleServerOptions,
 ): Server & { faults: Fault[]; apiCalls: Map<string, number> } => {
-  const context: Context = { ...options, model, faults: [], apiCalls: new Map() };
+  const context: Context = {
+    ...options,
+    tokens: issueTokens(options.tokens),
+    model,
+    faults: [],
+    apiCalls: new Map(),
+  };
   const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
     const reply = await answer(context, request);
     response.writeHead(reply.status, {

@@ -18,7 +18,7 @@ import { runnerNameFromDescription } from "../../runners/runner-identity";
 export interface GitLabRestOptions {
   /** e.g. https://gitlab.example.com (no /api/v4). */
   readonly baseUrl: string;
-  /** A token with `create_runner` and `manage_runner` (or `api`) scope; read per call so rotation applies. */
+  /** A token with `create_runner`, `manage_runner` and `read_api` (or `api`); read per call so rotation applies. */
   readonly token: () => Promise<string>;
   readonly timeoutMs?: number;
   /** Attempts for a request GitLab refused with 429, or failed with 5xx when it is safe to repeat. */
@@ -43,8 +43,9 @@ export interface GitLabRestOptions {
   readonly onRefusedDelete?: (runnerId: number, description: string) => void;
 }
 
-interface RequestOptions {
-  readonly method: "GET" | "POST" | "DELETE";
+/** One call to GitLab's API, as GitLabRestClient.send makes it. */
+export interface GitLabRequest {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
   readonly path: string;
   readonly body?: unknown;
   /** 404 is an answer, not an error. */
@@ -122,6 +123,23 @@ const refuseCleartext = (baseUrl: string) => {
   );
 };
 
+/** POST /user/runners' body for a runner the control plane creates. */
+export const runnerCreationBody = (
+  request: CreateRunnerRequest,
+  { paused }: { paused: boolean },
+) => ({
+  runner_type: request.runnerType,
+  ...(request.groupId !== undefined && { group_id: request.groupId }),
+  ...(request.projectId !== undefined && { project_id: request.projectId }),
+  description: request.description,
+  tag_list: request.tagList,
+  run_untagged: request.runUntagged,
+  maximum_timeout: request.maximumTimeout,
+  access_level: request.accessLevel,
+  paused,
+  locked: request.runnerType === "project_type",
+});
+
 /** The one module that speaks GitLab's REST API (v4) for the control plane. */
 export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   private readonly api: string;
@@ -143,18 +161,7 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     const created = (await this.request({
       method: "POST",
       path: "/user/runners",
-      body: {
-        runner_type: request.runnerType,
-        ...(request.groupId !== undefined && { group_id: request.groupId }),
-        ...(request.projectId !== undefined && { project_id: request.projectId }),
-        description: request.description,
-        tag_list: request.tagList,
-        run_untagged: request.runUntagged,
-        maximum_timeout: request.maximumTimeout,
-        access_level: request.accessLevel,
-        paused: false,
-        locked: request.runnerType === "project_type",
-      },
+      body: runnerCreationBody(request, { paused: false }),
     })) as { id: number; token: string };
     return { id: created.id, token: created.token };
   }
@@ -363,11 +370,19 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     };
   }
 
-  private async request(options: RequestOptions): Promise<unknown> {
+  /**
+   * One call through this client's budget, retries and token, for callers of GitLab's API beyond
+   * the control plane's (setup-api.ts): the body GitLab answered, undefined for 204 or a 404 allowed.
+   */
+  async send(request: GitLabRequest): Promise<unknown> {
+    return this.request(request);
+  }
+
+  private async request(options: GitLabRequest): Promise<unknown> {
     return (await this.exchange(options)).body;
   }
 
-  private async exchange({ method, path, body, notFoundOk }: RequestOptions): Promise<Answer> {
+  private async exchange({ method, path, body, notFoundOk }: GitLabRequest): Promise<Answer> {
     // A POST that GitLab answered with 5xx may have been applied: only 429 (refused) is repeated.
     const repeatable = method !== "POST";
     for (let attempt = 1; ; attempt++) {

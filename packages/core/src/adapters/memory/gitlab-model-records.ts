@@ -14,6 +14,8 @@ export interface GitlabModelRunner {
   readonly runUntagged: boolean;
   readonly maximumTimeout?: number;
   readonly accessLevel: CreateRunnerRequest["accessLevel"];
+  /** It takes no job (POST /user/runners with paused: true); GitLab still counts its contacts. */
+  readonly paused?: boolean;
   readonly createdAt: Date;
   /** When it last called GitLab: asked for a job, verified its token, reported its job. */
   readonly contactedAt?: Date;

@@ -4,7 +4,14 @@ import { GitLabApiError } from "../../errors";
 import { isFinished } from "../../jobs/job-status";
 import type { Clock } from "../../ports/clock";
 import type { ProjectHook } from "../../ports/gitlab";
+import type { HookOwner } from "../../ports/gitlab-setup";
 import { runnerMayTake } from "./gitlab-job-matching";
+import {
+  GitlabHookLists,
+  type GitlabModelHook,
+  type HookChanges,
+  type ResolvedHook,
+} from "./gitlab-model-hooks";
 import {
   type EnqueueRequest,
   GitlabJobTable,
@@ -23,7 +30,7 @@ export interface GitlabModelOptions {
   readonly firstJobId?: number;
   /**
    * The hooks of a project without an entry in `hooks`. Without them such a project answers as to
-   * a token that may not read its hooks (403).
+   * a token that may not read or write its hooks (403).
    */
   readonly defaultHooks?: readonly ProjectHook[];
 }
@@ -42,16 +49,18 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   readonly runners = new GitlabRunnerTable();
   /** A project's group; a project not here is in none. */
   readonly projects = new Map<number, { readonly groupId?: number }>();
-  readonly hooks = new Map<number, readonly ProjectHook[]>();
+  readonly hooks = new Map<number, readonly GitlabModelHook[]>();
   /** Group hooks by group id; a group without an entry answers as if the token may not read them. */
-  readonly groupHooks = new Map<number, readonly ProjectHook[]>();
+  readonly groupHooks = new Map<number, readonly GitlabModelHook[]>();
   readonly clock: Clock;
+  private readonly webhooks: GitlabHookLists;
   private nextRunnerId = 1;
 
   constructor(private readonly options: GitlabModelOptions) {
     super();
     this.clock = options.clock;
     this.jobs = new GitlabJobTable(options.firstJobId ?? 1);
+    this.webhooks = new GitlabHookLists(this.hooks, this.groupHooks, options.defaultHooks);
   }
 
   createRunner(fields: RunnerFields): GitlabModelRunner {
@@ -138,6 +147,7 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   /** POST /jobs/request: the runner calls in and gets the oldest pending job it may take. */
   requestJob(runnerId: number): GitlabModelJob | undefined {
     const runner = this.contact(runnerId);
+    if (runner.paused) return undefined;
     const groupOf = (projectId: number) => this.projects.get(projectId)?.groupId;
     for (const job of this.jobs.pendingLowestIdFirst()) {
       if (!runnerMayTake(runner, job, groupOf)) continue;
@@ -207,6 +217,31 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
   /** Undefined when the token may not read them. */
   listProjectHooks(projectId: number): readonly ProjectHook[] | undefined {
     return this.hooks.get(projectId) ?? this.options.defaultHooks;
+  }
+
+  /** GET …/hooks, ids and defaults filled in; undefined when the token may not read them. */
+  listHooks(owner: HookOwner): ResolvedHook[] | undefined {
+    return this.webhooks.list(owner);
+  }
+
+  /** POST …/hooks; throws 403 where the token may not read the owner's hooks. */
+  createHook(owner: HookOwner, changes: HookChanges & { url: string }): ResolvedHook {
+    return this.webhooks.create(owner, changes, this.clock.now());
+  }
+
+  /** PUT …/hooks/:hook_id; throws 403 as createHook, 404 for a hook the owner lacks. */
+  updateHook(owner: HookOwner, hookId: number, changes: HookChanges): ResolvedHook {
+    return this.webhooks.update(owner, hookId, changes);
+  }
+
+  /** DELETE …/hooks/:hook_id; throws as updateHook. */
+  deleteHook(owner: HookOwner, hookId: number): void {
+    this.webhooks.delete(owner, hookId);
+  }
+
+  /** The token a hook was given, which GitLab's API never shows: for tests. */
+  hookToken(owner: HookOwner, hookId: number): string | undefined {
+    return this.webhooks.token(owner, hookId);
   }
 
   private update(job: GitlabModelJob, changes: Partial<GitlabModelJob>): GitlabModelJob {

@@ -1,0 +1,192 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { connectHook } from "../src/connect/connect-hook";
+import { runDoctor } from "../src/doctor/run-doctor";
+import { WEBHOOK_URL } from "./support/doctor-account";
+import { type DoctorWorld, startDoctorWorld, WEBHOOK_SECRET } from "./support/doctor-world";
+
+let world: DoctorWorld | undefined;
+afterEach(async () => {
+  await world?.double.stop();
+  world = undefined;
+});
+
+const start = async (options: Parameters<typeof startDoctorWorld>[0] = {}) => {
+  world = await startDoctorWorld(options);
+  return world;
+};
+
+/** Connects project 7 as `connect` does, with the shared token. */
+const connectProject = async ({ double, context, connected }: DoctorWorld) => {
+  const { setup } = context.gitlab(double.adminToken);
+  await connectHook(
+    { setup, connected, webhookUrl: WEBHOOK_URL },
+    { kind: "project", id: 7 },
+    WEBHOOK_SECRET,
+  );
+};
+
+const doctor = async (current: DoctorWorld) => {
+  const report = await runDoctor(current.context);
+  return { report, byId: (id: string) => report.checks.find((check) => check.id === id) };
+};
+
+describe("doctor against GitLab", () => {
+  it("is all green where everything fits, and leaves no runner behind", async () => {
+    const current = await start();
+    await connectProject(current);
+
+    const { report } = await doctor(current);
+
+    expect(report.checks.filter((check) => check.status !== "pass")).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((check) => check.id)).toEqual(
+      expect.arrayContaining([
+        "gitlab.reachable",
+        "gitlab.version",
+        "gitlab.token.scopes",
+        "gitlab.token.expiry",
+        "gitlab.runners.group-42",
+        "gitlab.runners.project-7",
+        "gitlab.hook.project-7",
+      ]),
+    );
+    expect(current.double.model.listRunners({})).toEqual([]);
+    expect(current.double.apiCalls.get("POST ^\\/api\\/v4\\/user\\/runners$")).toBe(2);
+  });
+
+  it("names the missing create_runner scope, and the fix, for a token without it", async () => {
+    const current = await start({
+      double: {
+        tokens: [{ token: "glpat-no-create", name: "ci", scopes: ["read_api", "manage_runner"] }],
+      },
+      gitlabToken: "glpat-no-create",
+    });
+
+    const { report, byId } = await doctor(current);
+
+    expect(report.ok).toBe(false);
+    expect(byId("gitlab.token.scopes")).toMatchObject({
+      status: "fail",
+      saw: expect.stringContaining("missing create_runner (creating each job's runner)"),
+      fix: expect.stringContaining(
+        "aws secretsmanager put-secret-value --secret-id GitlabToken-abc",
+      ),
+    });
+    expect(byId("gitlab.runners.group-42")).toMatchObject({
+      status: "fail",
+      saw: expect.stringContaining("insufficient_scope"),
+      fix: expect.stringContaining("give the token the create_runner scope"),
+    });
+    expect(current.double.model.listRunners({})).toEqual([]);
+  });
+
+  it("says which role is missing when the token's user may not create runners in a scope", async () => {
+    const current = await start({
+      double: {
+        tokens: [
+          {
+            token: "glpat-developer",
+            name: "ci",
+            scopes: ["api"],
+            deniedRunnerScopes: [{ runnerType: "group_type", groupId: 42 }],
+          },
+        ],
+      },
+      gitlabToken: "glpat-developer",
+    });
+
+    const { byId } = await doctor(current);
+
+    expect(byId("gitlab.runners.group-42")).toMatchObject({
+      status: "fail",
+      fix: expect.stringContaining("the Owner role in group 42"),
+    });
+    expect(byId("gitlab.runners.project-7")?.status).toBe("pass");
+  });
+
+  it("refuses GitLab before 16.0 and warns below 17.1, saying what changes", async () => {
+    const old = await start({ double: { version: "15.11.3-ee" } });
+    const oldReport = await doctor(old);
+    await old.double.stop();
+    const older = await start({ double: { version: "16.11.0" } });
+    const olderReport = await doctor(older);
+
+    expect(oldReport.byId("gitlab.version")).toMatchObject({
+      status: "fail",
+      saw: expect.stringContaining("runner creation with glrt- tokens"),
+    });
+    expect(olderReport.byId("gitlab.version")).toMatchObject({
+      status: "warn",
+      saw: expect.stringContaining("the manage_runner token scope (17.1"),
+    });
+  });
+
+  it("warns of a token about to expire, and refuses one that has", async () => {
+    const soon = await start({
+      double: {
+        tokens: [{ token: "glpat-soon", name: "ci", scopes: ["api"], expiresAt: "2099-03-10" }],
+      },
+      gitlabToken: "glpat-soon",
+    });
+    const soonReport = await doctor(soon);
+    await soon.double.stop();
+    const expired = await start({
+      double: {
+        tokens: [{ token: "glpat-old", name: "ci", scopes: ["api"], expiresAt: "2099-03-01" }],
+      },
+      gitlabToken: "glpat-old",
+    });
+    const expiredReport = await doctor(expired);
+
+    expect(soonReport.byId("gitlab.token.expiry")).toMatchObject({
+      status: "warn",
+      saw: 'token "ci" expires on 2099-03-10 at 00:00 UTC (in 5 days)',
+    });
+    expect(expiredReport.report.checks.filter((check) => check.area === "gitlab")).toEqual([
+      expect.objectContaining({
+        id: "gitlab.reachable",
+        status: "fail",
+        saw: expect.stringContaining("refused the token (401)"),
+      }),
+    ]);
+  });
+
+  it("fails a connected hook that is missing or that GitLab disabled, and warns when none is connected", async () => {
+    const none = await start();
+    const noneReport = await doctor(none);
+    await connectProject(none);
+    none.double.model.hooks.set(7, []);
+    const missing = await doctor(none);
+    await connectProject(none);
+    const [hook] = none.double.model.hooks.get(7) ?? [];
+    none.double.model.hooks.set(7, [{ ...hook, url: WEBHOOK_URL, alertStatus: "disabled" }]);
+    const disabled = await doctor(none);
+
+    expect(noneReport.byId("gitlab.hooks")).toMatchObject({
+      status: "warn",
+      fix: "npm run cli -- connect --stage prod --project <id> (or --group <id>)",
+    });
+    expect(missing.byId("gitlab.hook.project-7")).toMatchObject({
+      status: "fail",
+      fix: "npm run cli -- connect --stage prod --project 7",
+    });
+    expect(disabled.byId("gitlab.hook.project-7")).toMatchObject({
+      status: "fail",
+      saw: expect.stringContaining("GitLab disabled hook"),
+    });
+  });
+
+  it("does not check GitLab when the token secret is still empty, and says how to set it", async () => {
+    const current = await start({
+      account: (model) => ({ ...model, secrets: { ...model.secrets, "GitlabToken-abc": null } }),
+    });
+
+    const { byId } = await doctor(current);
+
+    expect(byId("gitlab.skipped")).toMatchObject({
+      status: "fail",
+      fix: "aws secretsmanager put-secret-value --secret-id GitlabToken-abc --secret-string 'glpat-…'",
+    });
+    expect(current.double.apiCalls.size).toBe(0);
+  });
+});
