@@ -134,6 +134,11 @@ export const dashboardBody = (inputs: MonitoringInputs) => {
       { region },
     ),
     metricWidget(
+      "Pools at their GitLab scope's registered-runner cap",
+      [search(ourSearch("RegistrationLimited", "Sum", 60), "RegistrationLimited")],
+      { region },
+    ),
+    metricWidget(
       "Webhook: job events by status, unchanged, auth failures, rejected",
       [
         search(ourSearch("JobEventsReceived", "Sum", 60), "JobEventsReceived"),
@@ -312,6 +317,20 @@ export const alarmDefinitions = (
     periodSeconds: 60,
     evaluationPeriods: 1,
     threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+  },
+  {
+    name: "registration-limited",
+    description:
+      "A pool's GitLab group or project was at its registered-runner cap (runner.registered_runner_limit, " +
+      "or GitLab's ci_registered_*_runners: 50 on gitlab.com Free) on 3 passes in 15 minutes: its jobs " +
+      "wait for runners to finish. Raise the limit in GitLab (plan, or admin setting) and in the config, " +
+      "or delete stale runners of the scope.",
+    query: ourInsightsQuery("RegistrationLimited"),
+    statistic: "Sum",
+    periodSeconds: 900,
+    evaluationPeriods: 1,
+    threshold: 3,
     comparison: "GreaterThanOrEqualToThreshold",
   },
   {

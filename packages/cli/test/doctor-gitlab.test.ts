@@ -176,6 +176,38 @@ describe("doctor against GitLab", () => {
     });
   });
 
+  it("warns when a scope's registered-runner cap holds the pools below their max_instances", async () => {
+    const current = await start({
+      config: (input) => ({
+        ...input,
+        pools: input.pools.map((pool) =>
+          pool.runner.runner_type === "group_type"
+            ? { ...pool, runner: { ...pool.runner, registered_runner_limit: 4 } }
+            : pool,
+        ),
+      }),
+    });
+    current.double.model.createRunner({
+      description: "someone else's",
+      runnerType: "group_type",
+      groupId: 42,
+      tagList: ["linux"],
+      runUntagged: false,
+      accessLevel: "not_protected",
+    });
+
+    const { byId } = await doctor(current);
+
+    expect(byId("gitlab.registrations.group-42")).toMatchObject({
+      status: "warn",
+      saw: "registered_runner_limit 4 holds the pools (up to 10 runners) to 4 at once; 1 registered there now: jobs beyond it wait",
+    });
+    expect(byId("gitlab.registrations.project-7")).toMatchObject({
+      status: "pass",
+      saw: "no registered_runner_limit set: the pools may register up to 2; 0 registered there now",
+    });
+  });
+
   it("does not check GitLab when the token secret is still empty, and says how to set it", async () => {
     const current = await start({
       account: (model) => ({ ...model, secrets: { ...model.secrets, "GitlabToken-abc": null } }),

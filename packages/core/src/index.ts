@@ -62,7 +62,7 @@ export {
   routeJob,
   whyUnroutable,
 } from "./pools/routing";
-export { createRunnerRequest, runnerScopeOf } from "./pools/runner-scope";
+export { createRunnerRequest, registrationCapOf, runnerScopeOf } from "./pools/runner-scope";
 export { runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";

@@ -19,6 +19,7 @@ export const MetricName = {
   LostJobsClosed: "LostJobsClosed",
   JobsNotVisible: "JobsNotVisible",
   QuotaExceeded: "QuotaExceeded",
+  RegistrationLimited: "RegistrationLimited",
   RunnersRetired: "RunnersRetired",
   OrphansCleaned: "OrphansCleaned",
   BusyRunnersSpared: "BusyRunnersSpared",
@@ -79,6 +80,8 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   // GitLab answered 404 for a job: the token cannot see its project, or the job was erased.
   JobsNotVisible: count(["scaler", "reaper"]),
   QuotaExceeded: count(["scaler"]),
+  // The pool's GitLab scope was at its registered-runner cap: jobs wait for runners to go.
+  RegistrationLimited: count(["scaler"], ["Pool"]),
   JobsRetried: count(["scaler"]),
   JobWaitTime: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
   RunnersRetired: count(["reaper"], ["Reason"]),

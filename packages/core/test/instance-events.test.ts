@@ -58,7 +58,11 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(outcome).toBe("retired");
       expect(world.compute.terminateCalls).toBe(0);
       expect(world.gitlab.runners.size).toBe(0);
-      expect(await world.runners.ledger()).toEqual({ global: 0, byPool: { "linux-arm": 0 } });
+      expect(await world.runners.ledger()).toEqual({
+        global: 0,
+        byPool: { "linux-arm": 0 },
+        byScope: {},
+      });
     });
 
     it("ignores states that are not an ending, and instances that are not ours", async () => {
@@ -212,7 +216,11 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
 
       expect([...outcomes].sort()).toEqual(["ignored", "retired"]);
       expect(world.gitlab.calls.deleteRunner).toBe(1);
-      expect(await world.runners.ledger()).toEqual({ global: 0, byPool: { "linux-arm": 0 } });
+      expect(await world.runners.ledger()).toEqual({
+        global: 0,
+        byPool: { "linux-arm": 0 },
+        byScope: {},
+      });
     });
 
     it("leaves a runner another event is already retiring alone", async () => {

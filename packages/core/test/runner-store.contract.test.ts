@@ -48,7 +48,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
     for (let i = 0; i < 4; i++) outcomes.push(await store.reserve(newRunner("small"), caps));
 
     expect(outcomes).toEqual(["reserved", "reserved", "reserved", "pool_full"]);
-    expect(await store.ledger()).toEqual({ global: 3, byPool: { small: 3 } });
+    expect(await store.ledger()).toEqual({ global: 3, byPool: { small: 3 }, byScope: {} });
   });
 
   it("refuses past the global cap even when the pool has room", async () => {
@@ -90,7 +90,11 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
 
     expect([first, second]).toEqual([true, false]);
     expect(await store.get(runner!.name)).toMatchObject({ state: "gone" });
-    expect(await store.ledger()).toEqual({ global: 4, byPool: { small: 2, large: 2 } });
+    expect(await store.ledger()).toEqual({
+      global: 4,
+      byPool: { small: 2, large: 2 },
+      byScope: {},
+    });
     expect(await store.reserve(newRunner("small"), caps)).toBe("reserved");
   });
 
@@ -121,7 +125,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
     await expect(store.reserve(newRunner("small", released!.name), caps)).rejects.toThrow(
       "exists already",
     );
-    expect(await store.ledger()).toEqual({ global: 1, byPool: { small: 1 } });
+    expect(await store.ledger()).toEqual({ global: 1, byPool: { small: 1 }, byScope: {} });
   });
 
   it("refuses to retire a runner through transition", async () => {
@@ -133,6 +137,25 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
     ).rejects.toThrow("release");
   });
 
+  it("holds a GitLab scope's registered-runner cap across the pools that share it, and gives slots back", async () => {
+    const store = await makeStore();
+    const scoped = { ...caps, registrations: { scope: "group#42", max: 3 } };
+    const runners = ["small", "large", "small", "large"].map((pool) => newRunner(pool));
+    const outcomes = [];
+    for (const runner of runners) outcomes.push(await store.reserve(runner, scoped));
+    const first = await store.get(runners[0]!.name);
+    await store.release(runners[0]!.name, ["reserved"], t0);
+
+    expect(outcomes).toEqual(["reserved", "reserved", "reserved", "scope_full"]);
+    expect(first?.registrationScope).toBe("group#42");
+    expect(await store.ledger()).toEqual({
+      global: 2,
+      byPool: { small: 1, large: 1 },
+      byScope: { "group#42": 2 },
+    });
+    expect(await store.reserve(newRunner("large"), scoped)).toBe("reserved");
+  });
+
   it("treats a pool capped at zero as full", async () => {
     const store = await makeStore();
     expect(
@@ -142,16 +165,21 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
 });
 
 describe("DynamoRunnerStore under concurrent scalers", () => {
-  it("never lets 12 racing scalers pass a cap, and slots always equal live records", async () => {
+  it("never lets 12 racing scalers pass a cap (pool, fleet or GitLab scope), and slots always equal live records", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
           poolMax: fc.integer({ min: 1, max: 15 }),
           globalMax: fc.integer({ min: 1, max: 20 }),
+          scopeMax: fc.integer({ min: 1, max: 25 }),
         }),
-        async ({ poolMax, globalMax }) => {
+        async ({ poolMax, globalMax, scopeMax }) => {
           const store = await freshDynamoStore();
-          const scalerCaps = { poolMaxInstances: poolMax, globalMaxInstances: globalMax };
+          const scalerCaps = {
+            poolMaxInstances: poolMax,
+            globalMaxInstances: globalMax,
+            registrations: { scope: "group#7", max: scopeMax },
+          };
           // 12 scalers, each trying to start 4 runners in each of two pools, all at once.
           const attempts = Array.from({ length: 12 }, () =>
             Promise.all(
@@ -170,7 +198,8 @@ describe("DynamoRunnerStore under concurrent scalers", () => {
           expect(ledger.byPool.b ?? 0).toBeLessThanOrEqual(poolMax);
           expect(live.length).toBe(reserved);
           expect(ledger.global).toBe(reserved);
-          expect(reserved).toBe(Math.min(globalMax, 2 * poolMax));
+          expect(ledger.byScope["group#7"]).toBe(reserved);
+          expect(reserved).toBe(Math.min(globalMax, 2 * poolMax, scopeMax));
         },
       ),
       { numRuns: 6 },

@@ -29,7 +29,11 @@ describe("runScalerPass", () => {
     });
     expect(world.tokens.read(runner!.instanceId!)).toMatch(/^glrt-/);
     expect(world.tokens.read("i-someone-else")).toBeUndefined();
-    expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 1 } });
+    expect(await world.runners.ledger()).toEqual({
+      global: 1,
+      byPool: { "linux-arm": 1 },
+      byScope: {},
+    });
     expect(report.pools[0]).toMatchObject({
       pool: "linux-arm",
       pending: 1,
@@ -102,6 +106,7 @@ describe("runScalerPass", () => {
     expect(await world.runners.ledger()).toEqual({
       global: 11,
       byPool: { "linux-arm": 10, gpu: 1 },
+      byScope: {},
     });
   });
 
@@ -177,7 +182,11 @@ describe("runScalerPass", () => {
       `ci-autoscaler/${live[0]!.name}`,
     ]);
     expect([...world.tokens.granted.keys()]).toEqual([live[0]!.instanceId]);
-    expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 0, gpu: 1 } });
+    expect(await world.runners.ledger()).toEqual({
+      global: 1,
+      byPool: { "linux-arm": 0, gpu: 1 },
+      byScope: {},
+    });
   });
 
   it("stops launching on a quota error and says so", async () => {
@@ -277,7 +286,11 @@ describe("a pass that crashes part-way through a launch", () => {
       expect(world.tokens.read(runner!.instanceId!)).toBe(
         world.gitlab.runners.get(runner!.gitlabRunnerId!)?.token,
       );
-      expect(await world.runners.ledger()).toEqual({ global: 1, byPool: { "linux-arm": 1 } });
+      expect(await world.runners.ledger()).toEqual({
+        global: 1,
+        byPool: { "linux-arm": 1 },
+        byScope: {},
+      });
       // A GitLab runner created just before the crash has a description naming this runner and no
       // record pointing at it: the reaper's orphan pass removes it after its grace period.
       const orphans = [...world.gitlab.runners.values()].filter(

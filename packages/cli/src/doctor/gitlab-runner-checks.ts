@@ -1,4 +1,4 @@
-import { createRunnerRequest, runnerScopeOf } from "@ger/core";
+import { createRunnerRequest, registrationCapOf, runnerScopeOf } from "@ger/core";
 import type {
   AutoscalerConfig,
   GitlabSetupApi,
@@ -8,7 +8,7 @@ import type {
 import { type CheckResult, checksOf } from "./check";
 import { gitlabFailure } from "./gitlab-failure";
 
-const { pass, fail } = checksOf("gitlab");
+const { pass, warn, fail } = checksOf("gitlab");
 
 const RUNNERS_DOCS = "https://docs.gitlab.com/api/users/#create-a-runner-linked-to-a-user";
 
@@ -49,22 +49,74 @@ export const checkRunnerScopes = async (context: RunnerChecksContext): Promise<C
     byScope.set(key, { ...entry, pools: [...entry.pools, pool] });
   }
   const results: CheckResult[] = [];
-  for (const { scope, pools } of byScope.values())
-    results.push(await checkScope(context, scope, pools));
+  for (const { scope, pools } of byScope.values()) {
+    const { result, registered } = await checkScope(context, scope, pools);
+    results.push(result);
+    const limit = registrationCheck(context, scope, pools, registered);
+    if (limit) results.push(limit);
+  }
   return results;
+};
+
+const GITLAB_COM = /^https:\/\/gitlab\.com\/?$/;
+
+/**
+ * GitLab caps the runners registered in a group or project (gitlab.com: 50 on Free, 1,000 on
+ * Premium); the pools of a scope, one registration per runner, may want up to their caps' sum.
+ */
+const registrationCheck = (
+  { config }: RunnerChecksContext,
+  scope: RunnerScope,
+  pools: AutoscalerConfig["pools"],
+  registered: number | undefined,
+): CheckResult | undefined => {
+  const first = pools[0];
+  if (scope.runnerType === "instance_type" || !first) return undefined;
+  const where = scopeName(scope);
+  const id = `gitlab.registrations.${where.replace(" ", "-")}`;
+  const title = `registered-runner cap of ${where}`;
+  const wanted = pools.reduce((sum, pool) => sum + pool.max_instances, 0);
+  const cap = registrationCapOf(config, first);
+  const now = registered === undefined ? "" : `; ${registered} registered there now`;
+  const docs =
+    "https://docs.gitlab.com/administration/instance_limits/#number-of-registered-runners-for-each-scope";
+  if (!cap) {
+    if (!GITLAB_COM.test(config.gitlab_url))
+      return pass(
+        id,
+        title,
+        `no registered_runner_limit set: the pools may register up to ${wanted}${now}`,
+      );
+    return warn(id, title, {
+      saw: `gitlab.com caps registered runners per ${scope.runnerType === "group_type" ? "group" : "project"} (50 on Free, 1,000 on Premium); the pools may want ${wanted}${now}`,
+      fix: `set runner.registered_runner_limit of pool ${first.name} to your plan's cap minus the runners registered there by others`,
+      docs,
+    });
+  }
+  if (wanted <= cap.limit)
+    return pass(
+      id,
+      title,
+      `registered_runner_limit ${cap.limit}; the pools may register up to ${wanted}${now}`,
+    );
+  return warn(id, title, {
+    saw: `registered_runner_limit ${cap.limit} holds the pools (up to ${wanted} runners) to ${cap.limit} at once${now}: jobs beyond it wait`,
+    fix: "raise the cap in GitLab (plan, or the administrator's setting) and registered_runner_limit, or lower max_instances",
+    docs,
+  });
 };
 
 const checkScope = async (
   { config, setup, registry, gitlabUrl, replaceToken }: RunnerChecksContext,
   scope: RunnerScope,
   pools: AutoscalerConfig["pools"],
-): Promise<CheckResult> => {
+): Promise<{ result: CheckResult; registered?: number }> => {
   const where = scopeName(scope);
   const id = `gitlab.runners.${scope.runnerType === "instance_type" ? "instance" : where.replace(" ", "-")}`;
   const title = `runners in ${where}`;
   const poolNames = pools.map((pool) => pool.name).join(", ");
   const first = pools[0];
-  if (!first) return pass(id, title, "no pool");
+  if (!first) return { result: pass(id, title, "no pool") };
   let runnerId: number;
   try {
     // The pool's own parameters (tags, timeout, access level): what the scaler will ask for.
@@ -83,36 +135,46 @@ const checkScope = async (
           : failure.kind === "not_found"
             ? `check runner.${scope.runnerType === "group_type" ? "group_id" : "project_id"} of pool ${first.name} in autoscaler.config.ts, and that the token can see it`
             : "run doctor again; if it persists, check GitLab's logs";
-    return fail(id, title, {
-      saw: `creating a runner for pools ${poolNames} failed: ${"detail" in failure ? failure.detail : failure.cause}`,
-      fix,
-      docs: RUNNERS_DOCS,
-    });
+    return {
+      result: fail(id, title, {
+        saw: `creating a runner for pools ${poolNames} failed: ${"detail" in failure ? failure.detail : failure.cause}`,
+        fix,
+        docs: RUNNERS_DOCS,
+      }),
+    };
   }
   try {
     await setup.deleteRunner(runnerId);
   } catch (error) {
-    return fail(id, title, {
-      saw: `created probe runner ${runnerId} (paused: it takes no job) but could not delete it: ${gitlabFailure(error).kind}`,
-      fix: `delete it: curl -X DELETE -H "PRIVATE-TOKEN: <token>" ${gitlabUrl}/api/v4/runners/${runnerId}; the token needs manage_runner (or api), then ${replaceToken}`,
-      docs: "https://docs.gitlab.com/api/runners/#delete-a-runner",
-    });
+    return {
+      result: fail(id, title, {
+        saw: `created probe runner ${runnerId} (paused: it takes no job) but could not delete it: ${gitlabFailure(error).kind}`,
+        fix: `delete it: curl -X DELETE -H "PRIVATE-TOKEN: <token>" ${gitlabUrl}/api/v4/runners/${runnerId}; the token needs manage_runner (or api), then ${replaceToken}`,
+        docs: "https://docs.gitlab.com/api/runners/#delete-a-runner",
+      }),
+    };
   }
+  let registered: number;
   try {
-    await registry.listRunners(scope);
+    registered = (await registry.listRunners(scope)).length;
   } catch (error) {
-    return fail(id, title, {
-      saw: `may create and delete runners in ${where}, but not list them (${gitlabFailure(error).kind}): the reaper cannot find orphaned runners`,
-      fix:
-        scope.runnerType === "instance_type"
-          ? `instance pools need an administrator's token with read_api, then ${replaceToken}`
-          : `give the token read_api, then ${replaceToken}`,
-      docs: "https://docs.gitlab.com/api/runners/",
-    });
+    return {
+      result: fail(id, title, {
+        saw: `may create and delete runners in ${where}, but not list them (${gitlabFailure(error).kind}): the reaper cannot find orphaned runners`,
+        fix:
+          scope.runnerType === "instance_type"
+            ? `instance pools need an administrator's token with read_api, then ${replaceToken}`
+            : `give the token read_api, then ${replaceToken}`,
+        docs: "https://docs.gitlab.com/api/runners/",
+      }),
+    };
   }
-  return pass(
-    id,
-    title,
-    `created, deleted and listed runners in ${where} (pools ${poolNames}); nothing left behind`,
-  );
+  return {
+    result: pass(
+      id,
+      title,
+      `created, deleted and listed runners in ${where} (pools ${poolNames}); nothing left behind`,
+    ),
+    registered,
+  };
 };

@@ -4,7 +4,7 @@ import {
   InMemoryConnectedHooks,
   parseAutoscalerConfig,
 } from "@ger/core";
-import type { AutoscalerConfig } from "@ger/core/types";
+import type { AutoscalerConfig, AutoscalerConfigInput } from "@ger/core/types";
 import { type GitlabDouble, type GitlabDoubleOptions, startGitlabDouble } from "@ger/local";
 import { configInput } from "../../../../test/support/config";
 import { type AccountModel, InMemoryAwsAccount } from "../../src/doctor/memory-account";
@@ -33,10 +33,12 @@ export const startDoctorWorld = async (
     readonly double?: GitlabDoubleOptions;
     readonly gitlabToken?: string;
     readonly account?: (model: AccountModel) => AccountModel;
+    readonly config?: (input: AutoscalerConfigInput) => AutoscalerConfigInput;
   } = {},
 ): Promise<DoctorWorld> => {
   const double = await startGitlabDouble({ clock: { now: () => NOW }, ...options.double });
-  const config = parseAutoscalerConfig({ ...configInput(), gitlab_url: double.url });
+  const input = { ...configInput(), gitlab_url: double.url };
+  const config = parseAutoscalerConfig(options.config?.(input) ?? input);
   double.model.hooks.set(7, []);
   double.model.groupHooks.set(42, []);
   const model = healthyAccount(config, options.gitlabToken ?? double.adminToken, WEBHOOK_SECRET);

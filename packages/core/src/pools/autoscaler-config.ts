@@ -24,13 +24,21 @@ const isTimeZone = (zone: string) => {
   }
 };
 
-const count = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0));
+// At most 2^53 - 1: beyond, a number has lost digits, and a duration would reach the runner's
+// user-data and tags as `1e+21`.
+const count = v.pipe(
+  v.number(),
+  v.integer("must be a whole number"),
+  v.minValue(0),
+  v.maxValue(Number.MAX_SAFE_INTEGER),
+);
 const id = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 const durationMessage = "must be seconds or a duration like '90s', '20m', '1h30m'";
 const duration = v.pipe(
   v.union([v.number(), v.string()], durationMessage),
   v.transform(parseDurationSeconds),
   v.number(durationMessage),
+  v.maxValue(Number.MAX_SAFE_INTEGER),
 );
 const name = v.pipe(
   v.string(),
@@ -50,7 +58,7 @@ const policySchema = v.strictObject({
   max_instances: v.optional(count),
 });
 
-const runnerFields = v.object({
+const runnerFieldEntries = {
   executor: v.optional(v.picklist(["docker", "shell"]), "docker"),
   image: v.optional(v.pipe(v.string(), v.minLength(1)), "alpine:latest"),
   // GitLab refuses a runner whose maximum_timeout is shorter, with this message.
@@ -59,13 +67,33 @@ const runnerFields = v.object({
     3600,
   ),
   access_level: v.optional(v.picklist(["not_protected", "ref_protected"]), "not_protected"),
-});
+};
+
+/**
+ * GitLab caps the runners registered in a group or project (`ci_registered_group_runners`,
+ * `ci_registered_project_runners`: 50 on gitlab.com Free, 1,000 on Premium): this deployment's
+ * share of it. Instance runners have no such cap.
+ */
+const registeredRunnerLimit = v.optional(v.pipe(count, v.minValue(1)));
 
 // Where GitLab creates the runners, with the parameters of POST /user/runners.
 const runnerScope = v.variant("runner_type", [
-  v.object({ runner_type: v.literal("instance_type") }),
-  v.object({ runner_type: v.literal("group_type"), group_id: id }),
-  v.object({ runner_type: v.literal("project_type"), project_id: id }),
+  v.strictObject({
+    runner_type: v.literal("instance_type"),
+    ...runnerFieldEntries,
+  }),
+  v.strictObject({
+    runner_type: v.literal("group_type"),
+    group_id: id,
+    registered_runner_limit: registeredRunnerLimit,
+    ...runnerFieldEntries,
+  }),
+  v.strictObject({
+    runner_type: v.literal("project_type"),
+    project_id: id,
+    registered_runner_limit: registeredRunnerLimit,
+    ...runnerFieldEntries,
+  }),
 ]);
 
 const amiSchema = v.pipe(
@@ -126,7 +154,7 @@ const poolSchema = v.pipe(
       [],
     ),
     run_untagged: v.optional(v.boolean(), false),
-    runner: v.intersect([runnerScope, runnerFields]),
+    runner: runnerScope,
     instance: instanceSchema,
     max_instances: count,
     idle_count: v.optional(count, 0),

@@ -3,14 +3,18 @@ import type { RunnerRecord, RunnerState } from "../runners/runner-record";
 export interface CapacityCaps {
   readonly poolMaxInstances: number;
   readonly globalMaxInstances: number;
+  /** The GitLab group's or project's registered-runner cap the runner counts against, if any. */
+  readonly registrations?: { readonly scope: string; readonly max: number };
 }
 
-export type ReserveOutcome = "reserved" | "pool_full" | "global_full";
+export type ReserveOutcome = "reserved" | "pool_full" | "global_full" | "scope_full";
 
-/** Slots in use per pool and in total, as the ledger holds them. */
+/** Slots in use per pool, per capped GitLab scope and in total, as the ledger holds them. */
 export interface LedgerView {
   readonly global: number;
   readonly byPool: Readonly<Record<string, number>>;
+  /** Registrations per capped scope (`group#42`), counted from reservation to release. */
+  readonly byScope: Readonly<Record<string, number>>;
 }
 
 export type RunnerChanges = Partial<
@@ -23,7 +27,10 @@ export type RunnerChanges = Partial<
  * equal live records and concurrent scalers can never pass a cap.
  */
 export interface RunnerStore {
-  /** Creates a `reserved` record if both the pool and the fleet have room. */
+  /**
+   * Creates a `reserved` record if the pool, the fleet and the GitLab scope (when capped) have
+   * room; the record keeps its scope (`registrationScope`) so that release gives it back there.
+   */
   reserve(runner: RunnerRecord, caps: CapacityCaps): Promise<ReserveOutcome>;
   /** Moves a record on if it is still in one of `from`; undefined when it was not (someone else moved it). */
   transition(

@@ -32,6 +32,8 @@ export interface RunnerRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly gitlabRunnerId?: number;
+  /** The capped GitLab scope (`group#42`) whose registered-runner count its slot is taken in. */
+  readonly registrationScope?: string;
   readonly instanceId?: string;
   readonly instanceType?: string;
   readonly market?: Market;

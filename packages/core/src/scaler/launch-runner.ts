@@ -9,6 +9,7 @@ import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import { runnerDescription } from "../runners/runner-identity";
 import type { RunnerRecord } from "../runners/runner-record";
+import { isRegisteredRunnerLimit, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 
 export interface LaunchDependencies {
   readonly config: AutoscalerConfig;
@@ -56,6 +57,23 @@ const rollBack = async (deps: LaunchDependencies, runner: RunnerRecord) => {
   await deps.runners.release(runner.name, ["launching"], deps.clock.now());
 };
 
+/**
+ * A runner GitLab refused for its scope's registered-runner cap holds nothing yet: its slot is
+ * given back at once, so the pass reports the limit instead of leaving a record to retry.
+ */
+const refusalOrError = async (
+  deps: LaunchDependencies,
+  runner: RunnerRecord,
+  error: unknown,
+): Promise<LaunchOutcome> => {
+  if (!isRegisteredRunnerLimit(error) || runner.state !== "reserved") return errorOf(runner, error);
+  await deps.runners.release(runner.name, ["reserved"], deps.clock.now());
+  return {
+    kind: "rolled_back",
+    result: { kind: "failed", code: REGISTERED_RUNNER_LIMIT, message: (error as Error).message },
+  };
+};
+
 const errorOf = (runner: RunnerRecord, error: unknown): LaunchOutcome => {
   const { name, message } = error instanceof Error ? error : new Error(String(error));
   return { kind: "errored", runner: runner.name, code: name, message };
@@ -86,7 +104,7 @@ export const launchRunners = async (
       if (result === undefined) outcomes.set(runner.name, { kind: "superseded" });
       return result;
     } catch (error) {
-      outcomes.set(runner.name, errorOf(runner, error));
+      outcomes.set(runner.name, await refusalOrError(deps, runner, error));
       return undefined;
     }
   };

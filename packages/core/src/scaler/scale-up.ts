@@ -1,14 +1,21 @@
 import type { JobRecord } from "../jobs/job-record";
 import type { PoolConfig } from "../pools/autoscaler-config";
 import { type RoutableJob, routeJob, type UnroutableReason, whyUnroutable } from "../pools/routing";
+import {
+  type RegistrationCap,
+  registrationCapOf,
+  registrationScopeKey,
+} from "../pools/runner-scope";
 import type { PoolSupply } from "../pools/scaling-policy";
 import { runnersToStart } from "../pools/scaling-policy";
 import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { PoolControls } from "../ports/pool-controls";
+import type { CapacityCaps, ReserveOutcome } from "../ports/runner-store";
 import { canTakeJob, type RunnerRecord, supplyOf } from "../runners/runner-record";
 import { type LaunchDependencies, type LaunchOutcome, launchRunners } from "./launch-runner";
+import { limitInRefusal, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 import { resolveJobTags } from "./resolve-tags";
 
 export interface ScalerDependencies extends LaunchDependencies {
@@ -49,6 +56,11 @@ export interface PoolReport {
   readonly errors: readonly Extract<LaunchOutcome, { kind: "errored" }>[];
   /** The pool had no capacity this pass; its uncovered jobs were offered to later matching pools. */
   readonly starved: boolean;
+  /**
+   * Its GitLab scope's registered-runner cap held it back this pass (the ledger's count of the
+   * scope, or GitLab's refusal): set to the scope and its cap.
+   */
+  readonly registrationLimited?: { readonly scope: string; readonly limit?: number };
 }
 
 export interface ScalerReport {
@@ -148,11 +160,16 @@ export const runScalerPass = async (
     // A drained pool starts nothing, neither for jobs nor for its idle_count.
     const stopped = quotaExceeded || launchDenied || drained.has(pool.name);
     const toStart = stopped ? 0 : Math.min(wanted, launchBudget);
-    const reserved = await reserveRunners(
+    const cap = registrationCapOf(deps.config, pool);
+    const { reserved, refusal } = await reserveRunners(
       deps,
       pool,
       { count: toStart, onDemand: onDemandWanted(pool, demand, poolRunners) },
-      { poolMaxInstances: settings.maxInstances, globalMaxInstances },
+      {
+        poolMaxInstances: settings.maxInstances,
+        globalMaxInstances,
+        ...(cap && { registrations: { scope: cap.key, max: cap.limit } }),
+      },
     );
     launchBudget -= reserved.length;
     globalInUse += reserved.length;
@@ -185,7 +202,9 @@ export const runScalerPass = async (
     const isStarved = outcomes.some(
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "no_capacity",
     );
-    if (isStarved) {
+    const registrationLimited = registrationLimitOf(pool, cap, refusal, outcomes);
+    // Held back by its scope's cap, the pool's uncovered jobs may find room in another scope.
+    if (isStarved || registrationLimited) {
       starved.add(pool.name);
       // The newest of this pool's jobs, as many as it failed to cover, move on.
       const uncovered = Math.max(
@@ -205,6 +224,7 @@ export const runScalerPass = async (
       failures,
       errors,
       starved: isStarved,
+      ...(registrationLimited && { registrationLimited }),
     });
   }
   return {
@@ -247,6 +267,29 @@ const countLaunchesFor = async (
   );
 };
 
+/** The scope cap that held a pool back this pass: the ledger's count, or GitLab's refusal. */
+const registrationLimitOf = (
+  pool: PoolConfig,
+  cap: RegistrationCap | undefined,
+  refusal: ReserveOutcome | undefined,
+  outcomes: readonly LaunchOutcome[],
+): PoolReport["registrationLimited"] => {
+  const refused = outcomes.find(
+    (outcome) =>
+      outcome.kind === "rolled_back" &&
+      outcome.result.kind === "failed" &&
+      outcome.result.code === REGISTERED_RUNNER_LIMIT,
+  );
+  if (refusal !== "scope_full" && !refused) return undefined;
+  const scope = registrationScopeKey(pool) ?? "";
+  const named =
+    refused?.kind === "rolled_back" && refused.result.kind === "failed"
+      ? limitInRefusal(refused.result.message)
+      : undefined;
+  const limit = named ?? cap?.limit;
+  return { scope, ...(limit !== undefined && { limit }) };
+};
+
 const describeFailure = (outcome: Extract<LaunchOutcome, { kind: "rolled_back" }>): string => {
   const { result } = outcome;
   return result.kind === "no_capacity" ? "no_capacity" : result.code;
@@ -272,8 +315,8 @@ const reserveRunners = async (
   deps: ScalerDependencies,
   pool: PoolConfig,
   wanted: { readonly count: number; readonly onDemand: number },
-  caps: { poolMaxInstances: number; globalMaxInstances: number },
-): Promise<RunnerRecord[]> => {
+  caps: CapacityCaps,
+): Promise<{ reserved: RunnerRecord[]; refusal?: ReserveOutcome }> => {
   const reserved: RunnerRecord[] = [];
   for (let i = 0; i < wanted.count; i++) {
     const at = deps.clock.now().toISOString();
@@ -285,10 +328,11 @@ const reserveRunners = async (
       updatedAt: at,
       ...(i < wanted.onDemand && { onDemand: true }),
     };
-    if ((await deps.runners.reserve(runner, caps)) !== "reserved") break;
+    const outcome = await deps.runners.reserve(runner, caps);
+    if (outcome !== "reserved") return { reserved, refusal: outcome };
     reserved.push(runner);
   }
-  return reserved;
+  return { reserved };
 };
 
 /**

@@ -16,6 +16,9 @@ export const scalerMetrics = (report: ScalerReport): MetricPoint[] => [
       value: count,
       dimensions: { Pool: pool.pool, State: state },
     })),
+    ...(pool.registrationLimited
+      ? [{ name: MetricName.RegistrationLimited, value: 1, dimensions: { Pool: pool.pool } }]
+      : []),
     ...pool.failures.map((code) => ({
       name: MetricName.LaunchFailures,
       value: 1,

@@ -22,5 +22,7 @@ export const LIVE_RUNNERS_PARTITION = "RUNNERS";
 
 /** One counter per pool and one for the fleet, all listed under one index partition. */
 export const poolLedgerKey = (pool: string) => ({ pk: `LEDGER#pool#${pool}`, sk: "LEDGER" });
+/** A capped GitLab scope's registrations (`group#42`), shared by the pools of that scope. */
+export const scopeLedgerKey = (scope: string) => ({ pk: `LEDGER#scope#${scope}`, sk: "LEDGER" });
 export const GLOBAL_LEDGER_KEY = { pk: "LEDGER#global", sk: "LEDGER" } as const;
 export const LEDGER_PARTITION = "LEDGER";

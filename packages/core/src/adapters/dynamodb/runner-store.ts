@@ -24,6 +24,7 @@ import {
   LIVE_RUNNERS_PARTITION,
   poolLedgerKey,
   runnerKey,
+  scopeLedgerKey,
 } from "./keys";
 import { TABLE_KEYS } from "./table";
 import { retryOnConflict } from "./transaction-retry";
@@ -44,9 +45,9 @@ const stateIn = (from: readonly RunnerState[]) => ({
 });
 
 /**
- * RunnerStore on DynamoDB. The ledger is two counters (pool, fleet) changed in the same
- * transaction as the runner record, with the cap in the condition: concurrent scalers race on the
- * counters, and DynamoDB lets exactly as many win as there is room.
+ * RunnerStore on DynamoDB. The ledger is two counters (pool, fleet), and one per capped GitLab
+ * scope, changed in the same transaction as the runner record, with the cap in the condition:
+ * concurrent scalers race on the counters, and DynamoDB lets exactly as many win as there is room.
  */
 export class DynamoRunnerStore implements RunnerStore {
   constructor(
@@ -57,6 +58,8 @@ export class DynamoRunnerStore implements RunnerStore {
   async reserve(runner: RunnerRecord, caps: CapacityCaps): Promise<ReserveOutcome> {
     if (caps.poolMaxInstances <= 0) return "pool_full";
     if (caps.globalMaxInstances <= 0) return "global_full";
+    const { registrations } = caps;
+    if (registrations && registrations.max <= 0) return "scope_full";
     const take = (key: { pk: string; sk: string }, max: number, sortKey: string) => ({
       Update: {
         TableName: this.tableName,
@@ -90,6 +93,7 @@ export class DynamoRunnerStore implements RunnerStore {
                   Item: {
                     ...runnerKey(runner.name),
                     ...runner,
+                    ...(registrations && { registrationScope: registrations.scope }),
                     state: "reserved",
                     kind: ItemKind.Runner,
                     gsi1pk: LIVE_RUNNERS_PARTITION,
@@ -100,6 +104,15 @@ export class DynamoRunnerStore implements RunnerStore {
               },
               take(poolLedgerKey(runner.pool), caps.poolMaxInstances, `pool#${runner.pool}`),
               take(GLOBAL_LEDGER_KEY, caps.globalMaxInstances, "global"),
+              ...(registrations
+                ? [
+                    take(
+                      scopeLedgerKey(registrations.scope),
+                      registrations.max,
+                      `scope#${registrations.scope}`,
+                    ),
+                  ]
+                : []),
             ],
           }),
         ),
@@ -107,9 +120,12 @@ export class DynamoRunnerStore implements RunnerStore {
       return "reserved";
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const [record, pool, global] = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      const [record, pool, global, scope] = (error.CancellationReasons ?? []).map(
+        (reason) => reason.Code,
+      );
       if (pool === "ConditionalCheckFailed") return "pool_full";
       if (global === "ConditionalCheckFailed") return "global_full";
+      if (scope === "ConditionalCheckFailed") return "scope_full";
       if (record === "ConditionalCheckFailed")
         throw new Error(`runner ${runner.name} exists already`, { cause: error });
       throw error;
@@ -185,6 +201,9 @@ export class DynamoRunnerStore implements RunnerStore {
               },
               giveBack(poolLedgerKey(runner.pool)),
               giveBack(GLOBAL_LEDGER_KEY),
+              ...(runner.registrationScope
+                ? [giveBack(scopeLedgerKey(runner.registrationScope))]
+                : []),
             ],
           }),
         ),
@@ -210,13 +229,16 @@ export class DynamoRunnerStore implements RunnerStore {
 
   async ledger(): Promise<LedgerView> {
     const byPool: Record<string, number> = {};
+    const byScope: Record<string, number> = {};
     let global = 0;
     for (const item of await this.queryIndex(LEDGER_PARTITION)) {
       const sortKey = String(item.gsi1sk);
-      if (sortKey === "global") global = Number(item.inUse ?? 0);
-      else byPool[sortKey.replace(/^pool#/, "")] = Number(item.inUse ?? 0);
+      const inUse = Number(item.inUse ?? 0);
+      if (sortKey === "global") global = inUse;
+      else if (sortKey.startsWith("scope#")) byScope[sortKey.slice("scope#".length)] = inUse;
+      else byPool[sortKey.replace(/^pool#/, "")] = inUse;
     }
-    return { global, byPool };
+    return { global, byPool, byScope };
   }
 
   private async queryIndex(partition: string): Promise<Record<string, unknown>[]> {

@@ -63,7 +63,18 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
     this.webhooks = new GitlabHookLists(this.hooks, this.groupHooks, options.defaultHooks);
   }
 
+  /**
+   * GitLab's plan limits ci_registered_group_runners and ci_registered_project_runners, by group
+   * or project id: creating one more runner there is refused. GitLab counts runners created or
+   * contacted in the past 7 days; here, every runner not deleted.
+   */
+  readonly registeredRunnerLimits = {
+    group: new Map<number, number>(),
+    project: new Map<number, number>(),
+  };
+
   createRunner(fields: RunnerFields): GitlabModelRunner {
+    this.refuseOverRegisteredLimit(fields);
     const runner = {
       ...fields,
       id: this.nextRunnerId++,
@@ -72,6 +83,28 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
     };
     this.runners.set(runner.id, runner);
     return runner;
+  }
+
+  private refuseOverRegisteredLimit(fields: RunnerFields) {
+    const [kind, id] =
+      fields.runnerType === "group_type"
+        ? (["group", fields.groupId] as const)
+        : fields.runnerType === "project_type"
+          ? (["project", fields.projectId] as const)
+          : [undefined, undefined];
+    if (kind === undefined || id === undefined) return;
+    const limit = this.registeredRunnerLimits[kind].get(id);
+    if (limit === undefined) return;
+    const registered = this.listRunners({
+      runnerType: fields.runnerType,
+      ...(kind === "group" ? { groupId: id } : { projectId: id }),
+    }).length;
+    if (registered >= limit)
+      // Limitable's validation message, as POST /user/runners answers it.
+      throw new GitLabApiError(
+        `400 Bad request - Maximum number of ci registered ${kind} runners (${limit}) exceeded`,
+        400,
+      );
   }
 
   /** False when GitLab has no such runner. */

@@ -7,6 +7,9 @@ import type {
 } from "../../ports/runner-store";
 import type { RunnerRecord, RunnerState } from "../../runners/runner-record";
 
+const add = (counts: Map<string, number>, key: string, by: number) =>
+  counts.set(key, (counts.get(key) ?? 0) + by);
+
 /** RunnerStore in memory, for the simulator and unit tests; same contract as DynamoDB's. */
 export class InMemoryRunnerStore implements RunnerStore {
   /** What the live-runners GSI holds: every runner not yet gone, in the order reserved. */
@@ -17,6 +20,7 @@ export class InMemoryRunnerStore implements RunnerStore {
    */
   private readonly gone = new Map<string, RunnerRecord>();
   private readonly slots = new Map<string, number>();
+  private readonly registrations = new Map<string, number>();
   private slotsInUse = 0;
 
   async reserve(runner: RunnerRecord, caps: CapacityCaps): Promise<ReserveOutcome> {
@@ -24,8 +28,16 @@ export class InMemoryRunnerStore implements RunnerStore {
       throw new Error(`runner ${runner.name} exists already`);
     if ((this.slots.get(runner.pool) ?? 0) >= caps.poolMaxInstances) return "pool_full";
     if (this.slotsInUse >= caps.globalMaxInstances) return "global_full";
-    this.live.set(runner.name, { ...runner, state: "reserved" });
+    const { registrations } = caps;
+    if (registrations && (this.registrations.get(registrations.scope) ?? 0) >= registrations.max)
+      return "scope_full";
+    this.live.set(runner.name, {
+      ...runner,
+      ...(registrations && { registrationScope: registrations.scope }),
+      state: "reserved",
+    });
     this.slots.set(runner.pool, (this.slots.get(runner.pool) ?? 0) + 1);
+    if (registrations) add(this.registrations, registrations.scope, 1);
     this.slotsInUse += 1;
     return "reserved";
   }
@@ -51,6 +63,7 @@ export class InMemoryRunnerStore implements RunnerStore {
     this.live.delete(name);
     this.gone.set(name, { ...runner, state: "gone", updatedAt: at.toISOString() });
     this.slots.set(runner.pool, (this.slots.get(runner.pool) ?? 0) - 1);
+    if (runner.registrationScope) add(this.registrations, runner.registrationScope, -1);
     this.slotsInUse -= 1;
     return true;
   }
@@ -64,6 +77,10 @@ export class InMemoryRunnerStore implements RunnerStore {
   }
 
   async ledger(): Promise<LedgerView> {
-    return { global: this.slotsInUse, byPool: Object.fromEntries(this.slots) };
+    return {
+      global: this.slotsInUse,
+      byPool: Object.fromEntries(this.slots),
+      byScope: Object.fromEntries(this.registrations),
+    };
   }
 }
