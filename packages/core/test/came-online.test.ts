@@ -44,6 +44,26 @@ describe.each(stateWorlds())("a runner that came online, state %s", (_, makeWorl
     ]);
   });
 
+  it("is not revived when its instance ended and the event was lost, though GitLab lists it online", async () => {
+    const world = await makeWorld();
+    world.setTime(WEEKDAY_OFFICE_HOURS.toISOString());
+    await runScalerPass(world.deps);
+    world.advance(40);
+    await runnersPoll(world);
+    const [gone, alive] = await world.runners.listLive();
+    // Spot reclaimed it, or it powered off, and EventBridge's event never arrived.
+    await world.compute.terminate([gone!.instanceId!]);
+
+    const report = await runReaperPass(world.reaperDeps);
+    world.advance(61);
+    const next = await runReaperPass(world.reaperDeps);
+
+    expect(report.cameOnline).toBe(1);
+    expect(await world.runners.get(alive!.name)).toMatchObject({ state: "idle" });
+    expect(next.retired).toEqual({ instance_gone: 1 });
+    expect((await world.runners.listLive()).map((runner) => runner.name)).toEqual([alive!.name]);
+  });
+
   it("lets a drain at office hours reach zero runners on the next pass, and stay there", async () => {
     const world = await makeWorld();
     world.setTime(WEEKDAY_OFFICE_HOURS.toISOString());

@@ -4,7 +4,12 @@ import { describe, expect, it } from "vitest";
 import { SUNDAY_MORNING } from "../../../test/support/clock";
 import { configInput } from "../../../test/support/config";
 import { scalerWorld } from "../../../test/support/scaler-world";
-import { registrationCapOf, runScalerPass, scalerMetrics } from "../src/index";
+import {
+  DEFAULT_SCALER_LIMITS,
+  registrationCapOf,
+  runScalerPass,
+  scalerMetrics,
+} from "../src/index";
 import { isRegisteredRunnerLimit } from "../src/scaler/registration-limit";
 
 /** The test config with group 42's pool capped at `limit` registrations. */
@@ -101,6 +106,21 @@ describe("a GitLab scope's registered-runner cap", () => {
     expect(again.resumed).toBe(0);
     expect(await world.runners.listLive()).toHaveLength(1);
     expect((await world.runners.ledger()).global).toBe(1);
+  });
+
+  it("asks GitLab no more in a pass once it refused one for the cap", async () => {
+    const world = scalerWorld();
+    world.gitlab.model.registeredRunnerLimits.group.set(42, 0);
+    for (let id = 101; id <= 120; id++) await world.addPendingJob(id, ["linux", "docker"]);
+
+    const report = await runScalerPass(world.deps);
+
+    // The ones already in flight when the first refusal came, at most; not all ten the pool wanted.
+    expect(report.pools[0]?.started).toBe(10);
+    expect(world.gitlab.calls.createRunner).toBeLessThanOrEqual(
+      DEFAULT_SCALER_LIMITS.launchConcurrency,
+    );
+    expect(await world.runners.listLive()).toEqual([]);
   });
 
   it("is answered by the GitLab double as GitLab does, and recognised from the answer", async () => {

@@ -45,6 +45,21 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Makes a stack's edges, given its webhook's URL and where its instances' state changes go. */
+export type EdgesFactory = (
+  webhookUrl: string,
+  onInstanceStateChange: (instanceId: string, state: string) => void,
+) => Promise<ScalerEdges>;
+
+export interface LocalStackOptions {
+  readonly clock?: Clock;
+  /**
+   * Edges of the caller's instead of those the settings call for: a GitLab double and simulated
+   * EC2 that outlive the stack, for a restart. The stack calls their stop() when it stops.
+   */
+  readonly edges?: EdgesFactory;
+}
+
 /**
  * The control plane on this machine: the same handlers as in Lambda, with DynamoDB Local, the
  * GitLab double (which sends real Job Hooks to the webhook) and simulated EC2 at the edges.
@@ -55,7 +70,7 @@ export interface LocalStack {
  */
 export const startLocalStack = async (
   settings: LocalSettings,
-  { clock = systemClock }: { readonly clock?: Clock } = {},
+  { clock = systemClock, edges: makeEdges }: LocalStackOptions = {},
 ): Promise<LocalStack> => {
   // DynamoDB Local answers anyone who can reach its port: the key keeps the stack's data its own.
   const accessKeyId = await storeAccessKeyId(settings.DYNAMODB_DATA_DIR);
@@ -106,8 +121,9 @@ export const startLocalStack = async (
     };
     instanceEvents?.(event, localLambdaContext("instance-events")).catch(onError("instance event"));
   };
-  const edges =
-    GITLAB_URL && GITLAB_TOKEN && LAUNCH_TEMPLATES && AWS_ACCOUNT_ID && AWS_REGION
+  const edges = makeEdges
+    ? await makeEdges(`${baseUrl}/webhook`, onInstanceStateChange)
+    : GITLAB_URL && GITLAB_TOKEN && LAUNCH_TEMPLATES && AWS_ACCOUNT_ID && AWS_REGION
       ? realEdges(
           { GITLAB_URL, GITLAB_TOKEN, LAUNCH_TEMPLATES, AWS_ACCOUNT_ID, AWS_REGION },
           fileConfig.deployment,

@@ -63,6 +63,8 @@ export class SimulatedEc2 extends InMemoryCompute {
     } catch {
       return;
     }
+    // Terminated while pending (an unwanted place of a launch, an orphan): it never runs.
+    if (this.instances.get(instanceId)?.state === "terminated") return;
     this.setState(instanceId, "running");
     try {
       // The real instance polls SSM until the scaler grants it its token.

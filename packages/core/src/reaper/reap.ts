@@ -201,7 +201,7 @@ export const runReaperPass = async (
       pendingByPool(deps, now),
       deps.poolControls.drainedPools(),
     ]);
-    const online = runnersCameOnline(listed, gitlabRunners);
+    const online = runnersCameOnline(listed, gitlabRunners, instances);
     const runners = dryRun ? listed : await markIdle(deps, listed, online, now);
     const actions = decideReaperActions({
       now,

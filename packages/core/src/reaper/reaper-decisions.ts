@@ -60,22 +60,34 @@ const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso
 
 const LAUNCHING = new Set(["reserved", "registered", "launching"]);
 
+/** The states in which an instance may still run a job. */
+const UP = new Set(["pending", "running"]);
+
 /**
- * Booting runners that GitLab lists as online: they have polled GitLab for a job, so they booted
- * and are idle from now on (the listing is the one the orphan check reads anyway: no extra call).
+ * Booting runners that GitLab lists as online and whose instance EC2 lists as up: they have
+ * polled GitLab for a job, so they booted and are idle from now on (the listing is the one the
+ * orphan check reads anyway: no extra call). GitLab calls a runner online for two hours after its
+ * last contact, so online alone would revive a runner whose instance ended while its EC2 event
+ * was lost: counted as supply, it would hold back launches until the reaper saw the instance gone.
  */
 export const runnersCameOnline = (
   runners: readonly RunnerRecord[],
   gitlabRunners: ReaperFacts["gitlabRunners"],
+  instances: ReaperFacts["instances"],
 ): RunnerRecord[] => {
   const online = new Set(
     gitlabRunners.filter((runner) => runner.status === "online").map((runner) => runner.id),
+  );
+  const up = new Set(
+    instances.filter((instance) => UP.has(instance.state)).map((instance) => instance.instanceId),
   );
   return runners.filter(
     (runner) =>
       runner.state === "booting" &&
       runner.gitlabRunnerId !== undefined &&
-      online.has(runner.gitlabRunnerId),
+      online.has(runner.gitlabRunnerId) &&
+      runner.instanceId !== undefined &&
+      up.has(runner.instanceId),
   );
 };
 

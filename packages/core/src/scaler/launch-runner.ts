@@ -108,8 +108,19 @@ export const launchRunners = async (
       return undefined;
     }
   };
+  // Once GitLab refused a runner for its scope's cap, the pass asks no more there: each would be refused.
+  let capRefusal: unknown;
+  const registerUnlessCapped = async (runner: RunnerRecord) => {
+    if (capRefusal !== undefined) throw capRefusal;
+    try {
+      return await register(deps, runner, pool);
+    } catch (error) {
+      if (isRegisteredRunnerLimit(error)) capRefusal = error;
+      throw error;
+    }
+  };
   const registered = await mapWithConcurrency(start, concurrency, async (runner) =>
-    runner.state === "reserved" ? step(runner, () => register(deps, runner, pool)) : runner,
+    runner.state === "reserved" ? step(runner, () => registerUnlessCapped(runner)) : runner,
   );
   // The runners registered now make one new launch (two, when some must be on-demand), named
   // after its first runner.

@@ -6,12 +6,33 @@ export interface WebhookTarget {
   readonly secretToken: string;
 }
 
+/**
+ * Sends one hook, as built when its job changed. Called again it sends the same delivery again
+ * (GitLab's retry: same Idempotency-Key and UUIDs), or with `freshKey` another delivery of it.
+ */
+export type Deliver = (options?: { readonly freshKey?: boolean }) => Promise<void>;
+
+/**
+ * What becomes of each hook: GitLab delivers it once, at once. Tests put another in its place to
+ * drop, repeat, delay or reorder deliveries (call `deliver` never, twice, or later).
+ */
+export type DeliveryPolicy = (job: GitlabModelJob, deliver: Deliver) => void;
+
+export const deliverOnce: DeliveryPolicy = (_job, deliver) => void deliver();
+
+const deliveryKeys = () => ({
+  "x-gitlab-webhook-uuid": randomUUID(),
+  "x-gitlab-event-uuid": randomUUID(),
+  "idempotency-key": randomUUID(),
+});
+
 /** Delivers Job Hooks the way GitLab does: asynchronously, with GitLab's headers, never retried. */
 export class WebhookSender {
   delivered = 0;
   failed = 0;
   /** While false, hooks are dropped, as GitLab drops them over its rate limit. */
   enabled = true;
+  policy: DeliveryPolicy = deliverOnce;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -19,7 +40,12 @@ export class WebhookSender {
     private readonly target: WebhookTarget,
   ) {
     model.on("job", (job) => {
-      if (this.enabled) this.track(this.send(job));
+      if (!this.enabled) return;
+      const body = this.payload(job);
+      const keys = deliveryKeys();
+      this.policy(job, ({ freshKey = false } = {}) =>
+        this.track(this.send(body, freshKey ? deliveryKeys() : keys)),
+      );
     });
   }
 
@@ -28,13 +54,18 @@ export class WebhookSender {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
-  private track(delivery: Promise<void>) {
+  private track(delivery: Promise<void>): Promise<void> {
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
+    return delivery;
   }
 
-  private async send(job: GitlabModelJob): Promise<void> {
+  private payload(job: GitlabModelJob): string {
     const runner = job.runnerId === undefined ? undefined : this.model.runners.get(job.runnerId);
+    return JSON.stringify(jobHookPayload(job, runner, this.model.clock.now()));
+  }
+
+  private async send(body: string, keys: Record<string, string>): Promise<void> {
     try {
       const response = await fetch(this.target.url, {
         method: "POST",
@@ -44,11 +75,9 @@ export class WebhookSender {
           "x-gitlab-event": "Job Hook",
           "x-gitlab-token": this.target.secretToken,
           "x-gitlab-instance": "http://gitlab-double.local",
-          "x-gitlab-webhook-uuid": randomUUID(),
-          "x-gitlab-event-uuid": randomUUID(),
-          "idempotency-key": randomUUID(),
+          ...keys,
         },
-        body: JSON.stringify(jobHookPayload(job, runner, this.model.clock.now())),
+        body,
         signal: AbortSignal.timeout(10_000),
       });
       if (response.ok) this.delivered += 1;
