@@ -106,6 +106,14 @@ describe("sst deploy, run under mocks", () => {
     expect(deployment.log).toBe("");
   });
 
+  it("lets nothing reach a runner: its security group has no inbound rule", () => {
+    const group = named(resources(), "aws:ec2/securityGroup:SecurityGroup", "RunnerSecurityGroup");
+    const rules = ofType(resources(), "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+
+    expect(group.inputs.ingress ?? []).toEqual([]);
+    expect(rules).toEqual([]);
+  });
+
   it.each(FUNCTIONS)("gives %s's role the statements infra wrote, as its inline policy", (id) => {
     const [policy, ...others] = policiesOf(roleOf(id));
 

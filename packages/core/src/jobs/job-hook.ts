@@ -5,7 +5,13 @@ import { parseGitlabTimestamp } from "./timestamps";
 
 // JSON numbers above 2^53 lose digits silently; GitLab ids are far below, so refuse rather than guess.
 const id = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
-const text = v.nullish(v.string());
+/**
+ * Far above anything GitLab sends (job names and stages are at most 255 characters), and low
+ * enough that the five texts of a job stay well inside DynamoDB's 400 KB item: a longer one would
+ * fail the write with a 500, which GitLab retries.
+ */
+export const MAX_JOB_HOOK_TEXT_LENGTH = 10_000;
+const text = v.nullish(v.pipe(v.string(), v.maxLength(MAX_JOB_HOOK_TEXT_LENGTH)));
 const timestamp = v.nullish(
   v.pipe(
     v.string(),
@@ -15,7 +21,20 @@ const timestamp = v.nullish(
     ),
   ),
 );
-const duration = v.nullish(v.pipe(v.number(), v.minValue(0)));
+/** Ten years: a queued or running time beyond it is no job's. */
+export const MAX_JOB_HOOK_DURATION_SECONDS = 10 * 365 * 24 * 3600;
+/**
+ * Seconds, kept to the microsecond GitLab measures: DynamoDB stores no number beyond 2^53 (the
+ * document client refuses it), nor infinite (`1e400` parses to Infinity), nor below 1e-130.
+ */
+const duration = v.nullish(
+  v.pipe(
+    v.number(),
+    v.minValue(0),
+    v.maxValue(MAX_JOB_HOOK_DURATION_SECONDS),
+    v.transform((seconds) => Math.round(seconds * 1e6) / 1e6),
+  ),
+);
 
 // Only object_kind, build_id, build_status and project_id are always present: older GitLab omits the rest.
 const jobHookSchema = v.object({
@@ -37,7 +56,7 @@ const jobHookSchema = v.object({
   build_finished_at_iso: timestamp,
   build_queued_duration: duration,
   build_duration: duration,
-  retries_count: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  retries_count: v.nullish(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
   build_allow_failure: v.nullish(v.boolean()),
   build_failure_reason: text,
   runner: v.nullish(v.object({ id: v.nullish(id) })),

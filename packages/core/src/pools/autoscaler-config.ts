@@ -176,7 +176,12 @@ const poolSchema = v.pipe(
 const configSchema = v.strictObject({
   /** Names this deployment in instance tags and GitLab runner descriptions; unique per AWS account and GitLab. */
   deployment: name,
-  gitlab_url: v.pipe(v.string(), v.url("is not a URL")),
+  gitlab_url: v.pipe(
+    v.string(),
+    v.url("is not a URL"),
+    // `gitlab.example.com:443` is a URL too, of scheme `gitlab.example.com:`.
+    v.regex(/^https?:\/\//i, "must start with https:// (http:// for a GitLab on this machine)"),
+  ),
   /** The cap across every pool. */
   max_instances: count,
   /**
