@@ -30,19 +30,50 @@ const ROWS: readonly Row[] = [
   ["wall time (s)", (s) => s.wallSeconds.toFixed(1)],
 ];
 
-/** The summaries side by side, one column per policy. */
+/** Rows shown when a run had faults: what struck, and what broke. */
+const FAULT_ROWS: readonly Row[] = [
+  [
+    "faults injected",
+    (s) =>
+      Object.entries(s.faultsInjected)
+        .filter(([, count]) => count > 0)
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(", ") || "none",
+  ],
+  ["invariant violations", (s) => `${s.invariantViolations.length} (wait bound ${s.waitBoundS} s)`],
+];
+
+/** Each run's invariant violations, one a line, under the table (the JSON has them all). */
+const formatViolations = (summaries: readonly SimulationSummary[]): string[] =>
+  summaries.flatMap((summary) =>
+    summary.invariantViolations.length === 0
+      ? []
+      : [
+          "",
+          `invariant violations (${summary.policy}):`,
+          ...summary.invariantViolations.map(
+            ({ atS, invariant, detail }) =>
+              `  ${atS.toFixed(1).padStart(9)} s  ${invariant}  ${detail}`,
+          ),
+        ],
+  );
+
+/** The summaries side by side, one column per policy; then what broke, if anything. */
 export const formatComparison = (summaries: readonly SimulationSummary[]): string => {
   const header = ["", ...summaries.map((summary) => summary.policy)];
-  const lines = [header, ...ROWS.map(([label, value]) => [label, ...summaries.map(value)])];
+  const faulted = summaries.some((summary) => summary.world.faults !== "none");
+  const rows = faulted ? [...ROWS.slice(0, -1), ...FAULT_ROWS, ...ROWS.slice(-1)] : ROWS;
+  const lines = [header, ...rows.map(([label, value]) => [label, ...summaries.map(value)])];
   const widths = header.map((_, column) =>
     Math.max(...lines.map((line) => (line[column] ?? "").length)),
   );
-  return lines
-    .map((line) =>
+  return [
+    ...lines.map((line) =>
       line
         .map((cell, column) => cell.padEnd(widths[column] ?? 0))
         .join("  ")
         .trimEnd(),
-    )
-    .join("\n");
+    ),
+    ...formatViolations(summaries),
+  ].join("\n");
 };

@@ -52,6 +52,9 @@ Options:
   --compare             simulate: all three policies on the same trace and world
   --seed N              simulate: the world's random seed (default 1)
   --report FILE         simulate: also write a self-contained HTML report
+  --faults SPEC         simulate: inject faults, kind=probability,... (duplicate, reorder, drop,
+                        capacity, throttle, gitlab5xx, spot, slowboot, statuslag, eventdrop,
+                        crash), and check the invariants (default policy only)
   --since, --until      import-trace: the window, by job creation (YYYY-MM-DD or ISO 8601)
   -h, --help            this text`;
 
@@ -79,6 +82,7 @@ const main = async (argv: string[]): Promise<number> => {
       policy: { type: "string" },
       compare: { type: "boolean", default: false },
       seed: { type: "string" },
+      faults: { type: "string" },
       report: { type: "string" },
       since: { type: "string" },
       until: { type: "string" },

@@ -1,3 +1,16 @@
+export {
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultSpec,
+  FaultSpecError,
+  formatFaultSpec,
+  parseFaultSpec,
+} from "./faults/fault-spec";
+export {
+  INVARIANTS,
+  type InvariantName,
+  type InvariantViolation,
+} from "./invariants/invariant-checker";
 export { POLICIES } from "./policies";
 export { renderHtmlReport } from "./report/html-report";
 export type * from "./result";

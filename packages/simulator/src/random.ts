@@ -5,8 +5,18 @@
 export class SeededRandom {
   private state: number;
 
-  constructor(seed: number) {
+  constructor(private readonly seed: number) {
     this.state = seed >>> 0;
+  }
+
+  /**
+   * A stream of its own for `label`, seeded from this one's seed and the label (FNV-1a): what one
+   * part of the world draws, so drawing more or less elsewhere does not change its draws.
+   */
+  derive(label: string): SeededRandom {
+    let hash = 0x811c9dc5 ^ (this.seed >>> 0);
+    for (let i = 0; i < label.length; i++) hash = Math.imul(hash ^ label.charCodeAt(i), 0x01000193);
+    return new SeededRandom(hash >>> 0);
   }
 
   /** Uniform in [0, 1). */

@@ -1,3 +1,6 @@
+import type { FaultKind } from "./faults/fault-spec";
+import type { InvariantViolation } from "./invariants/invariant-checker";
+
 /** What a simulation reports: the JSON of `simulate --json`, and what the HTML report draws. */
 
 export type PolicyName = "default" | "per-job" | "idle-pool";
@@ -42,6 +45,12 @@ export interface SimulationSummary {
   /** The control plane's own leftovers at the end: runner tokens still stored, ledger slots taken. */
   readonly leakedTokens: number;
   readonly leakedSlots: number;
+  /** Faults that struck, per kind (`simulate --faults`; all zero without). */
+  readonly faultsInjected: Readonly<Record<FaultKind, number>>;
+  /** Every break of an invariant, in the order they happened; empty when all held. */
+  readonly invariantViolations: readonly InvariantViolation[];
+  /** The bound a pending job's wait is held to (see waitBound), in seconds. */
+  readonly waitBoundS: number;
   readonly world: WorldSummary;
   readonly wallSeconds: number;
 }

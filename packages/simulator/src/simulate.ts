@@ -1,4 +1,5 @@
 import type { AutoscalerConfig } from "@ger/core/types";
+import { formatFaultSpec } from "./faults/fault-spec";
 import { POLICIES } from "./policies";
 import { SeededRandom } from "./random";
 import type { PolicyName, Sample, SimulationRun, SimulationSummary } from "./result";
@@ -14,6 +15,11 @@ export interface SimulationOptions {
   readonly config: AutoscalerConfig;
   readonly policy?: PolicyName;
   readonly world?: Partial<WorldSettings>;
+  /**
+   * A control plane of the caller's own instead of the policy's (named `policy` in the summary):
+   * for tests, a deliberately broken one that the invariants must catch.
+   */
+  readonly controlPlane?: PolicyFactory;
   /** Called as virtual time advances, with the share of the trace replayed so far. */
   readonly onProgress?: (fraction: number) => void;
 }
@@ -34,11 +40,14 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   const first = trace[0];
   if (!first) throw new Error("the trace has no jobs");
   checkPrices(config);
+  // The faults exercise this project's control plane; the peers' are models of what theirs do.
+  if (formatFaultSpec(settings.faults) !== "" && policy !== "default" && !options.controlPlane)
+    throw new Error(`faults are injected into the default policy only, not ${policy}`);
   // The control plane gets a minute before the first job, as a deployed one would have.
   const startMs = Math.floor(first.createdAt.getTime() / STEP_MS) * STEP_MS - STEP_MS;
   const time = new VirtualTime(new Date(startMs));
   const world = new World(time, new SeededRandom(settings.seed), settings, config);
-  const factory = POLICIES[policy];
+  const factory = options.controlPlane ?? POLICIES[policy];
   if (!factory) throw new Error(`no policy named ${policy}`);
   const plane = factory(world);
   world.attach(plane);
@@ -165,6 +174,13 @@ const summarize = (
   let liveInstances = 0;
   for (const instance of compute.liveInstances())
     if (instance.state !== "shutting-down") liveInstances += 1;
+  const { leftovers } = run;
+  const leaks = {
+    leakedInstances: Math.max(0, liveInstances - leftovers.warmInstances),
+    leakedRunners: Math.max(0, leftovers.gitlabRunners - leftovers.warmInstances),
+    leakedTokens: leftovers.storedTokens,
+    leakedSlots: Math.max(0, leftovers.ledgerSlots - leftovers.warmInstances),
+  };
   return {
     policy: run.policy,
     jobs: run.trace.length,
@@ -181,12 +197,17 @@ const summarize = (
     launches: compute.instances.size,
     ec2ApiCalls: ec2.createFleet + ec2.describeInstances + ec2.terminateInstances,
     gitlabApiCalls,
-    throttledCalls: gitlab.throttled + ec2.throttled,
+    throttledCalls: gitlab.throttled + world.gitlabApi.throttled + ec2.throttled,
     maxConcurrentInstances: compute.maxConcurrent,
-    leakedInstances: Math.max(0, liveInstances - run.leftovers.warmInstances),
-    leakedRunners: Math.max(0, run.leftovers.gitlabRunners - run.leftovers.warmInstances),
-    leakedTokens: run.leftovers.storedTokens,
-    leakedSlots: Math.max(0, run.leftovers.ledgerSlots - run.leftovers.warmInstances),
+    ...leaks,
+    faultsInjected: { ...world.faults.injected },
+    invariantViolations: world.invariants.finish({
+      instances: leaks.leakedInstances,
+      gitlabRunners: leaks.leakedRunners,
+      storedTokens: leaks.leakedTokens,
+      ledgerSlots: leaks.leakedSlots,
+    }),
+    waitBoundS: world.invariants.bound.seconds,
     world: {
       seed: settings.seed,
       bootMedianS: settings.bootMedianS,
@@ -200,6 +221,7 @@ const summarize = (
       ec2MutatingBucket: `${settings.ec2MutatingBucket.capacity}/${settings.ec2MutatingBucket.perSecond}s`,
       ec2InstanceBucket: `${settings.ec2InstanceBucket.capacity}/${settings.ec2InstanceBucket.perSecond}s`,
       prices: PRICES_AS_OF,
+      faults: formatFaultSpec(settings.faults) || "none",
     },
     wallSeconds: round(run.wallSeconds, 2),
   };

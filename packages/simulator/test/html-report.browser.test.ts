@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupAlive } from "../../../test/support/processes";
+import { perKind } from "../src/faults/fault-spec";
 import { renderHtmlReport } from "../src/report/html-report";
 import type { PolicyName, Sample, SimulationRun } from "../src/result";
 
@@ -60,6 +61,9 @@ const syntheticRun = (policy: PolicyName, idlePool: number, lagSamples: number):
       leakedRunners: 0,
       leakedTokens: 0,
       leakedSlots: 0,
+      faultsInjected: perKind(() => 0),
+      invariantViolations: [],
+      waitBoundS: 141,
       world: {
         seed: 1,
         bootMedianS: 60,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { perKind } from "../src/faults/fault-spec";
 import { escapeHtml } from "../src/report/html";
 import { renderHtmlReport } from "../src/report/html-report";
 import type { PolicyName, Sample, SimulationRun, SimulationSummary } from "../src/result";
@@ -25,6 +26,9 @@ const summary = (policy: PolicyName, overrides: Partial<SimulationSummary> = {})
   leakedRunners: 0,
   leakedTokens: 0,
   leakedSlots: 0,
+  faultsInjected: perKind(() => 0),
+  invariantViolations: [],
+  waitBoundS: 141,
   world: {
     seed: 7,
     bootMedianS: 60,

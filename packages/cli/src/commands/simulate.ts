@@ -1,7 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { loadConfigFile } from "@ger/core";
 import {
+  type FaultSpec,
+  FaultSpecError,
   type PolicyName,
+  parseFaultSpec,
   parseTrace,
   renderHtmlReport,
   runSimulation,
@@ -18,6 +21,7 @@ export interface SimulateOptions {
   readonly seed?: string;
   readonly json?: boolean;
   readonly report?: string;
+  readonly faults?: string;
 }
 
 const POLICY_NAMES: readonly PolicyName[] = ["default", "per-job", "idle-pool"];
@@ -48,6 +52,17 @@ const progressReporter = (policy: string, stream: NodeJS.WriteStream = process.s
   };
 };
 
+/** --faults' spec, its errors as usage errors naming what is wrong. */
+const faultsOf = (text: string | undefined): FaultSpec => {
+  if (text === undefined) return {};
+  try {
+    return parseFaultSpec(text);
+  } catch (error) {
+    if (error instanceof FaultSpecError) throw new UsageError(`--faults: ${error.message}`);
+    throw error;
+  }
+};
+
 /** `simulate`: replays a trace in virtual time through one policy, or all three with --compare. */
 export const runSimulate = async (options: SimulateOptions): Promise<void> => {
   if (!options.trace) throw new UsageError("simulate needs --trace FILE (a CSV job trace)");
@@ -59,6 +74,11 @@ export const runSimulate = async (options: SimulateOptions): Promise<void> => {
   const seed = options.seed === undefined ? 1 : Number(options.seed);
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new UsageError(`--seed must be a whole number, got '${options.seed}'`);
+  const faults = faultsOf(options.faults);
+  if (options.faults !== undefined && (options.compare || policy !== "default"))
+    throw new UsageError(
+      "--faults exercises the default policy only: leave out --policy and --compare",
+    );
   const trace = parseTrace(await readFile(options.trace, "utf8"));
   const config = await loadConfigFile(options.config ?? process.env.AUTOSCALER_CONFIG);
   const policies = options.compare ? POLICY_NAMES : [policy];
@@ -69,7 +89,7 @@ export const runSimulate = async (options: SimulateOptions): Promise<void> => {
         trace,
         config,
         policy: name,
-        world: { seed },
+        world: { seed, faults },
         onProgress: progressReporter(name),
       }),
     );

@@ -14,7 +14,15 @@ import {
   runScalerInvocation,
   StaticWebhookCredentials,
 } from "@ger/core";
-import type { DemandStore, JobProgress, ScalerDependencies } from "@ger/core/types";
+import type {
+  DemandStore,
+  InstanceEvent,
+  JobProgress,
+  ScalerDependencies,
+  WebhookDependencies,
+} from "@ger/core/types";
+import { Crash, CrashPlanner, crashable, type InvocationFate } from "../faults/crash";
+import type { FaultyGitlab } from "../faults/faulty-gitlab";
 import { type LambdaFunction, metered } from "../world/control-plane-meters";
 import { startRunnerProcess } from "../world/gitlab-runner-process";
 import type { ControlPlane, PolicyFactory, World } from "../world/world";
@@ -30,19 +38,55 @@ const TOKEN_RETRY_S = 2;
 const EVENT_RETRIES = 8;
 const EVENT_RETRY_DELAY_S = 1;
 
+type ControlPlaneDependencies = ScalerDependencies & Parameters<typeof runReaperInvocation>[0];
+
+/** What one invocation reaches: the ports, the same for every function. */
+interface Ports {
+  readonly deps: ControlPlaneDependencies;
+  readonly webhook: WebhookDependencies;
+}
+
+/** Every port of `ports` counted against the invocation's fate (the crash fault). */
+const crashablePorts = (
+  { deps, webhook }: Ports,
+  gitlabApi: FaultyGitlab,
+  fate: InvocationFate,
+): Ports => {
+  const gitlab = crashable(gitlabApi, fate);
+  const demand = crashable(deps.demand, fate);
+  return {
+    deps: {
+      ...deps,
+      demand,
+      runners: crashable(deps.runners, fate),
+      lease: crashable(deps.lease, fate),
+      poolControls: crashable(deps.poolControls, fate),
+      jobsApi: gitlab,
+      registry: gitlab,
+      ...(deps.webhook && {
+        webhook: { ...deps.webhook, hooks: crashable(deps.webhook.hooks, fate) },
+      }),
+      tokens: crashable(deps.tokens, fate),
+      compute: crashable(deps.compute, fate),
+    },
+    webhook: { ...webhook, demand, credentials: crashable(webhook.credentials, fate) },
+  };
+};
+
 /**
  * This project's control plane, unchanged: the webhook's handler, the scaler woken by the table's
  * stream and its schedule, the reaper with reconciliation, the EC2-event handler, all over the
- * in-memory adapters, metered as DynamoDB would bill them.
+ * in-memory adapters, metered as DynamoDB would bill them. GitLab is reached through the world's
+ * faults; with the crash fault, an invocation may die between two calls to its ports.
  */
 export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
-  const { time, meters, gitlab, compute, config, settings } = world;
+  const { time, meters, gitlabApi: gitlab, compute, config, settings } = world;
   const tokens = new InMemoryTokenDrop();
   const runners = metered(new InMemoryRunnerStore(), meters, { release: { write: 4 } });
   const stream = new SimulatedStream(world, (progress) => scale(progress));
   const demand = streamed(metered(new InMemoryDemandStore(), meters), stream);
   let runnerCount = 0;
-  const deps: ScalerDependencies & Parameters<typeof runReaperInvocation>[0] = {
+  const deps: ControlPlaneDependencies = {
     config,
     demand,
     runners,
@@ -57,39 +101,61 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     // Names in creation order, so a seed gives the same run.
     newRunnerName: (pool) => `${pool}-${(runnerCount++).toString(16).padStart(12, "0")}`,
   };
-  const webhook = {
-    demand,
-    credentials: new StaticWebhookCredentials({ token: WEBHOOK_TOKEN }),
-    clock: time,
+  const ports: Ports = {
+    deps,
+    webhook: {
+      demand,
+      credentials: new StaticWebhookCredentials({ token: WEBHOOK_TOKEN }),
+      clock: time,
+    },
   };
-  /** A failed invocation, as in Lambda: the error ends it; the caller says what is retried. */
-  const invoke = async (fn: LambdaFunction, work: () => Promise<unknown>): Promise<boolean> => {
+  const crashes = new CrashPlanner(world.faults);
+  /**
+   * A failed invocation, as in Lambda: the error ends it; the caller says what is retried. A
+   * crashed one has failed, whatever the core made of the calls that failed after the crash.
+   */
+  const invoke = async (
+    fn: LambdaFunction,
+    work: (ports: Ports) => Promise<unknown>,
+  ): Promise<boolean> => {
     meters.invoked(fn);
+    const fate = crashes.enabled ? crashes.fate(fn) : undefined;
+    let failed = false;
     try {
-      await work();
-      return true;
+      await work(fate ? crashablePorts(ports, gitlab, fate) : ports);
     } catch (error) {
-      if (!(error instanceof GitLabApiError) && !(error instanceof RequestLimitExceeded))
-        throw error;
-      meters.failedInvocations += 1;
-      return false;
+      const expected =
+        error instanceof GitLabApiError ||
+        error instanceof RequestLimitExceeded ||
+        error instanceof Crash;
+      if (!expected && !fate?.crashed) throw error;
+      failed = true;
     }
+    if (fate && crashes.settle(fn, fate)) failed = true;
+    if (failed) meters.failedInvocations += 1;
+    return !failed;
   };
   // Lambda retries a failed stream batch until it succeeds (the records stay in the stream).
   const scale = async (progress: readonly JobProgress[]) => {
-    if (!(await invoke("scaler", () => runScalerInvocation(deps, progress))))
+    if (!(await invoke("scaler", (p) => runScalerInvocation(p.deps, progress))))
       for (const item of progress.length > 0 ? progress : [undefined]) stream.record(item);
   };
   const start = time.nowMillis;
   world.every(settings.scalerScheduleS, start, async () => {
     meters.schedulerInvocations += 1;
-    await invoke("scaler", () => runScalerInvocation(deps, []));
+    await invoke("scaler", (p) => runScalerInvocation(p.deps, []));
   });
   // EventBridge Scheduler's rate(1 minute) runs at its own offset: half a minute after the scaler.
   world.every(settings.reaperScheduleS, start + (settings.reaperScheduleS * 1000) / 2, async () => {
     meters.schedulerInvocations += 1;
-    await invoke("reaper", () => runReaperInvocation(deps));
+    await invoke("reaper", (p) => runReaperInvocation(p.deps));
   });
+  // EventBridge retries a failed delivery (infra: up to 8 times); the reaper covers the rest.
+  const deliver = async (event: InstanceEvent, attempt = 0): Promise<void> => {
+    const done = await invoke("instanceEvents", (p) => handleInstanceEvent(p.deps, event));
+    if (!done && attempt < EVENT_RETRIES)
+      time.after(EVENT_RETRY_DELAY_S * 1000 * 2 ** attempt, () => deliver(event, attempt + 1));
+  };
 
   const bootRunner = (instance: WorldInstance, waitedS = 0): void => {
     const token = tokens.take(instance.instanceId);
@@ -108,31 +174,22 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
   };
 
   return {
-    async onJobHook(body) {
-      meters.invoked("webhook");
-      await receiveJobWebhook(
-        {
-          headers: {
-            "content-type": "application/json",
-            "x-gitlab-event": "Job Hook",
-            "x-gitlab-token": WEBHOOK_TOKEN,
-          },
-          body: body(),
+    // A failed webhook answers GitLab 5xx, and GitLab does not send that hook again.
+    async onJobHook(body, _job, delivery) {
+      const request = {
+        headers: {
+          "content-type": "application/json",
+          "x-gitlab-event": "Job Hook",
+          "x-gitlab-token": WEBHOOK_TOKEN,
+          "idempotency-key": delivery.idempotencyKey,
         },
-        webhook,
-      );
-    },
-    async onInstanceStateChange(instanceId, state) {
-      // EventBridge retries a failed delivery (infra: up to 8 times); the reaper covers the rest.
-      const deliver = async (attempt: number): Promise<void> => {
-        const done = await invoke("instanceEvents", () =>
-          handleInstanceEvent(deps, { kind: "state_change", instanceId, state }),
-        );
-        if (!done && attempt < EVENT_RETRIES)
-          time.after(EVENT_RETRY_DELAY_S * 1000 * 2 ** attempt, () => deliver(attempt + 1));
+        body: body(),
       };
-      await deliver(0);
+      await invoke("webhook", (p) => receiveJobWebhook(request, p.webhook));
     },
+    onInstanceStateChange: (instanceId, state) =>
+      deliver({ kind: "state_change", instanceId, state }),
+    onSpotInterruption: (instanceId) => deliver({ kind: "spot_interruption", instanceId }),
     boot: (instance) => bootRunner(instance),
     leftovers: async () => ({
       gitlabRunners: runnersOf(world, config.deployment),

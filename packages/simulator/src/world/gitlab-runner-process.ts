@@ -57,12 +57,14 @@ export const startRunnerProcess = (
   };
   const run = (job: GitlabModelJob) => {
     current = job;
+    instance.runningJobId = job.id;
     compute.setPhase(instance, "busy");
     world.onJobStarted?.(job, instance);
     const startedMs = time.nowMillis;
     time.after((job.durationSeconds ?? 0) * 1000, () => {
       if (stopped) return;
       current = undefined;
+      instance.runningJobId = undefined;
       instance.busyMs += time.nowMillis - startedMs;
       instance.jobsRun += 1;
       if (model.jobs.get(job.id)?.status === "running") model.finishJob(job.id, "success");

@@ -1,14 +1,18 @@
+import { marketOrder } from "@ger/core";
 import type {
   Compute,
   ComputeInstance,
   LaunchRequest,
   LaunchResult,
   Market,
+  PoolConfig,
 } from "@ger/core/types";
+import { Faults } from "../faults/faults";
+import { fleetAnswer } from "../faults/fleet-capacity";
 import type { SeededRandom } from "../random";
 import { RefusingBucket } from "./refusing-bucket";
 import type { VirtualTime } from "./virtual-time";
-import type { InstancePhase, WorldInstance } from "./world-instance";
+import type { InstancePhase, StopCause, WorldInstance } from "./world-instance";
 import type { WorldSettings } from "./world-settings";
 
 /** EC2's answer to a call over its token bucket, as the SDK surfaces it once its retries are spent. */
@@ -26,6 +30,19 @@ export interface WorldComputeOptions {
   readonly onStateChange: (instance: WorldInstance) => void;
   /** USD per hour for an instance of this type in this market. */
   readonly hourlyPrice: (instanceType: string, market: Market) => number;
+  /** capacity, throttle and slowboot strike here; none without. */
+  readonly faults?: Faults;
+  readonly observer?: ComputeObserver;
+}
+
+/** What the invariants hear of EC2. */
+export interface ComputeObserver {
+  /** An instance was launched (it is pending). */
+  started(instance: WorldInstance): void;
+  /** It starts shutting down, still running what it ran; its job dies right after. */
+  stopping(instance: WorldInstance, cause: StopCause): void;
+  /** A launch of the pool's gave some instances (true), or capacity gave none (false). */
+  launched(pool: string, gotInstances: boolean): void;
 }
 
 export interface Ec2Calls {
@@ -43,7 +60,14 @@ export interface Ec2Calls {
 export class WorldCompute implements Compute {
   readonly instances = new Map<string, WorldInstance>();
   private readonly live = new Map<string, WorldInstance>();
-  private readonly byLaunch = new Map<string, WorldInstance[]>();
+  /**
+   * Each call's answer by client token (a launch id and a market, as the EC2 adapter names its
+   * calls): a call repeated with it gets the same answer, also one with no instance.
+   */
+  private readonly byClientToken = new Map<
+    string,
+    { instances: WorldInstance[]; errors: readonly string[] }
+  >();
   readonly calls: Ec2Calls = {
     createFleet: 0,
     describeInstances: 0,
@@ -54,6 +78,8 @@ export class WorldCompute implements Compute {
   /** The most instances pending or running at once (shutting-down ones are on their way out). */
   maxConcurrent = 0;
   private up = 0;
+  private readonly upByPool = new Map<string, number>();
+  private readonly faults: Faults;
   /** The bill of instances that have stopped, and their idle share. */
   private stoppedCostUsd = 0;
   private nextId = 1;
@@ -64,6 +90,7 @@ export class WorldCompute implements Compute {
 
   constructor(private readonly options: WorldComputeOptions) {
     const { settings, time } = options;
+    this.faults = options.faults ?? new Faults({}, options.random);
     const now = () => time.nowMillis;
     const bucket = ({ capacity, perSecond }: { capacity: number; perSecond: number }) =>
       new RefusingBucket(capacity, perSecond, now);
@@ -74,30 +101,56 @@ export class WorldCompute implements Compute {
   }
 
   /**
-   * One CreateFleet for `count` instances: one mutating-bucket token, `count` instance tokens, all
-   * or none. A launch id seen before gets its instances again (the client token).
+   * As the EC2 adapter launches: one CreateFleet per market the pool allows, in order, each for
+   * what the earlier ones could not fill (spot, then on-demand). Each call takes one
+   * mutating-bucket token, and its instances' tokens, all or none; a client token (launch id and
+   * market) seen before gets its instances again. No instance in any market: no_capacity.
    */
   async launch(request: LaunchRequest): Promise<LaunchResult> {
-    this.calls.createFleet += 1;
-    this.admit(this.mutating);
-    const earlier = this.byLaunch.get(request.launchId);
-    if (earlier) return launched(earlier);
-    this.admit(this.launched, request.count);
-    const instances = Array.from({ length: request.count }, () => this.start(request));
-    this.byLaunch.set(request.launchId, instances);
-    return launched(instances);
+    const instances: WorldInstance[] = [];
+    const errors: string[] = [];
+    for (const market of marketOrder(request.pool, request.onDemand)) {
+      const wanted = request.count - instances.length;
+      if (wanted <= 0) break;
+      instances.push(...this.createFleet(request, market, wanted, errors));
+    }
+    this.options.observer?.launched(request.pool.name, instances.length > 0);
+    return instances.length > 0 ? launched(instances) : { kind: "no_capacity", errors };
   }
 
-  private start(request: LaunchRequest): WorldInstance {
+  private createFleet(
+    request: LaunchRequest,
+    market: Market,
+    wanted: number,
+    errors: string[],
+  ): WorldInstance[] {
+    this.calls.createFleet += 1;
+    this.admit(this.mutating);
+    const clientToken = `${request.launchId}-${market}`;
+    const earlier = this.byClientToken.get(clientToken);
+    if (earlier) {
+      errors.push(...earlier.errors);
+      return earlier.instances;
+    }
+    const answer = fleetAnswer(this.faults, request.pool, wanted);
+    if (answer.count > 0) this.admit(this.launched, answer.count, false);
+    const instances = Array.from({ length: answer.count }, () =>
+      this.start(request, market, answer.instanceType),
+    );
+    this.byClientToken.set(clientToken, { instances, errors: answer.errors });
+    errors.push(...answer.errors);
+    return instances;
+  }
+
+  private start(request: LaunchRequest, market: Market, instanceType: string): WorldInstance {
     const { pool } = request;
-    const market: Market =
-      request.onDemand || pool.instance.market === "on-demand" ? "on-demand" : "spot";
     const instance: WorldInstance = {
       instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
       launchId: request.launchId,
       pool: pool.name,
-      instanceType: pool.instance.types[0] ?? "unknown",
+      instanceType,
       market,
+      onDemandAsked: request.onDemand === true,
       launchedAtMs: this.options.time.nowMillis,
       waitTimeoutS: request.waitTimeoutSeconds,
       state: "pending",
@@ -109,8 +162,10 @@ export class WorldCompute implements Compute {
     this.live.set(instance.instanceId, instance);
     this.phases.booting += 1;
     this.up += 1;
+    this.upByPool.set(pool.name, this.upIn(pool.name) + 1);
     this.maxConcurrent = Math.max(this.maxConcurrent, this.up);
-    this.scheduleBoot(instance);
+    this.scheduleBoot(instance, pool);
+    this.options.observer?.started(instance);
     return instance;
   }
 
@@ -137,14 +192,29 @@ export class WorldCompute implements Compute {
     this.admit(this.terminating);
     for (const id of instanceIds) {
       const instance = this.live.get(id);
-      if (instance && instance.state !== "shutting-down") this.shutDown(instance);
+      if (instance && instance.state !== "shutting-down") this.shutDown(instance, "terminated");
     }
   }
 
   /** The instance powers itself off (its user-data's last step). */
   powerOff(instance: WorldInstance): void {
     if (this.live.has(instance.instanceId) && instance.state !== "shutting-down")
-      this.shutDown(instance);
+      this.shutDown(instance, "powered-off");
+  }
+
+  /** EC2 takes a spot instance back. */
+  reclaim(instance: WorldInstance): void {
+    if (this.live.has(instance.instanceId) && instance.state !== "shutting-down")
+      this.shutDown(instance, "reclaimed");
+  }
+
+  /** Instances pending or running, in all pools, or in one. */
+  get upCount(): number {
+    return this.up;
+  }
+
+  upIn(pool: string): number {
+    return this.upByPool.get(pool) ?? 0;
   }
 
   setPhase(instance: WorldInstance, phase: InstancePhase): void {
@@ -191,13 +261,18 @@ export class WorldCompute implements Compute {
     return total;
   }
 
-  private admit(bucket: RefusingBucket, tokens = 1): void {
-    if (bucket.tryTake(tokens)) return;
+  /** A call over its bucket, or refused; an API call (`call`) may also be throttled by the fault. */
+  private admit(bucket: RefusingBucket, tokens = 1, call = true): void {
+    if (!(call && this.faults.strike("throttle")) && bucket.tryTake(tokens)) return;
     this.calls.throttled += 1;
     throw new RequestLimitExceeded("Request limit exceeded.");
   }
 
-  private scheduleBoot(instance: WorldInstance): void {
+  /**
+   * Pending for its share of the boot, then running; its user-data starts the runner at the end of
+   * the boot. slowboot: the runner never starts, or starts only after the pool's boot_timeout.
+   */
+  private scheduleBoot(instance: WorldInstance, pool: PoolConfig): void {
     const { time, random, settings } = this.options;
     const bootMs = random.logNormal(settings.bootMedianS, settings.bootP95S) * 1000;
     time.after(bootMs * settings.pendingShareOfBoot, () => {
@@ -206,16 +281,24 @@ export class WorldCompute implements Compute {
       instance.runningAtMs = time.nowMillis;
       this.options.onStateChange(instance);
     });
-    time.after(bootMs, () => {
+    let runnerAtMs = bootMs;
+    if (this.faults.strike("slowboot")) {
+      const slow = this.faults.random("slowboot");
+      if (slow.chance(0.5)) return;
+      runnerAtMs = Math.max(bootMs, pool.boot_timeout * 1000) + slow.between(1, 180) * 1000;
+    }
+    time.after(runnerAtMs, () => {
       if (instance.state === "running") this.options.boot(instance);
     });
   }
 
-  private shutDown(instance: WorldInstance): void {
+  private shutDown(instance: WorldInstance, cause: StopCause): void {
     const { time, settings } = this.options;
+    this.options.observer?.stopping(instance, cause);
     instance.state = "shutting-down";
     instance.stoppingAtMs = time.nowMillis;
     this.up -= 1;
+    this.upByPool.set(instance.pool, this.upIn(instance.pool) - 1);
     this.stoppedCostUsd += this.costUsd(instance, time.nowMillis);
     this.setPhase(instance, "stopping");
     instance.onStop?.();

@@ -1,3 +1,5 @@
+import type { FaultSpec } from "../faults/fault-spec";
+
 /**
  * The simulated world, in one place, with where each default comes from. Everything a run's
  * numbers depend on is here or in the trace and the autoscaler config; `world` in the JSON
@@ -44,6 +46,8 @@ export interface WorldSettings {
   readonly sampleEveryS: number;
   /** Jobs still waiting this long after the trace's last job are lost. */
   readonly horizonS: number;
+  /** The faults injected, with their probabilities (`simulate --faults`); none by default. */
+  readonly faults: FaultSpec;
 }
 
 export interface Bucket {
@@ -72,6 +76,7 @@ export const DEFAULT_WORLD: WorldSettings = {
   gitlabRequestsPerMinute: 2000,
   sampleEveryS: 60,
   horizonS: 6 * 3600,
+  faults: {},
 };
 
 /** The mean of the log-normal boot time: median · e^(σ²/2). */

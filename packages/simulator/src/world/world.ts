@@ -1,5 +1,11 @@
 import { type GitlabModel, type GitlabModelJob, InMemoryGitlab, jobHookPayload } from "@ger/core";
 import type { AutoscalerConfig, InstanceState } from "@ger/core/types";
+import { Faults } from "../faults/faults";
+import { FaultyGitlab } from "../faults/faulty-gitlab";
+import { type HookDelivery, HookSender } from "../faults/hook-delivery";
+import { SpotMarket } from "../faults/spot-interruptions";
+import { InvariantChecker } from "../invariants/invariant-checker";
+import { waitBound } from "../invariants/wait-bound";
 import type { SeededRandom } from "../random";
 import { ControlPlaneMeters } from "./control-plane-meters";
 import { hourlyPrice } from "./instance-prices";
@@ -12,9 +18,11 @@ import type { WorldSettings } from "./world-settings";
 /** What a control plane under test sees of the world, and does in it. */
 export interface ControlPlane {
   /** A Job Hook reaches the control plane's webhook (`body` as GitLab sends it). */
-  onJobHook(body: () => string, job: GitlabModelJob): Promise<void>;
+  onJobHook(body: () => string, job: GitlabModelJob, delivery: HookDelivery): Promise<void>;
   /** EventBridge delivers an EC2 state change. */
   onInstanceStateChange(instanceId: string, state: InstanceState): Promise<void>;
+  /** EventBridge delivers EC2's spot interruption warning (two minutes before it reclaims). */
+  onSpotInterruption?(instanceId: string): Promise<void>;
   /** An instance has booted: what its user-data does. */
   boot(instance: WorldInstance): void;
   /** What the control plane still holds: at the end of a run, leaks. */
@@ -38,17 +46,26 @@ export interface Leftovers {
 
 export type PolicyFactory = (world: World) => ControlPlane;
 
+/** How often the invariants count pending jobs against the runners on their way. */
+const COVERAGE_CHECK_S = 10;
+
 /**
  * The world one run happens in: virtual time, GitLab (its API with the rate limit, the model its
  * runners talk to), EC2, and the meters. Hooks and EC2 events reach the control plane with the
- * delays the settings say.
+ * delays the settings say, and with the faults they say; the invariants watch it all.
  */
 export class World {
   readonly gitlab: InMemoryGitlab;
+  /** GitLab's API as this project's control plane reaches it: with the faults, watched. */
+  readonly gitlabApi: FaultyGitlab;
   readonly model: GitlabModel;
   readonly compute: WorldCompute;
   readonly meters = new ControlPlaneMeters();
   readonly jobs = new JobLedger();
+  readonly faults: Faults;
+  readonly invariants: InvariantChecker;
+  private readonly hooks: HookSender;
+  private readonly spot: SpotMarket;
   /** Set once the run is over: periodic work stops. */
   finished = false;
   private controlPlane: ControlPlane | undefined;
@@ -65,6 +82,14 @@ export class World {
       deployment: config.deployment,
     });
     this.model = this.gitlab.model;
+    this.faults = new Faults(settings.faults, random);
+    this.invariants = new InvariantChecker(
+      time,
+      config,
+      this.model,
+      waitBound(settings, config, settings.faults),
+    );
+    this.gitlabApi = new FaultyGitlab(this.gitlab, this.faults, time, this.invariants);
     this.compute = new WorldCompute({
       time,
       random,
@@ -72,20 +97,42 @@ export class World {
       boot: (instance) => this.plane.boot(instance),
       onStateChange: (instance) => this.deliverInstanceEvent(instance),
       hourlyPrice,
+      faults: this.faults,
+      observer: this.invariants,
+    });
+    this.hooks = new HookSender(time, this.faults, (body, job, delivery) =>
+      this.plane.onJobHook(body, job, delivery),
+    );
+    this.spot = new SpotMarket({
+      time,
+      faults: this.faults,
+      warn: (instance) =>
+        time.after(settings.instanceEventDelayS * 1000, async () => {
+          await this.plane.onSpotInterruption?.(instance.instanceId);
+        }),
+      reclaim: (instance) => this.compute.reclaim(instance),
     });
     this.model.on("job", (job) => {
       this.jobs.observe(job, time.nowMillis);
+      this.invariants.jobChanged(job);
       this.deliverHook(job);
     });
   }
 
   /** A job's script starts on an instance: the end of its wait, whoever took it from GitLab. */
-  onJobStarted(job: GitlabModelJob): void {
+  onJobStarted(job: GitlabModelJob, instance?: WorldInstance): void {
     this.jobs.started(job.id, this.time.nowMillis);
+    if (!instance) return;
+    this.invariants.jobStarted(job, instance);
+    if (job.runnerId !== undefined) this.gitlabApi.jobTaken(job.runnerId);
+    this.spot.jobStarted(job, instance);
   }
 
   attach(controlPlane: ControlPlane): void {
     this.controlPlane = controlPlane;
+    this.every(COVERAGE_CHECK_S, this.time.nowMillis, () =>
+      this.invariants.checkCoverage(this.compute.liveInstances()),
+    );
   }
 
   /** Runs `action` every `periodS` from `firstAtMs` until the run is over. */
@@ -104,13 +151,13 @@ export class World {
     const runner = job.runnerId === undefined ? undefined : this.model.runners.get(job.runnerId);
     const body = () => JSON.stringify(jobHookPayload(job, runner, sentAt));
     const { hookDelayMinS, hookDelayMaxS } = this.settings;
-    this.time.after(this.random.between(hookDelayMinS, hookDelayMaxS) * 1000, () =>
-      this.plane.onJobHook(body, job),
-    );
+    this.hooks.send(body, job, this.random.between(hookDelayMinS, hookDelayMaxS) * 1000);
   }
 
+  /** EventBridge delivers it a little later, unless it is lost (eventdrop). */
   private deliverInstanceEvent(instance: WorldInstance): void {
     const state = instance.state;
+    if (this.faults.strike("eventdrop")) return;
     this.time.after(this.settings.instanceEventDelayS * 1000, () =>
       this.plane.onInstanceStateChange(instance.instanceId, state),
     );
