@@ -243,8 +243,32 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(await world.runners.get(runner.name)).toMatchObject({ state: "retiring" });
     });
 
+    it("is not finished over a job its instance took after the retirement failed to end it", async () => {
+      const { world, runner } = await busyRunner();
+      // A retirement claimed it and died before TerminateInstances took effect: the instance
+      // lives on, and its runner runs job 41.
+      await world.runners.transition(
+        runner.name,
+        ["busy"],
+        { state: "retiring" },
+        world.clock.now(),
+      );
+      world.advance(121);
+
+      const report = await runReaperPass(world.reaperDeps);
+
+      expect(report.retired).toEqual({});
+      expect(report.sparedBusy).toBe(1);
+      expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
+      expect((await world.compute.listInstances()).map((instance) => instance.instanceId)).toEqual([
+        runner.instanceId,
+      ]);
+    });
+
     it("is finished by the reaper when it died part-way", async () => {
       const { world, runner } = await busyRunner();
+      // The instance ended (what the event says), and the retirement's GitLab call then failed.
+      await world.compute.terminate([runner.instanceId!]);
       world.gitlab.failures.push(500);
       await expect(
         handleInstanceEvent(world.deps, {

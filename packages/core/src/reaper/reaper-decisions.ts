@@ -148,7 +148,11 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
       !facts.instances.some((instance) => instance.instanceId === runner.instanceId) &&
       age > INSTANCE_LISTING_LAG_SECONDS;
     if (runner.state === "retiring") {
-      if (age > RETIREMENT_RETRY_SECONDS) retire(runner, "retirement_retry");
+      // A retirement that failed before its instance ended (TerminateInstances refused) left a
+      // runner that may have taken a job since: GitLab is asked first, as for any live runner.
+      const instance = ownership.of(runner);
+      const alive = instance !== undefined && UP.has(instance.state);
+      if (age > RETIREMENT_RETRY_SECONDS) retire(runner, "retirement_retry", alive);
     } else if (LAUNCHING.has(runner.state)) {
       // Its instance may be up and running a job although the record never said booting.
       const hasInstance = ownership.mayBeOf(runner).length > 0;
