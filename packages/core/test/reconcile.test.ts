@@ -1,7 +1,9 @@
+import type { JobsApi } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { stateWorlds } from "../../../test/support/state-worlds";
 import {
   DEFAULT_RECONCILE_LIMITS,
+  GitLabApiError,
   groupsOfPools,
   observeJobProgress,
   progressOfJob,
@@ -276,6 +278,29 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
 
         expect(world.gitlab.calls.listProjectHooks).toBe(0);
       });
+    });
+
+    it("still closes the stale jobs of the projects listed when another project's listing draws a 429", async () => {
+      const world = await makeWorld();
+      await world.addPendingJob(63, ["linux"]);
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      await world.demand.noteProjectActivity(7, world.clock.now());
+      world.gitlab.jobs.set(63, { id: 63, projectId: 5, status: "canceled", tagList: ["linux"] });
+      world.advance(60);
+      const throttled = new GitLabApiError("GitLab GET /projects/7/jobs answered 429", 429, 30);
+      const { gitlab } = world;
+      const jobsApi: JobsApi = {
+        getJob: (projectId, jobId) => gitlab.getJob(projectId, jobId),
+        listPendingJobs: (projectId, limit) =>
+          projectId === 7 ? Promise.reject(throttled) : gitlab.listPendingJobs(projectId, limit),
+        listNewestPendingJobs: (projectId, limit) => gitlab.listNewestPendingJobs(projectId, limit),
+        projectGroupIds: (projectId) => gitlab.projectGroupIds(projectId),
+        retryJob: (projectId, jobId) => gitlab.retryJob(projectId, jobId),
+      };
+
+      const report = await reconcileDemand({ ...world.deps, jobsApi });
+
+      expect(report).toMatchObject({ rateLimited: true, staleJobsClosed: [63] });
     });
 
     it("stops asking GitLab for the pass when it answers 429", async () => {

@@ -143,9 +143,18 @@ export const reconcileDemand = async (
 
   const staleJobsClosed: number[] = [];
   const jobsNotVisible: number[] = [];
+  // Jobs found stale in the listings that answered are confirmed even after another project's
+  // listing drew a 429: skipping them would let stale demand pile up while GitLab is busy. The
+  // first throttled confirmation ends them for this pass.
   for (const job of stale.slice(0, limits.confirmationsPerPass)) {
-    if (rateLimited) break;
-    const current = await deps.jobsApi.getJob(job.projectId, job.jobId);
+    let current: Awaited<ReturnType<JobsApi["getJob"]>>;
+    try {
+      current = await deps.jobsApi.getJob(job.projectId, job.jobId);
+    } catch (error) {
+      if (!(error instanceof GitLabApiError) || !error.retryable) throw error;
+      rateLimited ||= error.status === 429;
+      break;
+    }
     if (!current) {
       const outcome = await recordNotVisible(deps.demand, job, now);
       if (outcome.kind === "recorded") jobsNotVisible.push(job.jobId);
