@@ -232,6 +232,20 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
     expect(job).toMatchObject({ status: "failed", interrupted: true, retryClaimed: true });
   });
 
+  it("gives a claimed retry back, to be claimed again, and takes a release of no claim calmly", async () => {
+    const store = makeStore();
+    const [failedEvent] = lifecycle(["failed"]);
+    await store.recordJobEvent(failedEvent!, t0);
+    await store.claimJobRetry(failedEvent!.jobId);
+
+    await store.releaseJobRetry(failedEvent!.jobId);
+    await store.releaseJobRetry(failedEvent!.jobId);
+    await store.releaseJobRetry(999_999_997);
+
+    expect(await store.claimJobRetry(failedEvent!.jobId)).toBe(true);
+    expect(await store.claimJobRetry(failedEvent!.jobId)).toBe(false);
+  });
+
   it("remembers active projects, rewriting each at most once a minute", async () => {
     const store = makeStore();
     const projectId = 1_000 + nextJobId++;

@@ -83,6 +83,32 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
     });
 
+    it("retries an interrupted job on the redelivered batch when GitLab refused the first retry", async () => {
+      const { world, runner } = await busyRunner();
+      await handleInstanceEvent(world.deps, {
+        kind: "spot_interruption",
+        instanceId: runner.instanceId!,
+      });
+      world.gitlab.model.finishJob(41, "failed");
+      const failed = {
+        jobId: 41,
+        projectId: 5,
+        status: "failed" as const,
+        runnerId: runner.gitlabRunnerId!,
+        interrupted: true,
+      };
+      await world.demand.recordJobEvent(failed, world.clock.now());
+      world.gitlab.failures.push(429);
+
+      await expect(observeJobProgress(world.deps, [failed])).rejects.toThrow("429");
+      const redelivered = await observeJobProgress(world.deps, [failed]);
+      const again = await observeJobProgress(world.deps, [failed]);
+
+      expect(redelivered.retried).toHaveLength(1);
+      expect(again.retried).toEqual([]);
+      expect(world.gitlab.calls.retryJob).toBe(2);
+    });
+
     it("retries, once, a job whose spot instance was interrupted when the job fails", async () => {
       const { world, runner } = await busyRunner();
 

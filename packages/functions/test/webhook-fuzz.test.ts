@@ -66,6 +66,9 @@ class CaseDemandStore implements DemandStore {
   claimJobRetry(jobId: number) {
     return this.current.claimJobRetry(jobId);
   }
+  releaseJobRetry(jobId: number) {
+    return this.current.releaseJobRetry(jobId);
+  }
   listActiveProjects(since: Date) {
     return this.current.listActiveProjects(since);
   }

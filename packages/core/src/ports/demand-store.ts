@@ -23,6 +23,8 @@ export interface DemandStore {
   annotateJob(jobId: number, annotations: JobAnnotations): Promise<void>;
   /** Claims the one retry a job may get; false when it was claimed before (or the job is unknown). */
   claimJobRetry(jobId: number): Promise<boolean>;
+  /** Gives a claimed retry back, when GitLab refused to make it: the next delivery claims it again. */
+  releaseJobRetry(jobId: number): Promise<void>;
   /** Projects with a job event at or after `since`. */
   listActiveProjects(since: Date): Promise<ProjectActivity[]>;
 }

@@ -34,7 +34,15 @@ const recordRetry = async (
   projectId: number,
   jobId: number,
 ): Promise<number> => {
-  const retry = await deps.jobsApi.retryJob(projectId, jobId);
+  let retry: Awaited<ReturnType<JobsApi["retryJob"]>>;
+  try {
+    retry = await deps.jobsApi.retryJob(projectId, jobId);
+  } catch (error) {
+    // GitLab made no retry (429, 5xx): the claim goes back, or the redelivered batch would find
+    // it spent and the job would never be retried.
+    await deps.demand.releaseJobRetry(jobId);
+    throw error;
+  }
   const annotations = { tags: retry.tagList, retryOfInterrupted: true };
   const outcome = await deps.demand.recordJobEvent(
     { jobId: retry.id, projectId, status: "pending" },

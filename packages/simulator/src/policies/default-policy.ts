@@ -257,5 +257,6 @@ const streamed = (store: DemandStore, stream: SimulatedStream): DemandStore => (
     stream.record();
   },
   claimJobRetry: (jobId) => store.claimJobRetry(jobId),
+  releaseJobRetry: (jobId) => store.releaseJobRetry(jobId),
   listActiveProjects: (since) => store.listActiveProjects(since),
 });

@@ -203,6 +203,26 @@ export class DynamoDemandStore implements DemandStore {
     );
   }
 
+  async releaseJobRetry(jobId: number): Promise<void> {
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: "REMOVE #retryClaimed",
+          ConditionExpression: "attribute_exists(#pk)",
+          ExpressionAttributeNames: {
+            "#retryClaimed": "retryClaimed",
+            "#pk": TABLE_KEYS.partitionKey,
+          },
+        }),
+      )
+      .catch((error: unknown) => {
+        // A job gone meanwhile has no claim to give back.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
   /** Conditional update of an existing job; false when the condition did not hold. */
   private async updateIfRecorded(
     jobId: number,

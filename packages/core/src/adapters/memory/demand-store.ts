@@ -54,6 +54,13 @@ export class InMemoryDemandStore implements DemandStore {
     return true;
   }
 
+  async releaseJobRetry(jobId: number): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (!job?.retryClaimed) return;
+    const { retryClaimed: _, ...unclaimed } = job;
+    this.put(unclaimed);
+  }
+
   async noteProjectActivity(projectId: number, at: Date): Promise<void> {
     const known = this.projects.get(projectId);
     const refreshBefore = at.getTime() - PROJECT_ACTIVITY_REFRESH_SECONDS * 1000;
