@@ -26,8 +26,8 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
     return { world, runner: (await world.runners.get(runner!.name))! };
   };
 
-  /** A busy spot runner is interrupted, its job fails and is retried: returns the retry's id. */
-  const interruptedJobRetried = async (world: World) => {
+  /** A busy spot runner is interrupted and its job fails: returns that job's progress, interrupted. */
+  const interruptedJobFailed = async (world: World) => {
     const { runner } = await busyRunner(world);
     await handleInstanceEvent(world.deps, {
       kind: "spot_interruption",
@@ -41,7 +41,13 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       runnerId: runner.gitlabRunnerId!,
     };
     await world.demand.recordJobEvent(failed, world.clock.now());
-    const { retried } = await observeJobProgress(world.deps, [{ ...failed, interrupted: true }]);
+    return { ...failed, interrupted: true };
+  };
+
+  /** A busy spot runner is interrupted, its job fails and is retried: returns the retry's id. */
+  const interruptedJobRetried = async (world: World) => {
+    const failed = await interruptedJobFailed(world);
+    const { retried } = await observeJobProgress(world.deps, [failed]);
     return { world, retryId: retried[0]! };
   };
 
@@ -84,20 +90,8 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
     });
 
     it("retries an interrupted job on the redelivered batch when GitLab refused the first retry", async () => {
-      const { world, runner } = await busyRunner();
-      await handleInstanceEvent(world.deps, {
-        kind: "spot_interruption",
-        instanceId: runner.instanceId!,
-      });
-      world.gitlab.model.finishJob(41, "failed");
-      const failed = {
-        jobId: 41,
-        projectId: 5,
-        status: "failed" as const,
-        runnerId: runner.gitlabRunnerId!,
-        interrupted: true,
-      };
-      await world.demand.recordJobEvent(failed, world.clock.now());
+      const world = await makeWorld();
+      const failed = await interruptedJobFailed(world);
       world.gitlab.failures.push(429);
 
       await expect(observeJobProgress(world.deps, [failed])).rejects.toThrow("429");
