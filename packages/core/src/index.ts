@@ -68,7 +68,7 @@ export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
 export { ThrottleCounter } from "./rate-limit/throttle-counter";
 export { TokenBucket } from "./rate-limit/token-bucket";
-export { retireRunner, runReaperPass } from "./reaper/reap";
+export { runReaperPass } from "./reaper/reap";
 export {
   decideReaperActions,
   INSTANCE_LISTING_LAG_SECONDS,
@@ -82,6 +82,7 @@ export { handleInstanceEvent } from "./runners/instance-events";
 export { jobWakesScaler, progressOfJob } from "./runners/job-progress";
 export { marketOrder } from "./runners/market-order";
 export { observeJobProgress } from "./runners/observe-progress";
+export { retireRunner } from "./runners/retire-runner";
 export {
   newRunnerName,
   runnerDescription,

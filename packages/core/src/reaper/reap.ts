@@ -11,6 +11,7 @@ import type { Lease } from "../ports/lease";
 import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
+import { retireRunner } from "../runners/retire-runner";
 import type { RunnerRecord } from "../runners/runner-record";
 import {
   decideReaperActions,
@@ -115,40 +116,6 @@ const stillNeeded = async (
     return true;
   }
   return false;
-};
-
-/**
- * Claims the runner (→ retiring: concurrent retirements of one runner do the work once), terminates
- * its instance, deletes its GitLab runner and token, then releases the slot. Release comes last,
- * so a retirement that fails part-way stays `retiring` and the reaper finishes it: only the reaper
- * (one pass at a time, `resumeStalled`) may claim a runner already retiring, or two would redo it.
- */
-export const retireRunner = async (
-  deps: Pick<ReaperDependencies, "compute" | "registry" | "tokens" | "runners" | "clock">,
-  runner: RunnerRecord,
-  {
-    instanceIds = [],
-    terminate = true,
-    resumeStalled = false,
-  }: { instanceIds?: readonly string[]; terminate?: boolean; resumeStalled?: boolean } = {},
-): Promise<boolean> => {
-  if (runner.state === "retiring" && !resumeStalled) return false;
-  const claimed = await deps.runners.transition(
-    runner.name,
-    [runner.state],
-    { state: "retiring" },
-    deps.clock.now(),
-  );
-  if (!claimed) return false;
-  const instances = [
-    ...new Set([...instanceIds, ...(runner.instanceId ? [runner.instanceId] : [])]),
-  ];
-  if (terminate && instances.length > 0) await deps.compute.terminate(instances);
-  if (runner.gitlabRunnerId !== undefined) await deps.registry.deleteRunner(runner.gitlabRunnerId);
-  // Under its instance too, wherever the token was granted (a crash may have left it unrecorded).
-  if (instances.length === 0) await deps.tokens.remove(runner.name);
-  for (const instanceId of instances) await deps.tokens.remove(runner.name, instanceId);
-  return deps.runners.release(runner.name, ["retiring"], deps.clock.now());
 };
 
 /** Moves the runners that came online to idle, from now; returns the records as they now stand. */

@@ -4,7 +4,7 @@ import type { DemandStore } from "../ports/demand-store";
 import type { RunnerRegistry } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
-import { retireRunner } from "../reaper/reap";
+import { retireRunner } from "./retire-runner";
 
 export interface InstanceEventDependencies {
   readonly runners: RunnerStore;
