@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
 import {
   InMemoryCompute,
+  InMemoryDemandStore,
   InMemoryGitlab,
   InMemoryRunnerStore,
   InMemoryTokenDrop,
@@ -19,7 +20,14 @@ const edges = () => {
   const gitlab = new InMemoryGitlab({ clock, deployment: "ci-autoscaler" });
   const compute = new InMemoryCompute(clock);
   const runners = new InMemoryRunnerStore();
-  const deps = { registry: gitlab, compute, runners, tokens: new InMemoryTokenDrop(), clock };
+  const deps = {
+    registry: gitlab,
+    compute,
+    runners,
+    tokens: new InMemoryTokenDrop(),
+    demand: new InMemoryDemandStore(),
+    clock,
+  };
   return { gitlab, compute, runners, deps };
 };
 

@@ -1,5 +1,5 @@
 import { type GitlabDouble, startGitlabDouble } from "@ger/local";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { GitLabApiError, GitLabRestClient } from "../src/index";
 
 const clock = { now: () => new Date("2026-11-22T10:00:00Z") };
@@ -147,6 +147,52 @@ describe("GitLabRestClient: reading runners", () => {
 
     expect(runner).toMatchObject({ id, busy: true });
     expect(older.apiCalls.get(String.raw`GET ^\/api\/v4\/runners\/(\d+)\/jobs$`)).toBe(1);
+  });
+
+  it("lists a runner's jobs newest first in one request, asking GitLab to order them by id", async () => {
+    // A group of its own: the double's other tests leave pending jobs an instance runner would take.
+    const { id } = await client.createRunner({ ...createRequest, groupId: 610 });
+    const ids = [61, 62].map((projectId) => {
+      const job = gitlab.model.enqueue({ projectId, groupId: 610, tags: ["linux"] });
+      gitlab.model.requestJob(id);
+      if (projectId === 61) gitlab.model.finishJob(job.id, "failed");
+      return job.id;
+    });
+    const realFetch = globalThis.fetch;
+    const urls: URL[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+      urls.push(new URL(String(input)));
+      return realFetch(input, init);
+    });
+
+    const jobs = await client.listRunnerJobs(id).finally(() => vi.restoreAllMocks());
+
+    expect(jobs).toEqual([
+      { id: ids[1], projectId: 62, status: "running", tagList: ["linux"], runnerId: id },
+      { id: ids[0], projectId: 61, status: "failed", tagList: ["linux"], runnerId: id },
+    ]);
+    expect(urls.map((url) => [url.pathname, Object.fromEntries(url.searchParams)])).toEqual([
+      [`/api/v4/runners/${id}/jobs`, { order_by: "id", sort: "desc", per_page: "10" }],
+    ]);
+  });
+
+  it("lists no jobs for a runner GitLab answers 404 for, and gives a 429 back to the caller", async () => {
+    const { id } = await client.createRunner({ ...createRequest, groupId: 630 });
+    gitlab.model.enqueue({ projectId: 63, groupId: 630 });
+    gitlab.model.requestJob(id);
+    gitlab.faults.push({
+      method: "GET",
+      path: /\/runners\/\d+\/jobs/,
+      status: 429,
+      retryAfterSeconds: 60,
+      remaining: 1,
+    });
+
+    const throttled = client.listRunnerJobs(id);
+    await expect(throttled).rejects.toMatchObject({ status: 429, retryable: true });
+    gitlab.model.deleteRunner(id);
+
+    expect(await client.listRunnerJobs(id)).toEqual([]);
   });
 
   it("lists a group's runners across pages", async () => {

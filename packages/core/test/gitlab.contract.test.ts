@@ -127,6 +127,36 @@ describe.each(subjects)("GitLab contract: %s", (_, makeSubject) => {
     });
   });
 
+  describe("a runner's jobs", () => {
+    it("lists the jobs a runner took, newest first, with project, status and runner", async () => {
+      const { id } = await gitlab.createRunner({ ...groupRunner, runnerType: "instance_type" });
+      const other = await gitlab.createRunner({ ...groupRunner, runnerType: "instance_type" });
+      const first = model.enqueue({ projectId: 5, tags: ["linux"] });
+      model.requestJob(id);
+      model.finishJob(first.id, "failed");
+      const second = model.enqueue({ projectId: 6 });
+      model.requestJob(id);
+      model.enqueue({ projectId: 5 });
+      model.requestJob(other.id);
+
+      const listed = await gitlab.listRunnerJobs(id);
+
+      expect(listed).toEqual([
+        { id: second.id, projectId: 6, status: "running", tagList: [], runnerId: id },
+        { id: first.id, projectId: 5, status: "failed", tagList: ["linux"], runnerId: id },
+      ]);
+    });
+
+    it("lists none for a runner without jobs, or one GitLab no longer has", async () => {
+      const { id } = await gitlab.createRunner(groupRunner);
+      const idle = await gitlab.listRunnerJobs(id);
+      await gitlab.deleteRunner(id);
+
+      expect(idle).toEqual([]);
+      expect(await gitlab.listRunnerJobs(id)).toEqual([]);
+    });
+  });
+
   describe("which runner gets which job", () => {
     const runnerOf = async (request: Partial<CreateRunnerRequest>) =>
       (await gitlab.createRunner({ ...groupRunner, ...request })).id;

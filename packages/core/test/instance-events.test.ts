@@ -243,24 +243,30 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       });
     });
 
-    it("leaves a runner another event is already retiring alone", async () => {
+    it("is finished by its instance's redelivered event when its GitLab deletion failed", async () => {
       const { world, runner } = await busyRunner();
-      await world.runners.transition(
-        runner.name,
-        ["busy"],
-        { state: "retiring" },
-        world.clock.now(),
-      );
-
-      const outcome = await handleInstanceEvent(world.deps, {
+      const event = {
         kind: "state_change",
         instanceId: runner.instanceId!,
         state: "terminated",
-      });
+      } as const;
+      world.gitlab.failures.push(500);
+      await expect(handleInstanceEvent(world.deps, event)).rejects.toThrow("500");
+      const stuck = await world.runners.get(runner.name);
 
-      expect(outcome).toBe("ignored");
-      expect(world.gitlab.calls.deleteRunner).toBe(0);
-      expect(await world.runners.get(runner.name)).toMatchObject({ state: "retiring" });
+      // EventBridge delivers the failed event again, a second later: no reaper pass needed.
+      world.advance(1);
+      const outcome = await handleInstanceEvent(world.deps, event);
+
+      expect(stuck).toMatchObject({ state: "retiring" });
+      expect(outcome).toBe("retired");
+      expect(world.gitlab.calls.deleteRunner).toBe(2);
+      expect(world.gitlab.runners.size).toBe(0);
+      expect(await world.runners.ledger()).toEqual({
+        global: 0,
+        byPool: { "linux-arm": 0 },
+        byScope: {},
+      });
     });
 
     it("is not finished over a job its instance took after the retirement failed to end it", async () => {

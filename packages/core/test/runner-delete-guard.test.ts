@@ -77,6 +77,27 @@ describe.each([
     expect(subject.refused).toEqual([theirs.id]);
   });
 
+  it("lists the jobs of this deployment's runner only: another's are not ours to mark", async () => {
+    const ours = subject.model.createRunner(runner("ci-autoscaler/linux-arm-0001"));
+    const theirs = subject.model.createRunner(runner("build box in room 4"));
+    const jobs = [ours, theirs].map(({ id }) => {
+      subject.model.enqueue({ projectId: 5, tags: ["linux"] });
+      return subject.model.requestJob(id)?.id;
+    });
+
+    const listed = {
+      ours: await subject.registry.listRunnerJobs(ours.id),
+      theirs: await subject.registry.listRunnerJobs(theirs.id),
+    };
+
+    expect(listed).toEqual({
+      ours: [
+        { id: jobs[0], projectId: 5, status: "running", tagList: ["linux"], runnerId: ours.id },
+      ],
+      theirs: [],
+    });
+  });
+
   it("takes a runner already gone for deleted", async () => {
     await expect(subject.registry.deleteRunner(4242)).resolves.toBeUndefined();
     expect(subject.refused).toEqual([]);

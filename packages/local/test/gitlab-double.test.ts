@@ -42,6 +42,40 @@ describe("the GitLab double over HTTP", () => {
     expect(last.headers.get("x-next-page")).toBe("");
   });
 
+  it("lists a runner's jobs with their projects, by id as `sort` says only when `order_by` is given", async () => {
+    const runner = double.model.createRunner({
+      runnerType: "project_type",
+      projectId: 23,
+      description: "ci-autoscaler/linux-arm-0023",
+      tagList: [],
+      runUntagged: true,
+      accessLevel: "not_protected",
+    });
+    const ids = [1, 2].map(() => {
+      const job = double.model.enqueue({ projectId: 23 });
+      double.model.requestJob(runner.id);
+      return job.id;
+    });
+    const listed = async (query: string) =>
+      ((await (await api(`/runners/${runner.id}/jobs${query}`)).json()) as { id: number }[]).map(
+        (job) => job.id,
+      );
+
+    const newest = await api(`/runners/${runner.id}/jobs?order_by=id&sort=desc&per_page=1`);
+
+    expect(await newest.json()).toEqual([
+      expect.objectContaining({
+        id: ids[1],
+        status: "running",
+        project: expect.objectContaining({ id: 23 }),
+      }),
+    ]);
+    expect(await listed("?order_by=id")).toEqual([ids[1], ids[0]]);
+    expect(await listed("?order_by=id&sort=asc")).toEqual(ids);
+    expect(await listed("?sort=desc")).toEqual(ids);
+    expect((await api(`/runners/${runner.id}/jobs?order_by=name`)).status).toBe(400);
+  });
+
   it("answers a retry of an unfinished job 403, of a finished one 201 with the new job", async () => {
     const job = double.model.enqueue({ projectId: 22, tags: ["linux"] });
     const refused = await api(`/projects/22/jobs/${job.id}/retry`, { method: "POST" });

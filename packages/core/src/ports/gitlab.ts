@@ -43,7 +43,18 @@ export interface RunnerRegistry {
   getRunner(runnerId: number): Promise<GitlabRunner | undefined>;
   /** The runners in a scope (ids and descriptions; status as listed). */
   listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]>;
+  /**
+   * The jobs GitLab lists for the runner (GET /runners/:id/jobs), newest first, one page of at
+   * most RUNNER_JOBS_PAGE: our runners are ephemeral, one job each, so that is its job. Unlike
+   * GET /runners/:id's `busy`, the listing says at once which job the runner took. Empty when
+   * GitLab no longer has the runner, or (with a deployment set, as for deleteRunner) when its
+   * description does not name the deployment.
+   */
+  listRunnerJobs(runnerId: number): Promise<GitlabJob[]>;
 }
+
+/** Jobs per listing of a runner's jobs: ours run one each, the rest is margin. */
+export const RUNNER_JOBS_PAGE = 10;
 
 export interface GitlabJob {
   readonly id: number;

@@ -54,6 +54,27 @@ const recordRetry = async (
 };
 
 /**
+ * Records what GitLab's API says of a job a spot interruption killed (or is about to), marked
+ * interrupted: as a hook would have recorded it, when it moves the job forward, else as an
+ * annotation of the job already recorded. Either write of a `failed` job with its runner reaches
+ * the scaler through the table's stream, and observeJobProgress then retries it, once; a job
+ * still running is retried when its `failed` hook arrives.
+ */
+export const recordInterruptedJob = async (
+  deps: { readonly demand: DemandStore; readonly clock: Clock },
+  job: Pick<JobProgress, "jobId" | "projectId" | "status" | "runnerId">,
+): Promise<void> => {
+  const interrupted = { interrupted: true };
+  const { jobId, projectId, status, runnerId } = job;
+  const outcome = await deps.demand.recordJobEvent(
+    { jobId, projectId, status, runnerId },
+    deps.clock.now(),
+    interrupted,
+  );
+  if (outcome.kind === "unchanged") await deps.demand.annotateJob(jobId, interrupted);
+};
+
+/**
  * Job Hooks say which runner took a job: ours move to busy (it will take no other job) and, once
  * the job is over, to finished (the instance is powering off), so the scaler stops counting them
  * as available. A job that failed after its spot instance was reclaimed is retried, once.

@@ -1,7 +1,7 @@
 import { type GitlabModel, JOB_STATUSES } from "@ger/core";
 import { paged } from "./paging";
 import { asTags, type Body, message, type Reply } from "./reply";
-import { jobResource, runnerDetail, runnerSummary } from "./resources";
+import { jobResource, projectResource, runnerDetail, runnerSummary } from "./resources";
 import { type RouteScopes, SCOPES } from "./scopes";
 import { type IssuedToken, mayCreateRunner, tokenResource } from "./tokens";
 
@@ -84,11 +84,25 @@ const listRunners =
     return paged(runners, query, runnerSummary);
   };
 
+/**
+ * GET /runners/:id/jobs: each job with its project (JobBasicWithProject). GitLab orders them by id
+ * as `sort` says (desc by default) only when `order_by` is given; without it GitLab has ignored
+ * `sort` and answered oldest first (gitlab-org/gitlab#364348), and so does the double.
+ */
 const runnerJobs: ApiHandler = (model, [id], _body, query) => {
   const runner = model.runners.get(Number(id));
   if (!runner) return message(404, "404 Not found");
-  const jobs = model.jobsOfRunner(runner.id, query.get("status") ?? undefined);
-  return paged(jobs, query, (job) => jobResource(job, runner, model.clock.now()));
+  const orderBy = query.get("order_by");
+  if (orderBy !== null && orderBy !== "id")
+    return { status: 400, body: { error: "order_by does not have a valid value" } };
+  const newestFirst = model.jobsOfRunner(runner.id, query.get("status") ?? undefined);
+  const jobs =
+    orderBy !== null && query.get("sort") !== "asc" ? newestFirst : [...newestFirst].reverse();
+  const now = model.clock.now();
+  return paged(jobs, query, (job) => ({
+    ...jobResource(job, runner, now),
+    project: projectResource(job.projectId),
+  }));
 };
 
 const getJob: ApiHandler = (model, [projectId, jobId]) => {

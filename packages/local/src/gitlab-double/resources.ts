@@ -39,6 +39,15 @@ export const jobResource = (
   runner: runner ? { id: runner.id, description: runner.description, is_shared: false } : null,
 });
 
+/** A job's project, as GET /runners/:id/jobs shows it beside each job. */
+export const projectResource = (projectId: number) => ({
+  id: projectId,
+  name: `project-${projectId}`,
+  name_with_namespace: `double / project-${projectId}`,
+  path: `project-${projectId}`,
+  path_with_namespace: `double/project-${projectId}`,
+});
+
 /** A runner as the runner listings return it; `active` is the deprecated inverse of `paused`. */
 export const runnerSummary = ({ runner, status }: RunnerFacts) => ({
   id: runner.id,

@@ -32,9 +32,10 @@ type Calls = InMemoryGitlab["calls"];
 /**
  * GitLab's API as this project's control plane reaches it: the in-process GitLab, with the faults
  * of a bad day. throttle: 429 with Retry-After past the normal rate limit; gitlab5xx: 500, 502 or
- * 503; statuslag: for a while after a runner takes a job, GET /runners/:id shows it not busy. A
- * failed call counts as a call made (GitLab answered it), as the errors a client sees once its own
- * retries are spent. Also tells the invariants what was retried and deleted.
+ * 503; statuslag: for a while after a runner takes a job, GET /runners/:id shows it not busy (its
+ * job listing, GET /runners/:id/jobs, shows the job at once). A failed call counts as a call made
+ * (GitLab answered it), as the errors a client sees once its own retries are spent. Also tells
+ * the invariants what was retried and deleted.
  */
 export class FaultyGitlab implements RunnerRegistry, JobsApi, HooksApi {
   /** Calls answered 429 by an injected throttle. */
@@ -77,6 +78,12 @@ export class FaultyGitlab implements RunnerRegistry, JobsApi, HooksApi {
   async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {
     this.admit("listRunners");
     return this.gitlab.listRunners(scope);
+  }
+
+  /** Not lagged by statuslag: that fault is GET /runners/:id's `busy` flag only. */
+  async listRunnerJobs(runnerId: number): Promise<GitlabJob[]> {
+    this.admit("listRunnerJobs");
+    return this.gitlab.listRunnerJobs(runnerId);
   }
 
   async getJob(projectId: number, jobId: number): Promise<GitlabJob | undefined> {

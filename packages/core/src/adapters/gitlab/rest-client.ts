@@ -12,6 +12,7 @@ import type {
   RunnerRegistry,
   RunnerScope,
 } from "../../ports/gitlab";
+import { RUNNER_JOBS_PAGE } from "../../ports/gitlab";
 import { TokenBucket } from "../../rate-limit/token-bucket";
 import { runnerNameFromDescription } from "../../runners/runner-identity";
 
@@ -71,6 +72,12 @@ const portJob = (job: ListedJob, projectId: number): GitlabJob => ({
   tagList: job.tag_list ?? [],
   ...(typeof job.runner?.id === "number" && { runnerId: job.runner.id }),
 });
+
+/** Where a job of GET /runners/:id/jobs belongs: `project` (JobBasicWithProject), or its pipeline's. */
+interface RunnerJobProject {
+  readonly project?: { readonly id?: number } | null;
+  readonly pipeline?: { readonly project_id?: number } | null;
+}
 
 interface ListedRunner {
   readonly id: number;
@@ -167,19 +174,33 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   }
 
   async deleteRunner(runnerId: number): Promise<void> {
-    const { deployment, onRefusedDelete = warnRefusedDelete } = this.options;
-    if (deployment !== undefined) {
-      const runner = (await this.request({
-        method: "GET",
-        path: `/runners/${runnerId}`,
-        notFoundOk: true,
-      })) as { description?: string } | undefined;
-      if (!runner) return;
-      const description = runner.description ?? "";
-      if (runnerNameFromDescription(deployment, description) === undefined)
-        return onRefusedDelete(runnerId, description);
-    }
+    const { onRefusedDelete = warnRefusedDelete } = this.options;
+    const owner = await this.ownership(runnerId);
+    if (owner.kind === "gone") return;
+    if (owner.kind === "theirs") return onRefusedDelete(runnerId, owner.description);
     await this.request({ method: "DELETE", path: `/runners/${runnerId}`, notFoundOk: true });
+  }
+
+  /**
+   * With a deployment set, whether the runner's description names it (one GET): a mistaken or
+   * tampered record must not make us touch another deployment's runner. Without, every runner
+   * counts as ours.
+   */
+  private async ownership(
+    runnerId: number,
+  ): Promise<{ kind: "ours" | "gone" } | { kind: "theirs"; description: string }> {
+    const { deployment } = this.options;
+    if (deployment === undefined) return { kind: "ours" };
+    const runner = (await this.request({
+      method: "GET",
+      path: `/runners/${runnerId}`,
+      notFoundOk: true,
+    })) as { description?: string } | undefined;
+    if (!runner) return { kind: "gone" };
+    const description = runner.description ?? "";
+    return runnerNameFromDescription(deployment, description) === undefined
+      ? { kind: "theirs", description }
+      : { kind: "ours" };
   }
 
   async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {
@@ -215,6 +236,26 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
       ...(runner.contacted_at && { contactedAt: runner.contacted_at }),
       busy,
     };
+  }
+
+  /**
+   * GET /runners/:id/jobs, newest first: GitLab sorts a runner's jobs by id only with `order_by`
+   * given (`sort` alone is ignored). Each job's project is `project.id`. With a deployment set,
+   * the runner is read first, as for deleteRunner: a mistaken or tampered record must not get
+   * another deployment's jobs marked interrupted (and retried).
+   */
+  async listRunnerJobs(runnerId: number): Promise<GitlabJob[]> {
+    if ((await this.ownership(runnerId)).kind !== "ours") return [];
+    const jobs = (await this.request({
+      method: "GET",
+      path: `/runners/${runnerId}/jobs?order_by=id&sort=desc&per_page=${RUNNER_JOBS_PAGE}`,
+      notFoundOk: true,
+    })) as (ListedJob & RunnerJobProject)[] | undefined;
+    return (jobs ?? []).flatMap((job) => {
+      const projectId = job.project?.id ?? job.pipeline?.project_id;
+      if (typeof projectId !== "number") return [];
+      return [{ ...portJob(job, projectId), runnerId }];
+    });
   }
 
   async projectGroupIds(projectId: number): Promise<number[] | undefined> {

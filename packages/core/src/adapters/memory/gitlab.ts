@@ -10,6 +10,7 @@ import type {
   RunnerRegistry,
   RunnerScope,
 } from "../../ports/gitlab";
+import { RUNNER_JOBS_PAGE } from "../../ports/gitlab";
 import { runnerNameFromDescription } from "../../runners/runner-identity";
 import { GitlabModel, type GitlabModelOptions } from "./gitlab-model";
 import type { GitlabModelJob } from "./gitlab-model-records";
@@ -44,6 +45,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     getJob: 0,
     getRunner: 0,
     listRunners: 0,
+    listRunnerJobs: 0,
     retryJob: 0,
     listPendingJobs: 0,
     listProjectHooks: 0,
@@ -118,6 +120,21 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
       description: runner.description,
       status,
     }));
+  }
+
+  /** Newest first, as the REST client asks (order_by=id, sort=desc); none for a runner gone. */
+  async listRunnerJobs(runnerId: number): Promise<GitlabJob[]> {
+    this.calls.listRunnerJobs += 1;
+    this.admit();
+    const runner = this.model.runners.get(runnerId);
+    if (!runner) return [];
+    const { deployment } = this.options;
+    if (
+      deployment !== undefined &&
+      runnerNameFromDescription(deployment, runner.description) === undefined
+    )
+      return [];
+    return this.model.jobsOfRunner(runnerId).slice(0, RUNNER_JOBS_PAGE).map(asPortJob);
   }
 
   /** The port's oldest `limit`, oldest first; GitLab's listing (the model's) is newest first. */
