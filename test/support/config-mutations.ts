@@ -18,6 +18,7 @@ const richConfig = (): Record<string, unknown> => {
   Object.assign(config, { session_manager: true });
   Object.assign(arm!, {
     boot_timeout: "10m",
+    straggler_after: "2m",
     cache: { bucket: "ci-cache.example-1", region: "eu-central-1", shared: true },
   });
   Object.assign(arm!.runner!, { executor: "shell", access_level: "ref_protected" });
@@ -289,6 +290,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   "pools.*.idle_count": rule(false, invalidCount, fc.nat(2)),
   "pools.*.idle_time": rule(false, invalidDuration, validDuration),
   "pools.*.boot_timeout": rule(false, invalidDuration, validDuration),
+  "pools.*.straggler_after": rule(false, invalidDuration, validDuration),
   "pools.*.policy": rule(false, wrongType("array"), fc.constant([])),
   "pools.*.policy.*": objectRule(true),
   "pools.*.policy.*.periods": rule(true, nonEmptyList()),

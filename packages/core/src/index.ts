@@ -48,6 +48,7 @@ export { AutoscalerError, ConfigurationError, GitLabApiError } from "./errors";
 export { parseJobHook } from "./jobs/job-hook";
 export { applyJobEvent, JOB_RETENTION_SECONDS } from "./jobs/job-record";
 export { isFinished, JOB_STATUSES, statusRank } from "./jobs/job-status";
+export { FRESH_DEMAND_SECONDS, MAX_PASSED_OVER } from "./jobs/passed-over";
 export { PROJECT_ACTIVITY_WINDOW_SECONDS } from "./jobs/project-activity";
 export { parseGitlabTimestamp } from "./jobs/timestamps";
 export { METRIC_DEFINITIONS, METRICS_NAMESPACE, MetricName } from "./metrics";
@@ -73,6 +74,7 @@ export {
   decideReaperActions,
   INSTANCE_LISTING_LAG_SECONDS,
   ORPHAN_GRACE_SECONDS,
+  RETIREMENT_IN_FLIGHT_SECONDS,
   STALLED_LAUNCH_SECONDS,
 } from "./reaper/reaper-decisions";
 export { runReaperInvocation } from "./reaper/reaper-invocation";
@@ -89,10 +91,14 @@ export {
   runnerNameFromDescription,
 } from "./runners/runner-identity";
 export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
-export { launchRunners } from "./scaler/launch-runner";
+export { LAUNCH_RETRY_SECONDS, launchRunners } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
-export { DEFAULT_SCALER_LIMITS, MAX_LAUNCHES_PER_JOB, runScalerPass } from "./scaler/scale-up";
-export { runScalerInvocation } from "./scaler/scaler-invocation";
+export { DEFAULT_SCALER_LIMITS, runScalerPass } from "./scaler/scale-up";
+export {
+  nextRevisitSeconds,
+  runScalerInvocation,
+  SCALER_REVISIT_WITHIN_SECONDS,
+} from "./scaler/scaler-invocation";
 export { scalerMetrics } from "./scaler/scaler-metrics";
 export { readControlPlaneStatus } from "./status/control-plane-status";
 export { RUNNER_SCRIPT_PATH, renderUserData } from "./user-data/cloud-config";

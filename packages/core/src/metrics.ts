@@ -23,6 +23,8 @@ export const MetricName = {
   RunnersRetired: "RunnersRetired",
   OrphansCleaned: "OrphansCleaned",
   BusyRunnersSpared: "BusyRunnersSpared",
+  ReaperActionsFailed: "ReaperActionsFailed",
+  IdleRunnersFoundBusy: "IdleRunnersFoundBusy",
   InstanceEvents: "InstanceEvents",
   InstanceEventsReceived: "InstanceEventsReceived",
   ReaperPasses: "ReaperPasses",
@@ -87,6 +89,10 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   RunnersRetired: count(["reaper"], ["Reason"]),
   OrphansCleaned: count(["reaper"], ["Kind"]),
   BusyRunnersSpared: count(["reaper"]),
+  // An action GitLab or AWS refused (429, 5xx): the next pass retries it.
+  ReaperActionsFailed: count(["reaper"], ["Kind"]),
+  // Idle in our records, busy in GitLab's: the job's running hook was lost.
+  IdleRunnersFoundBusy: count(["reaper"]),
   ReaperPasses: count(["reaper"]),
   LostWebhooksRecovered: count(["reaper"]),
   StaleJobsClosed: count(["reaper"]),

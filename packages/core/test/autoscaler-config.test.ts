@@ -18,6 +18,7 @@ describe("parseAutoscalerConfig", () => {
     expect(arm).toMatchObject({
       idle_time: 300,
       boot_timeout: 600,
+      straggler_after: 90,
       runner: {
         runner_type: "group_type",
         group_id: 42,

@@ -2,8 +2,11 @@ import { describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
 import { stateWorlds, type World } from "../../../test/support/state-worlds";
 import {
+  FRESH_DEMAND_SECONDS,
+  GitLabApiError,
   INSTANCE_LISTING_LAG_SECONDS,
   ORPHAN_GRACE_SECONDS,
+  RETIREMENT_IN_FLIGHT_SECONDS,
   runReaperPass,
   runScalerPass,
   STALLED_LAUNCH_SECONDS,
@@ -131,15 +134,32 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
     expect(report.retired).toEqual({ idle_timeout: 1 });
   });
 
-  it("keeps an idle runner that pending demand needs", async () => {
+  it("keeps an idle runner that fresh demand needs", async () => {
+    const { world, runner, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("idle");
+    world.advance(301);
+    await world.addPendingJob(32, ["linux"]);
+    await world.demand.annotateJob(32, { tags: ["linux"], groupIds: [42] });
+    world.advance(FRESH_DEMAND_SECONDS - 1);
+
+    await runReaperPass(world.reaperDeps);
+
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "idle" });
+  });
+
+  it("retires an idle runner past idle_time that demand it polled past for a minute cannot use, and counts the job passed over", async () => {
     const { world, runner, moveTo } = await withRunner();
     await world.demand.annotateJob(31, { tags: ["linux"] });
     await moveTo("idle");
     world.advance(301);
 
-    await runReaperPass(world.reaperDeps);
+    const report = await runReaperPass(world.reaperDeps);
 
-    expect(await world.runners.get(runner.name)).toMatchObject({ state: "idle" });
+    expect(report.retired).toEqual({ idle_timeout: 1 });
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "gone" });
+    const [job] = await world.demand.listPendingJobs(world.clock.now());
+    expect(job).toMatchObject({ jobId: 31, passedOver: 1 });
   });
 
   it("keeps the scheduled idle_count of warm runners", async () => {
@@ -173,6 +193,59 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
 
     const report = await runReaperPass(world.reaperDeps);
 
+    expect(report.sparedBusy).toBe(1);
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
+  });
+
+  it("asks GitLab about an idle runner that let older demand wait, and records it busy (its running hook was lost)", async () => {
+    const { world, runner, polls, moveTo } = await withRunner();
+    await world.demand.annotateJob(31, { tags: ["linux"] });
+    await moveTo("idle");
+    polls();
+    world.advance(FRESH_DEMAND_SECONDS - 1);
+    const early = await runReaperPass(world.reaperDeps);
+    world.advance(2);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(early.actions).toEqual([]);
+    expect(report.foundBusy).toBe(1);
+    expect(report.retired).toEqual({});
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
+  });
+
+  it("leaves an idle runner GitLab says is idle as it is, however long older demand waits", async () => {
+    const { world, runner, moveTo } = await withRunner();
+    await world.demand.annotateJob(31, { tags: ["linux"] });
+    await moveTo("idle");
+    world.advance(FRESH_DEMAND_SECONDS + 1);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "confirm_idle" })]);
+    expect(report.foundBusy).toBe(0);
+    expect(await world.runners.get(runner.name)).toMatchObject({ state: "idle" });
+  });
+
+  it("spares a runner whose job GitLab's lagging busy flag does not show yet", async () => {
+    const { world, runner, polls, moveTo, jobTaken } = await withRunner();
+    await jobTaken();
+    await moveTo("idle");
+    polls();
+    world.advance(301);
+    const registry = world.gitlab;
+    const lagging: typeof registry = Object.create(registry, {
+      getRunner: {
+        value: async (id: number) => {
+          const found = await registry.getRunner(id);
+          return found && { ...found, busy: false };
+        },
+      },
+    });
+
+    const report = await runReaperPass({ ...world.reaperDeps, registry: lagging });
+
+    expect(report.retired).toEqual({});
     expect(report.sparedBusy).toBe(1);
     expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
   });
@@ -311,6 +384,59 @@ describe.each(stateWorlds())("runReaperPass, state %s", (_, makeWorld) => {
 
     expect(world.gitlab.runners.has(duplicate.id)).toBe(false);
     expect(world.gitlab.runners.has(runner.gitlabRunnerId!)).toBe(true);
+  });
+
+  it("carries out the other actions when one fails, and reports it", async () => {
+    const world = await makeWorld();
+    for (const jobId of [31, 32]) await world.addPendingJob(jobId, ["linux"]);
+    await runScalerPass(world.deps);
+    const [first, second] = await world.runners.listLive();
+    for (const runner of [first!, second!])
+      await world.runners.transition(
+        runner.name,
+        ["booting"],
+        { state: "finished" },
+        world.clock.now(),
+      );
+    // GitLab answers 503 for the first runner only.
+    const registry = world.gitlab;
+    const flaky: typeof registry = Object.create(registry, {
+      getRunner: {
+        value: async (id: number) => {
+          if (id === first!.gitlabRunnerId) throw new GitLabApiError("GitLab answered 503", 503);
+          return registry.getRunner(id);
+        },
+      },
+    });
+
+    const report = await runReaperPass({ ...world.reaperDeps, registry: flaky });
+
+    expect(report.retired).toEqual({ finished: 1 });
+    expect(report.failedActions).toEqual([
+      expect.objectContaining({ kind: "retire", target: first!.name, code: "GitLabApiError" }),
+    ]);
+    expect(await world.runners.get(second!.name)).toMatchObject({ state: "gone" });
+    expect(await world.runners.get(first!.name)).toMatchObject({ state: "finished" });
+  });
+
+  it("finishes a retirement whose instance is gone after half a minute, not two", async () => {
+    const { world, runner } = await withRunner();
+    await world.compute.terminate([runner.instanceId!]);
+    await world.runners.transition(
+      runner.name,
+      ["booting"],
+      { state: "retiring" },
+      world.clock.now(),
+    );
+    world.advance(RETIREMENT_IN_FLIGHT_SECONDS - 1);
+    const inFlight = await runReaperPass(world.reaperDeps);
+    world.advance(2);
+
+    const report = await runReaperPass(world.reaperDeps);
+
+    expect(inFlight.retired).toEqual({});
+    expect(report.retired).toEqual({ retirement_retry: 1 });
+    expect(await nothingLeft(world)).toEqual(NOTHING_LEFT);
   });
 
   it("lets only one of two reapers at once do the work", async () => {

@@ -54,6 +54,46 @@ describe("runScalerPass", () => {
     expect(world.compute.launchCalls).toBe(1);
   });
 
+  it("starts an on-demand runner for a retried spot job even where spot supply covers it", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(101, ["linux"]);
+    await runScalerPass(world.deps);
+    // The spot runner on its way covers the pending count; then a retry after an interruption comes.
+    await world.addPendingJob(102, ["linux"]);
+    await world.demand.annotateJob(102, { retryOfInterrupted: true });
+    await world.demand.recordJobEvent(
+      { jobId: 101, projectId: 5, status: "running" },
+      world.clock.now(),
+    );
+
+    const report = await runScalerPass(world.deps);
+
+    const markets = [...world.compute.instances.values()].map((instance) => instance.market);
+    expect(report.pools[0]).toMatchObject({ pending: 1, started: 1, launched: 1 });
+    expect(markets).toEqual(["spot", "on-demand"]);
+  });
+
+  it("starts another runner for a job whose runner is still booting after straggler_after", async () => {
+    const config = configInput();
+    config.pools[0]!.straggler_after = "2m";
+    const world = scalerWorld(config);
+    await world.addPendingJob(101, ["linux"]);
+    await runScalerPass(world.deps);
+    world.advance(120);
+    const onTime = await runScalerPass(world.deps);
+    world.advance(1);
+
+    const late = await runScalerPass(world.deps);
+
+    expect(onTime.pools[0]).toMatchObject({ started: 0, supply: { booting: 1, straggling: 0 } });
+    expect(late.pools[0]).toMatchObject({ started: 1, supply: { booting: 0, straggling: 1 } });
+    // The straggler is not given up on: it may still come up and take a job.
+    expect((await world.runners.listLive()).map((runner) => runner.state)).toEqual([
+      "booting",
+      "booting",
+    ]);
+  });
+
   it("reads each job's tags from GitLab once", async () => {
     const world = scalerWorld();
     await world.addPendingJob(101, ["linux"]);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { scalerWorld } from "../../../test/support/scaler-world";
-import { MAX_LAUNCHES_PER_JOB, retireRunner, runScalerPass, scalerMetrics } from "../src/index";
+import {
+  MAX_PASSED_OVER,
+  retireRunner,
+  runReaperPass,
+  runScalerPass,
+  scalerMetrics,
+} from "../src/index";
 
 describe("routing by the pool's GitLab scope", () => {
   it("launches nothing for a job of a project outside every pool's scope, and says why", async () => {
@@ -43,18 +49,29 @@ describe("routing by the pool's GitLab scope", () => {
 });
 
 describe("a job the pool's runners never take", () => {
-  it(`stops launching for it after ${MAX_LAUNCHES_PER_JOB} runners, and reports it`, async () => {
+  /** The pool's runners come up and poll GitLab, which never hands them the job. */
+  const comeUpIdle = async (world: ReturnType<typeof scalerWorld>) => {
+    for (const runner of await world.runners.listLive())
+      await world.runners.transition(
+        runner.name,
+        ["booting"],
+        { state: "idle" },
+        world.clock.now(),
+      );
+  };
+
+  it(`stops launching for it after ${MAX_PASSED_OVER} idle runners polled past it, and reports it`, async () => {
     const world = scalerWorld();
     await world.addPendingJob(85, ["linux"]);
 
     const launchedPerPass: number[] = [];
-    for (let pass = 0; pass <= MAX_LAUNCHES_PER_JOB; pass++) {
+    for (let round = 0; round <= MAX_PASSED_OVER; round++) {
       const report = await runScalerPass(world.deps);
       launchedPerPass.push(report.pools[0]!.launched);
-      // Its runner waits out idle_time without getting the job and powers off.
-      for (const runner of await world.runners.listLive())
-        await retireRunner(world.reaperDeps, runner);
-      world.advance(360);
+      // Its runner waits out idle_time without getting the job, and the reaper retires it.
+      await comeUpIdle(world);
+      world.advance(301);
+      await runReaperPass(world.reaperDeps);
     }
     const last = await runScalerPass(world.deps);
 
@@ -63,22 +80,24 @@ describe("a job the pool's runners never take", () => {
     expect(scalerMetrics(last)).toContainEqual({ name: "JobsUnserved", value: 1 });
   });
 
-  it("is not given up on when runners started for it took other jobs within seconds (a busy pool)", async () => {
+  it("is not given up on when its runners never came up or took other jobs", async () => {
     const world = scalerWorld();
     await world.addPendingJob(86, ["linux"]);
 
     const launchedPerPass: number[] = [];
-    for (let pass = 0; pass <= MAX_LAUNCHES_PER_JOB + 1; pass++) {
+    for (let round = 0; round <= MAX_PASSED_OVER + 1; round++) {
       const report = await runScalerPass(world.deps);
       launchedPerPass.push(report.pools[0]!.launched);
-      // Its runner took an older job instead and went: the job is uncovered again at once.
+      // Its runner never registered, or took an older job and went: nothing says it cannot run 86.
       for (const runner of await world.runners.listLive())
         await retireRunner(world.reaperDeps, runner);
-      world.advance(20);
+      world.advance(601);
+      await runReaperPass(world.reaperDeps);
     }
 
-    expect(launchedPerPass).toEqual(Array(MAX_LAUNCHES_PER_JOB + 2).fill(1));
+    expect(launchedPerPass).toEqual(Array(MAX_PASSED_OVER + 2).fill(1));
     const [job] = await world.demand.listPendingJobs(world.clock.now());
-    expect(job).toMatchObject({ jobId: 86, launches: 1 });
+    expect(job).toMatchObject({ jobId: 86 });
+    expect(job?.passedOver).toBeUndefined();
   });
 });

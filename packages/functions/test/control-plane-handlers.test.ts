@@ -142,3 +142,46 @@ describe("scaler handler", () => {
     expect(emitted("JobWaitTime")[0]).toMatchObject({ Pool: "linux-arm", JobWaitTime: 42.5 });
   });
 });
+
+describe("the scheduled scaler invocation", () => {
+  const sleeping = (world: ReturnType<typeof scalerWorld>) => {
+    const sleeps: number[] = [];
+    const sleep = async (seconds: number) => {
+      sleeps.push(seconds);
+      world.advance(seconds);
+    };
+    return { sleeps, sleep };
+  };
+
+  it("tries a launch GitLab refused again after its backoff, within the same invocation", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(54, ["linux"]);
+    await world.demand.annotateJob(54, { tags: ["linux"], groupIds: [42] });
+    world.gitlab.failures.push(503);
+    const { sleeps, sleep } = sleeping(world);
+    const handler = createScalerHandler(world.deps, createObservability("scaler"), sleep);
+
+    await handler({ source: "aws.scheduler" }, lambdaContext(60_000));
+
+    expect(sleeps).toEqual([10]);
+    expect((await world.runners.listLive()).map((runner) => runner.state)).toEqual(["booting"]);
+  });
+
+  it("does not wait when invoked by the stream, nor when too little time is left", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(55, ["linux"]);
+    await world.demand.annotateJob(55, { tags: ["linux"], groupIds: [42] });
+    const { sleeps, sleep } = sleeping(world);
+    const handler = createScalerHandler(world.deps, createObservability("scaler"), sleep);
+
+    world.gitlab.failures.push(503);
+    const streamed = await handler({ Records: [] }, lambdaContext(60_000));
+    world.advance(10);
+    world.gitlab.failures.push(503);
+    const late = await handler({ source: "aws.scheduler" }, lambdaContext(15_000));
+
+    expect(sleeps).toEqual([]);
+    expect(streamed).toEqual({ launched: 0 });
+    expect(late).toEqual({ launched: 0 });
+  });
+});

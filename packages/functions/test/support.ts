@@ -36,7 +36,7 @@ export const apiEvent = (
   isBase64Encoded: base64,
 });
 
-export const lambdaContext = (): Context => ({
+export const lambdaContext = (remainingMs = 10_000): Context => ({
   callbackWaitsForEmptyEventLoop: false,
   functionName: "webhook",
   functionVersion: "$LATEST",
@@ -45,7 +45,7 @@ export const lambdaContext = (): Context => ({
   awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e812345678",
   logGroupName: "/aws/lambda/webhook",
   logStreamName: "2026/06/01/[$LATEST]abc",
-  getRemainingTimeInMillis: () => 10_000,
+  getRemainingTimeInMillis: () => remainingMs,
   done: () => undefined,
   fail: () => undefined,
   succeed: () => undefined,

@@ -56,13 +56,13 @@ const CONFIG: AutoscalerConfig = simConfig(
 const START_MS = Date.UTC(2099, 10, 24, 10, 0, 0);
 const TAGS = [[], ["docker", "arm64"], ["docker", "amd64"]] as const;
 
-/** `count` jobs of three projects in half an hour, 2.5 to 10 minutes long, a seeded mix of tags. */
-const smallTrace = (count = 60): TraceJob[] => {
+/** `count` jobs of three projects in `spanS` (half an hour), 2.5 to 10 minutes long, a seeded mix of tags. */
+const smallTrace = (count = 60, spanS = 1800): TraceJob[] => {
   const random = new SeededRandom(7);
   return Array.from({ length: count }, (_, i) => ({
     jobId: i + 1,
     projectId: 1 + (i % 3),
-    createdAt: new Date(START_MS + Math.floor(random.between(0, 1800)) * 1000),
+    createdAt: new Date(START_MS + Math.floor(random.between(0, spanS)) * 1000),
     durationS: Math.round(random.between(150, 600)),
     tags: [...(TAGS[i % 3] ?? [])],
   })).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
@@ -184,7 +184,7 @@ describe("faults", () => {
   });
 
   it.each([1, 2, 3])(
-    "ends clean under every fault the core survives today, all at once (seed %i)",
+    "ends clean under every fault but throttle, spot and slowboot, all at once (seed %i)",
     async (seed) => {
       const summary = await simulate(
         "duplicate=1,reorder=1,drop=0.25,capacity=0.3,gitlab5xx=0.05,crash=0.05,statuslag=1,eventdrop=0.2",
@@ -195,15 +195,11 @@ describe("faults", () => {
     },
   );
 
-  // The issue's target. It fails today because of bugs in the core that this simulator found (see
-  // packages/simulator/FAULTS.md): seed 1 here has a job a spot interruption killed that is never
-  // retried (its `failed` hook was lost, and reconciliation only revisits jobs it believes pending)
-  // and a retirement left `retiring` at the end (a failed retirement is retried only every 120 s).
-  // Other seeds add a retirement redone without asking GitLab that kills the job a late runner
-  // took. When the core is fixed this test fails: drop `.fails`.
-  it.fails("ends clean under the issue's whole mix (fails today: core bugs)", async () => {
-    const summary = await simulate(ISSUE_FAULTS, { seed: 1 });
+  it.each([1, 2, 3, 4, 5])("ends clean under the issue's whole mix (seed %i)", async (seed) => {
+    // Enough jobs for every kind to strike, spot's 5% of jobs on spot instances too.
+    const summary = await simulate(ISSUE_FAULTS, { seed, trace: smallTrace(240, 7200) });
     expect(clean(summary)).toEqual(CLEAN);
+    expect(Object.values(summary.faultsInjected).every((count) => count > 0)).toBe(true);
   });
 
   it("refuses faults for the peers' policies", async () => {

@@ -21,10 +21,10 @@ export interface JobAnnotations {
   readonly closedReason?: string;
   /** The project's group and every group above it (GET /projects/:id/groups), for group pools. */
   readonly groupIds?: readonly number[];
-  /** Runners the scaler started while this job waited uncovered (see MAX_LAUNCHES_PER_JOB). */
-  readonly launches?: number;
+  /** Idle runners of its pool that waited out idle_time while it was pending (see MAX_PASSED_OVER). */
+  readonly passedOver?: number;
   /** When the last of those was counted (ISO 8601). */
-  readonly lastLaunchAt?: string;
+  readonly lastPassedOverAt?: string;
 }
 
 export const JOB_ANNOTATIONS = [
@@ -34,8 +34,8 @@ export const JOB_ANNOTATIONS = [
   "retryOfInterrupted",
   "closedReason",
   "groupIds",
-  "launches",
-  "lastLaunchAt",
+  "passedOver",
+  "lastPassedOverAt",
 ] as const satisfies readonly (keyof JobAnnotations)[];
 
 /** The stored state of one job: the merge of every event that moved it forward. */

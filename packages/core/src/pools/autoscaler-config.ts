@@ -160,6 +160,7 @@ const poolSchema = v.pipe(
     idle_count: v.optional(count, 0),
     idle_time: v.optional(duration, 300),
     boot_timeout: v.optional(duration, 600),
+    straggler_after: v.optional(duration, 90),
     policy: v.optional(v.array(policySchema), []),
     cache: v.optional(cacheSchema),
   }),

@@ -6,6 +6,11 @@ export interface PoolSupply {
   readonly creating: number;
   /** Instance launched, runner not yet seen by GitLab. */
   readonly booting: number;
+  /**
+   * Booting for longer than the pool's straggler_after: it may still come up and take a job, but
+   * it no longer counts as on its way, so another runner starts for the job it was started for.
+   */
+  readonly straggling: number;
   /** Runner polling GitLab for a job. */
   readonly idle: number;
   /** Runner running its one job: it will never take another. */
@@ -35,7 +40,20 @@ export const runnersToStart = (input: ScalingInput): number => {
   const { settings, pending, supply } = input;
   const available = supply.creating + supply.booting + supply.idle;
   const wanted = pending + settings.idleCount - available;
-  const poolRoom = settings.maxInstances - input.poolSlotsInUse;
-  const globalRoom = input.globalMaxInstances - input.globalSlotsInUse;
-  return Math.max(0, Math.min(wanted, poolRoom, globalRoom));
+  return Math.max(0, Math.min(wanted, roomToStart(input)));
 };
+
+/** Runners the pool's and the global cap leave room for. */
+export const roomToStart = (
+  input: Pick<
+    ScalingInput,
+    "settings" | "poolSlotsInUse" | "globalSlotsInUse" | "globalMaxInstances"
+  >,
+): number =>
+  Math.max(
+    0,
+    Math.min(
+      input.settings.maxInstances - input.poolSlotsInUse,
+      input.globalMaxInstances - input.globalSlotsInUse,
+    ),
+  );

@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { mapWithConcurrency } from "../concurrency";
+import { GitLabApiError } from "../errors";
+import type { JobRecord } from "../jobs/job-record";
+import { isFreshDemand, passedOverBy } from "../jobs/passed-over";
 import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { routableJob, routeJob } from "../pools/routing";
 import { runnerScopeOf } from "../pools/runner-scope";
+import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { Compute } from "../ports/compute";
 import type { DemandStore } from "../ports/demand-store";
@@ -38,14 +42,26 @@ export interface ReaperReport {
   readonly retired: Readonly<Partial<Record<RetireReason, number>>>;
   /** Runners GitLab said were running a job, so they were spared. */
   readonly sparedBusy: number;
+  /** Idle runners GitLab said were running a job (its hook was lost): now busy. */
+  readonly foundBusy: number;
   /** Booting runners GitLab listed as online, now idle (a dry run counts them, moves none). */
   readonly cameOnline: number;
   readonly orphanInstances: number;
   readonly orphanGitlabRunners: number;
   /** Actions left for the next pass (per-pass budget). */
   readonly deferred: number;
+  /** Actions that threw (GitLab or AWS answered an error): left for the next pass. */
+  readonly failedActions: readonly FailedAction[];
   readonly dryRun: boolean;
   readonly actions: readonly ReaperAction[];
+}
+
+export interface FailedAction {
+  readonly kind: ReaperAction["kind"];
+  /** The runner's name, the instance id or the GitLab runner id it was about. */
+  readonly target: string;
+  readonly code: string;
+  readonly message: string;
 }
 
 export interface ReaperOptions {
@@ -72,19 +88,55 @@ const listOurGitlabRunners = async (deps: ReaperDependencies) => {
 };
 
 const pendingByPool = async (deps: ReaperDependencies, now: Date) => {
-  const counts: Record<string, number> = {};
+  const byPool = new Map<string, JobRecord[]>();
   for (const job of await deps.demand.listPendingJobs(now)) {
     const facts = routableJob(job);
     const pool = facts && routeJob(deps.config.pools, facts);
-    if (pool) counts[pool.name] = (counts[pool.name] ?? 0) + 1;
+    if (pool) byPool.set(pool.name, [...(byPool.get(pool.name) ?? []), job]);
   }
-  return counts;
+  return byPool;
+};
+
+/** Pending jobs per pool that are fresh (see isFreshDemand), or not. */
+const countsByPool = (
+  pending: ReadonlyMap<string, readonly JobRecord[]>,
+  now: Date,
+  fresh: boolean,
+): Record<string, number> =>
+  Object.fromEntries(
+    [...pending].map(([pool, jobs]) => [
+      pool,
+      jobs.filter((job) => isFreshDemand(job, now) === fresh).length,
+    ]),
+  );
+
+/** An idle runner that waited out its idle_time has polled past its pool's pending jobs. */
+const notePassedOver = async (
+  deps: ReaperDependencies,
+  runner: RunnerRecord,
+  pending: ReadonlyMap<string, readonly JobRecord[]>,
+  now: Date,
+) => {
+  const pool = deps.config.pools.find((candidate) => candidate.name === runner.pool);
+  if (!pool) return;
+  const { idleTimeSeconds } = poolSettingsAt(pool, now);
+  const jobs = passedOverBy(
+    pending.get(pool.name) ?? [],
+    new Date(runner.updatedAt),
+    idleTimeSeconds,
+    now,
+  );
+  for (const job of jobs)
+    await deps.demand.annotateJob(job.jobId, {
+      passedOver: (job.passedOver ?? 0) + 1,
+      lastPassedOverAt: now.toISOString(),
+    });
 };
 
 /**
  * Before touching a runner that may be working, GitLab has the last word. A runner GitLab shows
- * busy or online is spared and its record brought up to date (with its instance, for a launch
- * whose record never got that far).
+ * busy, or running a job in its job listing, or online, is spared and its record brought up to
+ * date (with its instance, for a launch whose record never got that far).
  */
 const stillNeeded = async (
   deps: ReaperDependencies,
@@ -96,7 +148,15 @@ const stillNeeded = async (
   if (!gitlab) return false;
   const [instanceId] = instanceIds;
   const known = runner.instanceId === undefined && instanceId ? { instanceId } : {};
-  if (gitlab.busy) {
+  // GitLab's busy flag lags the job by up to a minute; its listing of the runner's jobs does not.
+  // A runner that is not online has not polled for a job in two hours: no listing needed.
+  const busy =
+    gitlab.busy ||
+    (gitlab.status === "online" &&
+      (await deps.registry.listRunnerJobs(runner.gitlabRunnerId)).some(
+        (job) => job.status === "running",
+      ));
+  if (busy) {
     await deps.runners.transition(
       runner.name,
       [runner.state],
@@ -117,6 +177,13 @@ const stillNeeded = async (
   }
   return false;
 };
+
+const targetOf = (action: ReaperAction): string =>
+  action.kind === "retire" || action.kind === "confirm_idle"
+    ? action.runner.name
+    : action.kind === "terminate_orphan_instance"
+      ? action.instance.instanceId
+      : String(action.gitlabRunner.id);
 
 /** Moves the runners that came online to idle, from now; returns the records as they now stand. */
 const markIdle = async (
@@ -147,10 +214,12 @@ export const runReaperPass = async (
   const empty = {
     retired: {},
     sparedBusy: 0,
+    foundBusy: 0,
     cameOnline: 0,
     orphanInstances: 0,
     orphanGitlabRunners: 0,
     deferred: 0,
+    failedActions: [],
     dryRun,
     actions: [],
   };
@@ -164,7 +233,12 @@ export const runReaperPass = async (
     const [listed, instances, gitlabRunners, pending, drainedPools] = await Promise.all([
       deps.runners.listLive(),
       deps.compute.listInstances(),
-      listOurGitlabRunners(deps),
+      // Without GitLab's listing the pass still retires what it can: it then sees no runner
+      // come online and no orphan GitLab runner, which the next pass does.
+      listOurGitlabRunners(deps).catch((error: unknown) => {
+        if (error instanceof GitLabApiError && error.retryable) return [];
+        throw error;
+      }),
       pendingByPool(deps, now),
       deps.poolControls.drainedPools(),
     ]);
@@ -176,16 +250,18 @@ export const runReaperPass = async (
       runners,
       instances,
       gitlabRunners,
-      pendingByPool: pending,
+      pendingByPool: countsByPool(pending, now, true),
+      waitingByPool: countsByPool(pending, now, false),
       drainedPools,
     });
     if (dryRun) return { skipped: false, ...empty, cameOnline: online.length, actions };
     const budget = options.maxActions ?? 50;
     const retired: Partial<Record<RetireReason, number>> = {};
     let sparedBusy = 0;
+    let foundBusy = 0;
     let orphanInstances = 0;
     let orphanGitlabRunners = 0;
-    await mapWithConcurrency(actions.slice(0, budget), 5, async (action) => {
+    const carryOut = async (action: ReaperAction) => {
       if (action.kind === "retire") {
         if (action.confirmNotBusy && (await stillNeeded(deps, action.runner, action.instanceIds)))
           return sparedBusy++;
@@ -195,8 +271,13 @@ export const runReaperPass = async (
             instanceIds: action.instanceIds,
             resumeStalled,
           })
-        )
+        ) {
           retired[action.reason] = (retired[action.reason] ?? 0) + 1;
+          if (action.reason === "idle_timeout")
+            await notePassedOver(deps, action.runner, pending, now);
+        }
+      } else if (action.kind === "confirm_idle") {
+        if (await stillNeeded(deps, action.runner, [])) foundBusy++;
       } else if (action.kind === "terminate_orphan_instance") {
         await deps.compute.terminate([action.instance.instanceId]);
         orphanInstances++;
@@ -204,15 +285,28 @@ export const runReaperPass = async (
         await deps.registry.deleteRunner(action.gitlabRunner.id);
         orphanGitlabRunners++;
       }
+    };
+    const failedActions: FailedAction[] = [];
+    // One action that fails (a throttled call, a 5xx) must not hold back the others, nor the
+    // reconciliation that follows the pass: each is idempotent, so the next pass retries it.
+    await mapWithConcurrency(actions.slice(0, budget), 5, async (action) => {
+      try {
+        await carryOut(action);
+      } catch (error) {
+        const { name, message } = error instanceof Error ? error : new Error(String(error));
+        failedActions.push({ kind: action.kind, target: targetOf(action), code: name, message });
+      }
     });
     return {
       skipped: false,
       retired,
       sparedBusy,
+      foundBusy,
       cameOnline: online.length,
       orphanInstances,
       orphanGitlabRunners,
       deferred: Math.max(0, actions.length - budget),
+      failedActions,
       dryRun,
       actions,
     };

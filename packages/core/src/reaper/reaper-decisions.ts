@@ -1,3 +1,4 @@
+import { FRESH_DEMAND_SECONDS } from "../jobs/passed-over";
 import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { poolSettingsAt } from "../pools/schedule";
 import type { ComputeInstance } from "../ports/compute";
@@ -7,13 +8,18 @@ import type { RunnerRecord } from "../runners/runner-record";
 
 /** How long something may look orphaned before it is treated as one: longer than any launch step. */
 export const ORPHAN_GRACE_SECONDS = 300;
-/** A launch record the scaler has not finished (it resumes after 60 s) is rolled back after this. */
+/** A launch the scaler has not finished this long after its reservation is rolled back. */
 export const STALLED_LAUNCH_SECONDS = 600;
 /** EC2's listing lags a launch by a little; an instance missing for less is not yet "gone". */
 export const INSTANCE_LISTING_LAG_SECONDS = 60;
 
 /** A retirement that has not finished in this long died part-way; the reaper does it again. */
 export const RETIREMENT_RETRY_SECONDS = 120;
+/**
+ * The same, for a retirement whose instance is already gone: no job can run there any more, so
+ * only the time an in-flight retirement needs to finish its calls is waited for.
+ */
+export const RETIREMENT_IN_FLIGHT_SECONDS = 30;
 
 export type RetireReason =
   | "retirement_retry"
@@ -35,6 +41,12 @@ export type ReaperAction =
       /** Ask GitLab first and spare the runner if it is running a job. */
       readonly confirmNotBusy: boolean;
     }
+  /**
+   * An idle runner that let demand older than a minute wait (it polls every few seconds) is likely
+   * busy with a job whose hook was lost: GitLab is asked, and a busy one is recorded so, or the
+   * scaler would count it as covering a job it will never take. Never retires.
+   */
+  | { readonly kind: "confirm_idle"; readonly runner: RunnerRecord }
   | { readonly kind: "terminate_orphan_instance"; readonly instance: ComputeInstance }
   | {
       readonly kind: "delete_orphan_gitlab_runner";
@@ -50,8 +62,10 @@ export interface ReaperFacts {
   readonly instances: readonly ComputeInstance[];
   /** GitLab runners in the pools' scopes (anyone's; ours are recognised by description). */
   readonly gitlabRunners: readonly Pick<GitlabRunner, "id" | "description" | "status">[];
-  /** Pending jobs routed to each pool. */
+  /** Fresh pending jobs routed to each pool (see isFreshDemand): an idle runner may take one. */
   readonly pendingByPool: Readonly<Record<string, number>>;
+  /** Pending jobs routed to each pool that are no longer fresh: idle runners passed them over. */
+  readonly waitingByPool: Readonly<Record<string, number>>;
   /** Pools an operator drained: no warm runners are kept there. */
   readonly drainedPools: ReadonlySet<string>;
 }
@@ -138,7 +152,9 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
       confirmNotBusy,
     });
 
-  // Idle runners past idle_time, newest kept while the pool wants warm runners or has demand.
+  // Idle runners past idle_time, newest kept while the pool wants warm runners or has fresh
+  // demand. Older demand they did not take in their idle_time is no reason to keep them: they
+  // cannot take it, or they are busy with a job whose hook was lost (GitLab is asked first).
   const idleByPool = new Map<string, RunnerRecord[]>();
   for (const runner of facts.runners) {
     const pool = pools.get(runner.pool);
@@ -150,13 +166,18 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
     if (runner.state === "retiring") {
       // A retirement that failed before its instance ended (TerminateInstances refused) left a
       // runner that may have taken a job since: GitLab is asked first, as for any live runner.
+      // One whose instance is gone holds a slot for nothing: it is finished as soon as it is not
+      // in flight any more.
       const instance = ownership.of(runner);
       const alive = instance !== undefined && UP.has(instance.state);
-      if (age > RETIREMENT_RETRY_SECONDS) retire(runner, "retirement_retry", alive);
+      if (age > (alive ? RETIREMENT_RETRY_SECONDS : RETIREMENT_IN_FLIGHT_SECONDS))
+        retire(runner, "retirement_retry", alive);
     } else if (LAUNCHING.has(runner.state)) {
       // Its instance may be up and running a job although the record never said booting.
       const hasInstance = ownership.mayBeOf(runner).length > 0;
-      if (age > STALLED_LAUNCH_SECONDS) retire(runner, "stalled_launch", hasInstance);
+      // From its reservation: a step failing again and again touches the record each time.
+      if (secondsSince(runner.createdAt, now) > STALLED_LAUNCH_SECONDS)
+        retire(runner, "stalled_launch", hasInstance);
     } else if (runner.state === "finished") {
       // Hooks say so, and hooks can be forged: GitLab confirms it runs no job. (An instance that
       // powered off is retired by its EC2 event, without asking.)
@@ -183,10 +204,12 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
     const settings = pool ? poolSettingsAt(pool, now) : { idleCount: 0, idleTimeSeconds: 0 };
     const keep = Math.max(settings.idleCount, facts.pendingByPool[poolName] ?? 0);
     const newestFirst = [...idle].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-    for (const runner of newestFirst.slice(keep)) {
-      if (secondsSince(runner.updatedAt, now) > settings.idleTimeSeconds)
-        retire(runner, "idle_timeout", true);
-    }
+    newestFirst.forEach((runner, place) => {
+      const idleFor = secondsSince(runner.updatedAt, now);
+      if (place >= keep && idleFor > settings.idleTimeSeconds) retire(runner, "idle_timeout", true);
+      else if ((facts.waitingByPool[poolName] ?? 0) > 0 && idleFor > FRESH_DEMAND_SECONDS)
+        actions.push({ kind: "confirm_idle", runner });
+    });
   }
 
   for (const instance of facts.instances) {

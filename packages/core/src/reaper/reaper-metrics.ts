@@ -22,4 +22,16 @@ export const reaperMetrics = (report: ReaperReport): MetricPoint[] =>
           dimensions: { Kind: "gitlab_runner" },
         },
         { name: MetricName.BusyRunnersSpared, value: report.sparedBusy },
+        { name: MetricName.IdleRunnersFoundBusy, value: report.foundBusy },
+        ...failuresByKind(report).map(([kind, count]) => ({
+          name: MetricName.ReaperActionsFailed,
+          value: count,
+          dimensions: { Kind: kind },
+        })),
       ];
+
+const failuresByKind = (report: ReaperReport): [string, number][] => {
+  const counts = new Map<string, number>();
+  for (const { kind } of report.failedActions) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return [...counts];
+};

@@ -48,8 +48,18 @@ export interface RunnerRecord {
   readonly launchId?: string;
   readonly launchIndex?: number;
   readonly launchSize?: number;
+  /**
+   * When EC2 warned that this runner's spot instance is being reclaimed (ISO 8601). Its retirement
+   * then asks GitLab for the runner's job and marks it interrupted, so that it is retried once
+   * although the warning came before its `running` hook, or its `failed` hook was lost.
+   */
+  readonly spotWarnedAt?: string;
   /** Why the last step failed, for operators. */
   readonly lastError?: string;
+  /** A launch step failed: any pass at or after this instant tries it again (ISO 8601). */
+  readonly retryAt?: string;
+  /** Launch steps failed so far: each retry waits twice as long as the one before. */
+  readonly launchFailures?: number;
 }
 
 const PHASE: Readonly<Record<Exclude<RunnerState, "gone">, keyof PoolSupply>> = {
@@ -67,9 +77,25 @@ const PHASE: Readonly<Record<Exclude<RunnerState, "gone">, keyof PoolSupply>> = 
 export const canTakeJob = (state: RunnerState): boolean =>
   state !== "gone" && ["creating", "booting", "idle"].includes(PHASE[state]);
 
+/** Booting runners older than this (seconds, at `now`) count as straggling. */
+export interface StragglerRule {
+  readonly now: Date;
+  readonly afterSeconds: number;
+}
+
 /** Counts a pool's live runners by the phases the scaling policy reasons about. */
-export const supplyOf = (runners: readonly Pick<RunnerRecord, "state">[]): PoolSupply => {
-  const supply = { creating: 0, booting: 0, idle: 0, busy: 0, draining: 0 };
-  for (const { state } of runners) if (state !== "gone") supply[PHASE[state]] += 1;
+export const supplyOf = (
+  runners: readonly Pick<RunnerRecord, "state" | "updatedAt">[],
+  straggler?: StragglerRule,
+): PoolSupply => {
+  const supply = { creating: 0, booting: 0, straggling: 0, idle: 0, busy: 0, draining: 0 };
+  for (const { state, updatedAt } of runners) {
+    if (state === "gone") continue;
+    const straggling =
+      state === "booting" &&
+      straggler !== undefined &&
+      straggler.now.getTime() - Date.parse(updatedAt) > straggler.afterSeconds * 1000;
+    supply[straggling ? "straggling" : PHASE[state]] += 1;
+  }
   return supply;
 };

@@ -1,4 +1,5 @@
 import { mapWithConcurrency } from "../concurrency";
+import { GitLabApiError } from "../errors";
 import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
 import { createRunnerRequest } from "../pools/runner-scope";
 import { poolSettingsAt } from "../pools/schedule";
@@ -8,7 +9,7 @@ import type { RunnerRegistry } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import { runnerDescription } from "../runners/runner-identity";
-import type { RunnerRecord } from "../runners/runner-record";
+import type { RunnerRecord, RunnerState } from "../runners/runner-record";
 import { isRegisteredRunnerLimit, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 
 export interface LaunchDependencies {
@@ -20,17 +21,26 @@ export interface LaunchDependencies {
   readonly clock: Clock;
 }
 
+/** The states of a record whose launch is not done yet. */
+export const LAUNCH_STATES: readonly RunnerState[] = ["reserved", "registered", "launching"];
+
 export type LaunchOutcome =
   | { readonly kind: "launched"; readonly runner: RunnerRecord }
   /** Another pass moved the record first; this one stepped back and left no trace. */
   | { readonly kind: "superseded" }
   | { readonly kind: "rolled_back"; readonly result: Exclude<LaunchResult, { kind: "launched" }> }
-  /** A step threw (GitLab or AWS answered an error): the record stays where it stood, to be resumed. */
+  /**
+   * A step threw (GitLab or AWS answered an error): the record stays where it stood, to be
+   * resumed by any pass from `retryAt` on (see noteLaunchError).
+   */
   | {
       readonly kind: "errored";
       readonly runner: string;
       readonly code: string;
       readonly message: string;
+      /** GitLab's Retry-After, when it sent one. */
+      readonly retryAfterSeconds?: number;
+      readonly retryAt?: string;
     };
 
 const register = async (deps: LaunchDependencies, runner: RunnerRecord, pool: PoolConfig) => {
@@ -76,7 +86,53 @@ const refusalOrError = async (
 
 const errorOf = (runner: RunnerRecord, error: unknown): LaunchOutcome => {
   const { name, message } = error instanceof Error ? error : new Error(String(error));
-  return { kind: "errored", runner: runner.name, code: name, message };
+  const retryAfterSeconds = error instanceof GitLabApiError ? error.retryAfterSeconds : undefined;
+  return {
+    kind: "errored",
+    runner: runner.name,
+    code: name,
+    message,
+    ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+  };
+};
+
+/** The first retry of a failed launch step waits this long, each further one twice as long. */
+export const LAUNCH_RETRY_SECONDS = 10;
+/** Never longer than this: the scaler's own resumption of a stalled launch takes over. */
+const LAUNCH_RETRY_MAX_SECONDS = 60;
+
+/**
+ * A failed step is noted on its record with when to try again: the next pass at or after that
+ * resumes it, instead of waiting out the minute a crashed pass's launch is given. Backs off per
+ * failure, and waits at least what GitLab's Retry-After asked. Best effort: should the note fail
+ * too, the launch is resumed as a stalled one.
+ */
+const noteLaunchError = async (
+  deps: LaunchDependencies,
+  runner: RunnerRecord,
+  outcome: Extract<LaunchOutcome, { kind: "errored" }>,
+): Promise<LaunchOutcome> => {
+  const failures = (runner.launchFailures ?? 0) + 1;
+  const backoff = Math.min(LAUNCH_RETRY_SECONDS * 2 ** (failures - 1), LAUNCH_RETRY_MAX_SECONDS);
+  const now = deps.clock.now();
+  const retryAt = new Date(
+    now.getTime() + Math.max(backoff, outcome.retryAfterSeconds ?? 0) * 1000,
+  ).toISOString();
+  try {
+    const noted = await deps.runners.transition(
+      runner.name,
+      LAUNCH_STATES,
+      {
+        lastError: `${outcome.code}: ${outcome.message}`.slice(0, 500),
+        retryAt,
+        launchFailures: failures,
+      },
+      now,
+    );
+    return noted ? { ...outcome, retryAt } : outcome;
+  } catch {
+    return outcome;
+  }
 };
 
 /**
@@ -156,7 +212,12 @@ export const launchRunners = async (
     const launched = await launchOne(deps, launch, pool, concurrency, abandoned.get(id) ?? []);
     for (const [name, outcome] of launched) outcomes.set(name, outcome);
   }
-  return start.map((runner) => outcomes.get(runner.name) ?? { kind: "superseded" });
+  return Promise.all(
+    start.map((runner) => {
+      const outcome = outcomes.get(runner.name) ?? { kind: "superseded" };
+      return outcome.kind === "errored" ? noteLaunchError(deps, runner, outcome) : outcome;
+    }),
+  );
 };
 
 /** A record from before launches were shared is a launch of its own, under its own name. */

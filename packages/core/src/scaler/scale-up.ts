@@ -1,4 +1,5 @@
 import type { JobRecord } from "../jobs/job-record";
+import { isUnserved } from "../jobs/passed-over";
 import type { PoolConfig } from "../pools/autoscaler-config";
 import { type RoutableJob, routeJob, type UnroutableReason, whyUnroutable } from "../pools/routing";
 import {
@@ -6,15 +7,19 @@ import {
   registrationCapOf,
   registrationScopeKey,
 } from "../pools/runner-scope";
-import type { PoolSupply } from "../pools/scaling-policy";
-import { runnersToStart } from "../pools/scaling-policy";
+import { roomToStart, runnersToStart } from "../pools/scaling-policy";
 import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { PoolControls } from "../ports/pool-controls";
 import type { CapacityCaps, ReserveOutcome } from "../ports/runner-store";
 import { canTakeJob, type RunnerRecord, supplyOf } from "../runners/runner-record";
-import { type LaunchDependencies, type LaunchOutcome, launchRunners } from "./launch-runner";
+import {
+  LAUNCH_STATES,
+  type LaunchDependencies,
+  type LaunchOutcome,
+  launchRunners,
+} from "./launch-runner";
 import { limitInRefusal, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 import { resolveJobTags } from "./resolve-tags";
 
@@ -67,13 +72,19 @@ export interface ScalerReport {
   readonly pools: readonly PoolReport[];
   /** Pending jobs no pool serves, with why: no pool has their tags, or none may serve their project. */
   readonly unroutable: readonly { readonly jobId: number; readonly reason: UnroutableReason }[];
-  /** Jobs started for MAX_LAUNCHES_PER_JOB times that no runner took: no more runners start for them. */
+  /** Jobs MAX_PASSED_OVER idle runners of their pool never took: no more runners start for them. */
   readonly unserved: readonly number[];
   readonly deferred: readonly number[];
   readonly closed: readonly number[];
   /** Jobs GitLab answered 404 for (no access to the project, or erased): recorded not_visible. */
   readonly notVisible: readonly number[];
   readonly resumed: number;
+  /**
+   * Set when something this pass saw changes before the next scheduled pass: a failed launch step
+   * is due for its retry, or a runner booting for a pool with pending jobs becomes a straggler.
+   * The caller may run another pass then (see SCALER_REVISIT_WITHIN_SECONDS).
+   */
+  readonly revisitAfterSeconds?: number;
   /** Set when an account quota stopped launches: nothing more starts until someone raises it. */
   readonly quotaExceeded?: string;
   /**
@@ -86,18 +97,8 @@ export interface ScalerReport {
 const ageSeconds = (job: JobRecord, now: Date) =>
   Math.max(0, (now.getTime() - Date.parse(job.createdAt ?? job.updatedAt)) / 1000);
 
-const LAUNCH_STATES = ["reserved", "registered", "launching"] as const;
-
-/**
- * Runners started for one job before it stops counting as demand. A job GitLab never hands to the
- * pool's runners (a scope or setting the control plane cannot see) would otherwise start a runner,
- * wait out its idle_time, and start the next one, for as long as the job stays pending. A runner
- * takes the oldest job it may, not the one it was started for, so in a busy pool a job is passed
- * over by runners again and again within seconds: launches are counted at most once per idle_time
- * (the time a runner started for it waits before it gives up), so only rounds of runners that
- * came and went without it count.
- */
-export const MAX_LAUNCHES_PER_JOB = 3;
+/** Tag reads deferred by GitLab's refusal are tried again after this. */
+const TAG_READ_RETRY_SECONDS = 10;
 /** EC2's code for a request IAM refused. */
 const UNAUTHORIZED = "UnauthorizedOperation";
 
@@ -119,11 +120,9 @@ export const runScalerPass = async (
   const unroutable = resolved
     .filter((job) => !routeJob(pools, facts(job)))
     .map((job) => ({ jobId: job.jobId, reason: whyUnroutable(pools, facts(job)) }));
-  // A job the pools' runners were started for again and again but never took is demand no longer.
-  const unserved = resolved
-    .filter((job) => (job.launches ?? 0) >= MAX_LAUNCHES_PER_JOB)
-    .map((job) => job.jobId);
-  const routable = resolved.filter((job) => (job.launches ?? 0) < MAX_LAUNCHES_PER_JOB);
+  // A job the pool's runners polled past again and again is demand no longer (see MAX_PASSED_OVER).
+  const unserved = resolved.filter(isUnserved).map((job) => job.jobId);
+  const routable = resolved.filter((job) => !isUnserved(job));
 
   let live = await deps.runners.listLive();
   const resumed = await resumeStalledLaunches(deps, live, limits, now);
@@ -140,6 +139,9 @@ export const runScalerPass = async (
   // Jobs a starved pool could not cover, offered to the next pools that match them.
   const spilled = new Set<number>();
   const reports: PoolReport[] = [];
+  // Jobs whose tags GitLab would not give (429, 5xx) are read again in seconds, not a minute.
+  const revisits: number[] =
+    resolution.deferred.length > 0 ? [now.getTime() + TAG_READ_RETRY_SECONDS * 1000] : [];
 
   for (const pool of pools) {
     const candidates = open.filter((candidate) => !starved.has(candidate.name));
@@ -148,23 +150,27 @@ export const runScalerPass = async (
     );
     const poolRunners = live.filter((runner) => runner.pool === pool.name);
     const settings = poolSettingsAt(pool, now);
-    const supply = supplyOf(poolRunners);
-    const wanted = runnersToStart({
+    const supply = supplyOf(poolRunners, { now, afterSeconds: pool.straggler_after });
+    const scaling = {
       settings,
       pending: demand.length,
       supply,
       poolSlotsInUse: ledger.byPool[pool.name] ?? 0,
       globalSlotsInUse: globalInUse,
       globalMaxInstances,
-    });
+    };
+    const wanted = runnersToStart(scaling);
     // A drained pool starts nothing, neither for jobs nor for its idle_count.
     const stopped = quotaExceeded || launchDenied || drained.has(pool.name);
-    const toStart = stopped ? 0 : Math.min(wanted, launchBudget);
+    // Retries after a spot interruption get on-demand runners even where spot supply covers
+    // demand already: a spare spot runner idles out, a retry hit twice is a job failed twice.
+    const onDemand = Math.min(onDemandWanted(pool, demand, poolRunners), roomToStart(scaling));
+    const toStart = stopped ? 0 : Math.min(Math.max(wanted, onDemand), launchBudget);
     const cap = registrationCapOf(deps.config, pool);
     const { reserved, refusal } = await reserveRunners(
       deps,
       pool,
-      { count: toStart, onDemand: onDemandWanted(pool, demand, poolRunners) },
+      { count: toStart, onDemand },
       {
         poolMaxInstances: settings.maxInstances,
         globalMaxInstances,
@@ -176,6 +182,15 @@ export const runScalerPass = async (
     const outcomes = await launchRunners(deps, reserved, pool, limits.launchConcurrency);
     const errors = [...(resumed.find((entry) => entry.pool === pool.name)?.errors ?? [])];
     for (const outcome of outcomes) if (outcome.kind === "errored") errors.push(outcome);
+    for (const error of errors) if (error.retryAt) revisits.push(Date.parse(error.retryAt));
+    if (demand.length > 0) {
+      const started = outcomes.flatMap((outcome) =>
+        outcome.kind === "launched" ? [outcome.runner] : [],
+      );
+      for (const runner of [...poolRunners, ...started])
+        if (runner.state === "booting")
+          revisits.push(Date.parse(runner.updatedAt) + (pool.straggler_after + 1) * 1000);
+    }
     const failures = [
       ...outcomes.flatMap((outcome) =>
         outcome.kind === "rolled_back" ? [describeFailure(outcome)] : [],
@@ -183,7 +198,6 @@ export const runScalerPass = async (
       ...errors.map((error) => error.code),
     ];
     const launched = outcomes.filter((outcome) => outcome.kind === "launched").length;
-    await countLaunchesFor(deps, demand, supply, launched, settings.idleTimeSeconds);
     const quota = outcomes.find(
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "quota_exceeded",
     );
@@ -235,36 +249,10 @@ export const runScalerPass = async (
     closed: resolution.closed,
     notVisible: resolution.notVisible,
     resumed: resumed.reduce((sum, entry) => sum + entry.count, 0),
+    ...revisitAfter(revisits, now),
     ...(quotaExceeded && { quotaExceeded }),
     ...(launchDenied && { launchDenied }),
   };
-};
-
-/**
- * The jobs this pass's new runners are for (the oldest the pool's supply did not cover yet) are
- * noted as launched for, once per runner and at most once per idle_time (see MAX_LAUNCHES_PER_JOB).
- */
-const countLaunchesFor = async (
-  deps: ScalerDependencies,
-  demand: readonly JobRecord[],
-  supply: PoolSupply,
-  launched: number,
-  idleTimeSeconds: number,
-) => {
-  const now = deps.clock.now();
-  const covered = supply.creating + supply.booting + supply.idle;
-  const roundOver = (job: JobRecord) =>
-    job.lastLaunchAt === undefined ||
-    now.getTime() - Date.parse(job.lastLaunchAt) >= idleTimeSeconds * 1000;
-  const coveredNow = demand.slice(covered, covered + launched).filter(roundOver);
-  await Promise.all(
-    coveredNow.map((job) =>
-      deps.demand.annotateJob(job.jobId, {
-        launches: (job.launches ?? 0) + 1,
-        lastLaunchAt: now.toISOString(),
-      }),
-    ),
-  );
 };
 
 /** The scope cap that held a pool back this pass: the ledger's count, or GitLab's refusal. */
@@ -288,6 +276,13 @@ const registrationLimitOf = (
       : undefined;
   const limit = named ?? cap?.limit;
   return { scope, ...(limit !== undefined && { limit }) };
+};
+
+/** The soonest of the instants still ahead, in whole seconds from now. */
+const revisitAfter = (instants: readonly number[], now: Date) => {
+  const ahead = instants.filter((at) => at > now.getTime());
+  if (ahead.length === 0) return {};
+  return { revisitAfterSeconds: Math.ceil((Math.min(...ahead) - now.getTime()) / 1000) };
 };
 
 const describeFailure = (outcome: Extract<LaunchOutcome, { kind: "rolled_back" }>): string => {
@@ -347,8 +342,9 @@ const resumeStalledLaunches = async (
 ) => {
   const stalled = live.filter(
     (runner) =>
-      (LAUNCH_STATES as readonly string[]).includes(runner.state) &&
-      now.getTime() - Date.parse(runner.updatedAt) >= limits.resumeAfterSeconds * 1000,
+      LAUNCH_STATES.includes(runner.state) &&
+      (now.getTime() - Date.parse(runner.updatedAt) >= limits.resumeAfterSeconds * 1000 ||
+        (runner.retryAt !== undefined && Date.parse(runner.retryAt) <= now.getTime())),
   );
   // A pool removed from the config: its leftovers are the reaper's to clean.
   const resumed = [];

@@ -11,6 +11,26 @@ import {
   type ScalerReport,
 } from "./scale-up";
 
+/**
+ * A scheduled invocation (every minute) runs further passes when one asks to be revisited
+ * (`revisitAfterSeconds`) within this many seconds of the invocation's start: a failed launch is
+ * retried in seconds, not a minute, at no cost while nothing failed. Later ones are the next
+ * scheduled invocation's. Below the schedule's period, so invocations do not overlap.
+ */
+export const SCALER_REVISIT_WITHIN_SECONDS = 50;
+
+/** When the scheduled invocation that started at `startedAt` runs its next pass, if it does. */
+export const nextRevisitSeconds = (
+  report: Pick<ScalerReport, "revisitAfterSeconds">,
+  startedAt: Date,
+  now: Date,
+): number | undefined => {
+  const after = report.revisitAfterSeconds;
+  if (after === undefined) return undefined;
+  const elapsed = (now.getTime() - startedAt.getTime()) / 1000;
+  return elapsed + after <= SCALER_REVISIT_WITHIN_SECONDS ? after : undefined;
+};
+
 export interface ScalerInvocation {
   readonly progress: ProgressOutcome;
   readonly report: ScalerReport;

@@ -83,6 +83,7 @@ const toRunnerView = ({
 const drainingOnly = (count: number) => ({
   creating: 0,
   booting: 0,
+  straggling: 0,
   idle: 0,
   busy: 0,
   draining: count,

@@ -65,6 +65,8 @@ const summarize = (action: ReaperReport["actions"][number]) => {
         state: action.runner.state,
         reason: action.reason,
       };
+    case "confirm_idle":
+      return { kind: action.kind, runner: action.runner.name };
     case "terminate_orphan_instance":
       return {
         kind: action.kind,

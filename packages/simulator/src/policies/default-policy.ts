@@ -7,6 +7,7 @@ import {
   InMemoryRunnerStore,
   InMemoryTokenDrop,
   jobWakesScaler,
+  nextRevisitSeconds,
   poolSettingsAt,
   progressOfJob,
   receiveJobWebhook,
@@ -84,7 +85,8 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
   const tokens = new InMemoryTokenDrop();
   const runners = metered(new InMemoryRunnerStore(), meters, { release: { write: 4 } });
   const stream = new SimulatedStream(world, (progress) => scale(progress));
-  const demand = streamed(metered(new InMemoryDemandStore(), meters), stream);
+  const stored = new InMemoryDemandStore();
+  const demand = streamed(metered(stored, meters), stored, stream);
   let runnerCount = 0;
   const deps: ControlPlaneDependencies = {
     config,
@@ -141,9 +143,19 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
       for (const item of progress.length > 0 ? progress : [undefined]) stream.record(item);
   };
   const start = time.nowMillis;
+  // A scheduled invocation runs further passes while one asks to be revisited within its window
+  // (the Lambda handler sleeps in between; each pass is metered as an invocation of its own).
+  const scheduledPass = async (startedAt: Date): Promise<void> => {
+    let revisit: number | undefined;
+    await invoke("scaler", async (p) => {
+      const { report } = await runScalerInvocation(p.deps, []);
+      revisit = nextRevisitSeconds(report, startedAt, time.now());
+    });
+    if (revisit !== undefined) time.after(revisit * 1000, () => scheduledPass(startedAt));
+  };
   world.every(settings.scalerScheduleS, start, async () => {
     meters.schedulerInvocations += 1;
-    await invoke("scaler", (p) => runScalerInvocation(p.deps, []));
+    await scheduledPass(time.now());
   });
   // EventBridge Scheduler's rate(1 minute) runs at its own offset: half a minute after the scaler.
   world.every(settings.reaperScheduleS, start + (settings.reaperScheduleS * 1000) / 2, async () => {
@@ -240,9 +252,15 @@ class SimulatedStream {
 
 /**
  * The demand store with its stream: a recorded job that is demand or runner progress is a stream
- * record; so is an annotation (the scaler's tags and launch counts are writes to pending jobs).
+ * record; so is an annotation, with the job's new image (the scaler's tags are writes to pending
+ * jobs; a retirement marking a failed job interrupted is runner progress, as DynamoDB's MODIFY
+ * record of it is).
  */
-const streamed = (store: DemandStore, stream: SimulatedStream): DemandStore => ({
+const streamed = (
+  store: DemandStore,
+  images: Pick<InMemoryDemandStore, "peek">,
+  stream: SimulatedStream,
+): DemandStore => ({
   recordJobEvent: async (event, receivedAt, annotations) => {
     const outcome = await store.recordJobEvent(event, receivedAt, annotations);
     if (outcome.kind === "recorded" && jobWakesScaler(outcome.record))
@@ -254,7 +272,8 @@ const streamed = (store: DemandStore, stream: SimulatedStream): DemandStore => (
   listPendingJobs: (now) => store.listPendingJobs(now),
   annotateJob: async (jobId, annotations) => {
     await store.annotateJob(jobId, annotations);
-    stream.record();
+    const image = images.peek(jobId);
+    stream.record(image && progressOfJob(image));
   },
   claimJobRetry: (jobId) => store.claimJobRetry(jobId),
   releaseJobRetry: (jobId) => store.releaseJobRetry(jobId),

@@ -36,6 +36,11 @@ export class InMemoryDemandStore implements DemandStore {
     return outcome;
   }
 
+  /** The job as stored now: what a stream's new image of it shows (the simulator's stream reads it). */
+  peek(jobId: number): JobRecord | undefined {
+    return this.jobs.get(jobId);
+  }
+
   async listPendingJobs(now: Date): Promise<JobRecord[]> {
     const live = this.unexpired(this.pending.values(), now);
     // Jobs mostly become pending oldest first, so the sort mostly meets one run already in order.
