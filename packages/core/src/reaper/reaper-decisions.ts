@@ -14,7 +14,7 @@ export const STALLED_LAUNCH_SECONDS = 600;
 export const INSTANCE_LISTING_LAG_SECONDS = 60;
 
 /** A retirement that has not finished in this long died part-way; the reaper does it again. */
-export const RETIREMENT_RETRY_SECONDS = 120;
+export const RETIREMENT_RETRY_SECONDS = 60;
 /**
  * The same, for a retirement whose instance is already gone: no job can run there any more, so
  * only the time an in-flight retirement needs to finish its calls is waited for.

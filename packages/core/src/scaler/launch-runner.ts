@@ -97,7 +97,7 @@ const errorOf = (runner: RunnerRecord, error: unknown): LaunchOutcome => {
 };
 
 /** The first retry of a failed launch step waits this long, each further one twice as long. */
-export const LAUNCH_RETRY_SECONDS = 10;
+export const LAUNCH_RETRY_SECONDS = 5;
 /** Never longer than this: the scaler's own resumption of a stalled launch takes over. */
 const LAUNCH_RETRY_MAX_SECONDS = 60;
 
@@ -178,11 +178,15 @@ export const launchRunners = async (
   const registered = await mapWithConcurrency(start, concurrency, async (runner) =>
     runner.state === "reserved" ? step(runner, () => registerUnlessCapped(runner)) : runner,
   );
-  // The runners registered now make one new launch (two, when some must be on-demand), named
-  // after its first runner.
-  const fresh = registered.filter((runner) => runner?.state === "registered") as RunnerRecord[];
   const byName = new Map<string, RunnerRecord>();
   const abandoned = new Map<string, number[]>();
+  const fresh = await fillResumedLaunches(
+    deps,
+    registered.filter((runner): runner is RunnerRecord => runner !== undefined),
+    { step, byName, abandoned },
+  );
+  // The runners registered now make one new launch (two, when some must be on-demand), named
+  // after its first runner.
   for (const joining of [
     fresh.filter((runner) => runner.onDemand),
     fresh.filter((runner) => !runner.onDemand),
@@ -218,6 +222,58 @@ export const launchRunners = async (
       return outcome.kind === "errored" ? noteLaunchError(deps, runner, outcome) : outcome;
     }),
   );
+};
+
+/**
+ * A pass that died while its runners joined a launch leaves the launch with places no record
+ * holds, and their runners `registered`. Resumed, the launch's request (its client token, its
+ * size) asks for those places' instances all the same: a runner of the pool still waiting to join
+ * takes such a place, and a place none takes is undone, or its instance would run beside a new
+ * one for the same slot, past the cap. Returns the registered runners still to launch.
+ */
+const fillResumedLaunches = async (
+  deps: LaunchDependencies,
+  records: readonly RunnerRecord[],
+  into: {
+    readonly step: (
+      runner: RunnerRecord,
+      action: () => Promise<RunnerRecord | undefined>,
+    ) => Promise<RunnerRecord | undefined>;
+    readonly byName: Map<string, RunnerRecord>;
+    readonly abandoned: Map<string, number[]>;
+  },
+): Promise<RunnerRecord[]> => {
+  const waiting = records.filter((runner) => runner.state === "registered");
+  const short = groupByLaunch(records.filter((runner) => runner.state === "launching")).filter(
+    (launch) => launch.length < launchOf(launch[0] as RunnerRecord).size,
+  );
+  if (short.length === 0) return waiting;
+  const live = await deps.runners.listLive();
+  for (const launch of short) {
+    const { id, size } = launchOf(launch[0] as RunnerRecord);
+    const onDemand = launch[0]?.onDemand === true;
+    const held = new Set(
+      live.filter((runner) => launchOf(runner).id === id).map((runner) => launchOf(runner).index),
+    );
+    for (let place = 0; place < size; place++) {
+      if (held.has(place)) continue;
+      const taker = waiting.findIndex((runner) => (runner.onDemand === true) === onDemand);
+      const [runner] = taker < 0 ? [] : waiting.splice(taker, 1);
+      const joined =
+        runner &&
+        (await into.step(runner, () =>
+          deps.runners.transition(
+            runner.name,
+            ["registered"],
+            { state: "launching", launchId: id, launchIndex: place, launchSize: size },
+            deps.clock.now(),
+          ),
+        ));
+      if (joined) into.byName.set(joined.name, joined);
+      else into.abandoned.set(id, [...(into.abandoned.get(id) ?? []), place]);
+    }
+  }
+  return waiting;
 };
 
 /** A record from before launches were shared is a launch of its own, under its own name. */

@@ -11,11 +11,11 @@ import type { DemandStore } from "../ports/demand-store";
 import type { GitlabJob, JobsApi } from "../ports/gitlab";
 
 /**
- * A project with this many jobs of unknown tags has them read from one request for its newest
- * pending jobs (up to 100, tags included; the untagged ones are the new ones) rather than one job
- * read each: a burst of a thousand jobs in a minute costs a request a pass, not a thousand.
+ * A project with jobs of unknown tags has them read from one request for its newest pending jobs
+ * (up to 100, tags included; the untagged ones are the new ones) rather than one job read each: a
+ * burst of a thousand jobs in a minute costs a request a pass, not a thousand, and one job costs
+ * the same request as reading it. The listing also shows pending jobs whose hook was lost.
  */
-const LISTING_FROM = 3;
 const LISTED_PER_PROJECT = 100;
 
 export interface TagResolution {
@@ -27,6 +27,11 @@ export interface TagResolution {
   readonly notVisible: readonly number[];
   /** Jobs whose tags or project groups could not be read this pass; they wait for the next one. */
   readonly deferred: readonly number[];
+  /**
+   * Pending jobs a project listing showed that no hook told us about (lost, or still on its way):
+   * recorded with their tags, which wakes the scaler for them, before reconciliation would.
+   */
+  readonly discovered: readonly number[];
 }
 
 interface ResolveDependencies {
@@ -57,10 +62,22 @@ export const resolveJobTags = async (
   const mayRead = () => !rateLimited && reads++ < budget;
 
   const listed = new Map<number, GitlabJob>();
+  const known = new Set(pending.map((job) => job.jobId));
+  const discovered: number[] = [];
   const listProjectsPending = async (projectId: number) => {
     if (!mayRead()) return;
     const jobs = await deps.jobsApi.listNewestPendingJobs(projectId, LISTED_PER_PROJECT);
     for (const job of jobs) listed.set(job.id, job);
+    // The listing is read anyway: the jobs in it that we do not hold pending cost no call. The
+    // state rule leaves a job we know further along (running, finished) as it is.
+    for (const job of jobs.filter((candidate) => !known.has(candidate.id))) {
+      const outcome = await deps.demand.recordJobEvent(
+        { jobId: job.id, projectId, status: "pending" },
+        deps.clock.now(),
+        { tags: job.tagList },
+      );
+      if (outcome.kind === "recorded") discovered.push(job.id);
+    }
   };
 
   const resolve = async (job: JobRecord) => {
@@ -103,12 +120,10 @@ export const resolveJobTags = async (
     routable.set(job.jobId, facts);
   };
 
-  const untaggedByProject = new Map<number, number>();
-  for (const job of pending)
-    if (!job.tags)
-      untaggedByProject.set(job.projectId, (untaggedByProject.get(job.projectId) ?? 0) + 1);
-  const busyProjects = [...untaggedByProject].filter(([, count]) => count >= LISTING_FROM);
-  await mapWithConcurrency(busyProjects, 4, async ([projectId]) => {
+  const untaggedProjects = [
+    ...new Set(pending.filter((job) => !job.tags).map((job) => job.projectId)),
+  ];
+  await mapWithConcurrency(untaggedProjects, 4, async (projectId) => {
     try {
       await listProjectsPending(projectId);
     } catch (error) {
@@ -126,5 +141,5 @@ export const resolveJobTags = async (
       deferred.push(job.jobId);
     }
   });
-  return { routable, closed, notVisible, deferred };
+  return { routable, closed, notVisible, deferred, discovered };
 };

@@ -75,6 +75,8 @@ export interface ScalerReport {
   /** Jobs MAX_PASSED_OVER idle runners of their pool never took: no more runners start for them. */
   readonly unserved: readonly number[];
   readonly deferred: readonly number[];
+  /** Pending jobs no hook told us about, seen in a project listing read for tags: now demand. */
+  readonly discovered: readonly number[];
   readonly closed: readonly number[];
   /** Jobs GitLab answered 404 for (no access to the project, or erased): recorded not_visible. */
   readonly notVisible: readonly number[];
@@ -246,6 +248,7 @@ export const runScalerPass = async (
     unroutable,
     unserved,
     deferred: resolution.deferred,
+    discovered: resolution.discovered,
     closed: resolution.closed,
     notVisible: resolution.notVisible,
     resumed: resumed.reduce((sum, entry) => sum + entry.count, 0),

@@ -28,6 +28,7 @@ export const scalerMetrics = (report: ScalerReport): MetricPoint[] => [
   { name: MetricName.UnroutableJobs, value: report.unroutable.length },
   { name: MetricName.JobsUnserved, value: report.unserved.length },
   { name: MetricName.LostJobsClosed, value: report.closed.length },
+  { name: MetricName.LostWebhooksRecovered, value: report.discovered.length },
   { name: MetricName.JobsNotVisible, value: report.notVisible.length },
   { name: MetricName.QuotaExceeded, value: report.quotaExceeded ? 1 : 0 },
 ];

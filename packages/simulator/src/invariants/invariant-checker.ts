@@ -73,6 +73,8 @@ export class InvariantChecker implements ComputeObserver, GitlabCallObserver {
   /** Per pool, when each retry of an interrupted job was made, and on-demand instances asked. */
   private readonly retriesOwed = new Map<string, number[]>();
   private readonly onDemandAsked = new Map<string, number[]>();
+  /** When each retry owed an on-demand instance was asked, by the retry's job id. */
+  private readonly retryAskedAt = new Map<number, { pool: string; atMs: number }>();
   private readonly startMs: number;
 
   constructor(
@@ -144,6 +146,14 @@ export class InvariantChecker implements ComputeObserver, GitlabCallObserver {
   /** A runner on `instance` started the job's script. */
   jobStarted(job: GitlabModelJob, instance: WorldInstance): void {
     this.instanceOfJob.set(job.id, instance);
+    // No on-demand instance can beat a runner already up when the retry was made: GitLab hands
+    // the retry to whichever matching runner asks first, and such a retry owes nothing.
+    const asked = this.retryAskedAt.get(job.id);
+    if (asked && !instance.onDemandAsked && instance.launchedAtMs < asked.atMs) {
+      const owed = this.retriesOwed.get(asked.pool) ?? [];
+      const at = owed.indexOf(asked.atMs);
+      if (at >= 0) owed.splice(at, 1);
+    }
   }
 
   started(instance: WorldInstance): void {
@@ -197,8 +207,10 @@ export class InvariantChecker implements ComputeObserver, GitlabCallObserver {
     }
     this.retryOf.set(jobId, retryId);
     const pool = this.pools.get(this.instanceOfJob.get(jobId)?.pool ?? "");
-    if (pool?.instance.retry_on_demand && pool.instance.market !== "on-demand")
+    if (pool?.instance.retry_on_demand && pool.instance.market !== "on-demand") {
       push(this.retriesOwed, pool.name, this.time.nowMillis);
+      this.retryAskedAt.set(retryId, { pool: pool.name, atMs: this.time.nowMillis });
+    }
   }
 
   runnerDeleted(runnerId: number, runningJobs: readonly number[]): void {
