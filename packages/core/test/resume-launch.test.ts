@@ -100,4 +100,41 @@ describe("a launch that fails or is resumed part-way", () => {
     expect(report.pools[0]).toMatchObject({ launched: 1 });
     expect(report.pools[0]!.errors.map((error) => error.code)).toEqual(["ThrottlingException"]);
   });
+
+  it("gives a resumed launch's unheld places to the runners that never joined it, so no slot gets two instances", async () => {
+    const world = scalerWorld();
+    for (const jobId of [51, 52, 53]) await world.addPendingJob(jobId, ["linux"]);
+    // The pass dies after the first runner joined the launch of three: every later record write
+    // and the fleet request fail, as after a crash.
+    let writes = 0;
+    const runners = new Proxy(world.runners, {
+      get(store, property) {
+        const value = Reflect.get(store, property);
+        if (typeof value !== "function") return value;
+        if (property !== "transition") return value.bind(store);
+        return async (...args: unknown[]) => {
+          if (++writes > 4) throw new Error("the invocation died");
+          return value.apply(store, args);
+        };
+      },
+    });
+    const compute = Object.create(world.compute, {
+      launch: {
+        value: async () => {
+          throw new Error("the invocation died");
+        },
+      },
+    });
+    await runScalerPass({ ...world.deps, runners, compute });
+    const states = (await world.runners.listLive()).map((runner) => runner.state).sort();
+    world.advance(61);
+
+    await runScalerPass(world.deps);
+
+    expect(states).toEqual(["launching", "registered", "registered"]);
+    const live = await world.runners.listLive();
+    expect(live.map((runner) => runner.state)).toEqual(["booting", "booting", "booting"]);
+    expect(new Set(live.map((runner) => runner.launchId)).size).toBe(1);
+    expect((await world.compute.listInstances()).length).toBe(3);
+  });
 });
