@@ -92,7 +92,10 @@ const pendingByPool = async (deps: ReaperDependencies, now: Date) => {
   for (const job of await deps.demand.listPendingJobs(now)) {
     const facts = routableJob(job);
     const pool = facts && routeJob(deps.config.pools, facts);
-    if (pool) byPool.set(pool.name, [...(byPool.get(pool.name) ?? []), job]);
+    if (!pool) continue;
+    const jobs = byPool.get(pool.name);
+    if (jobs) jobs.push(job);
+    else byPool.set(pool.name, [job]);
   }
   return byPool;
 };
