@@ -46,7 +46,7 @@ export { parseEnvironment } from "./config/environment";
 export { parseStageOutputs, stageOutputsParameter } from "./config/stage-outputs";
 export { AutoscalerError, ConfigurationError, GitLabApiError } from "./errors";
 export { parseJobHook } from "./jobs/job-hook";
-export { applyJobEvent, JOB_RETENTION_SECONDS } from "./jobs/job-record";
+export { applyJobEvent, JOB_RETENTION_SECONDS, RETRY_CLAIM_SECONDS } from "./jobs/job-record";
 export { isFinished, JOB_STATUSES, statusRank } from "./jobs/job-status";
 export { FRESH_DEMAND_SECONDS, MAX_PASSED_OVER } from "./jobs/passed-over";
 export { PROJECT_ACTIVITY_WINDOW_SECONDS } from "./jobs/project-activity";

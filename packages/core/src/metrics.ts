@@ -84,7 +84,7 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   QuotaExceeded: count(["scaler"]),
   // The pool's GitLab scope was at its registered-runner cap: jobs wait for runners to go.
   RegistrationLimited: count(["scaler"], ["Pool"]),
-  JobsRetried: count(["scaler"]),
+  JobsRetried: count(["scaler", "reaper"]),
   JobWaitTime: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
   RunnersRetired: count(["reaper"], ["Reason"]),
   OrphansCleaned: count(["reaper"], ["Kind"]),

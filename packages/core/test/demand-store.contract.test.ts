@@ -10,6 +10,7 @@ import {
   InMemoryDemandStore,
   JOB_RETENTION_SECONDS,
   PROJECT_ACTIVITY_WINDOW_SECONDS,
+  RETRY_CLAIM_SECONDS,
 } from "../src/index";
 import { recordNotVisible } from "../src/jobs/not-visible";
 
@@ -136,16 +137,16 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
     await store.recordJobEvent(pendingEvent!, later(1));
     await store.annotateJob(jobId, { tags: ["linux"] });
     const annotated = await listed(later(2));
-    await store.claimJobRetry(jobId);
+    // Only a failed job has a retry to claim: a claim leaves a pending one where it is.
+    const claim = await store.claimJobRetry(jobId, later(2));
     const claimed = await listed(later(2));
 
     await store.recordJobEvent(runningEvent!, later(3));
 
     expect(whileCreated).toEqual([]);
     expect(annotated).toEqual([expect.objectContaining({ status: "pending", tags: ["linux"] })]);
-    expect(claimed).toEqual([
-      expect.objectContaining({ status: "pending", tags: ["linux"], retryClaimed: true }),
-    ]);
+    expect(claim).toBe(false);
+    expect(claimed).toEqual(annotated);
     expect(await listed(later(3))).toEqual([]);
   });
 
@@ -215,35 +216,89 @@ describe.each(stores)("DemandStore contract: %s", (_, makeStore) => {
   it("grants a job's one retry once, keeps its interruption mark across hooks, and never for an unknown job", async () => {
     const store = makeStore();
     const [runningEvent, failedEvent] = lifecycle(["running", "failed"]);
+    const jobId = runningEvent!.jobId;
     await store.recordJobEvent(runningEvent!, t0);
-    await store.annotateJob(runningEvent!.jobId, { interrupted: true });
+    await store.annotateJob(jobId, { interrupted: true });
     await store.recordJobEvent(failedEvent!, later(1));
 
     const claims = [
-      await store.claimJobRetry(runningEvent!.jobId),
-      await store.claimJobRetry(runningEvent!.jobId),
+      await store.claimJobRetry(jobId, later(2)),
+      await store.claimJobRetry(jobId, later(3)),
     ];
 
     expect(claims).toEqual([true, false]);
-    expect(await store.claimJobRetry(999_999_998)).toBe(false);
-    const job = (await store.listJobs(later(1))).find(
-      (candidate) => candidate.jobId === runningEvent!.jobId,
-    );
-    expect(job).toMatchObject({ status: "failed", interrupted: true, retryClaimed: true });
+    expect(await store.claimJobRetry(999_999_998, later(3))).toBe(false);
+    const job = (await store.listJobs(later(3))).find((candidate) => candidate.jobId === jobId);
+    expect(job).toMatchObject({
+      status: "failed",
+      interrupted: true,
+      retryDueSince: later(2).toISOString(),
+      retryClaimedAt: later(2).toISOString(),
+    });
+    expect((await store.listRetriesDue(later(3))).map((owed) => owed.jobId)).toContain(jobId);
   });
 
-  it("gives a claimed retry back, to be claimed again, and takes a release of no claim calmly", async () => {
+  it("grants a claim cut short again once it is older than RETRY_CLAIM_SECONDS, to one racer", async () => {
     const store = makeStore();
     const [failedEvent] = lifecycle(["failed"]);
+    const jobId = failedEvent!.jobId;
     await store.recordJobEvent(failedEvent!, t0);
-    await store.claimJobRetry(failedEvent!.jobId);
+    await store.claimJobRetry(jobId, later(1));
 
-    await store.releaseJobRetry(failedEvent!.jobId);
-    await store.releaseJobRetry(failedEvent!.jobId);
-    await store.releaseJobRetry(999_999_997);
+    const fresh = await store.claimJobRetry(jobId, later(1 + RETRY_CLAIM_SECONDS));
+    const racers = await Promise.all(
+      Array.from({ length: 5 }, () => store.claimJobRetry(jobId, later(2 + RETRY_CLAIM_SECONDS))),
+    );
 
-    expect(await store.claimJobRetry(failedEvent!.jobId)).toBe(true);
-    expect(await store.claimJobRetry(failedEvent!.jobId)).toBe(false);
+    expect(fresh).toBe(false);
+    expect(racers.filter(Boolean)).toHaveLength(1);
+    const [owed] = (await store.listRetriesDue(later(3))).filter((job) => job.jobId === jobId);
+    // Owed since the first claim, claimed by the last.
+    expect(owed).toMatchObject({
+      retryDueSince: later(1).toISOString(),
+      retryClaimedAt: later(2 + RETRY_CLAIM_SECONDS).toISOString(),
+    });
+  });
+
+  it("lists the retries owed oldest first, and no longer once settled, made or refused", async () => {
+    const store = makeStore();
+    const [first, second, third] = [
+      lifecycle(["failed"])[0]!,
+      lifecycle(["failed"])[0]!,
+      lifecycle(["failed"])[0]!,
+    ];
+    for (const event of [first, second, third]) await store.recordJobEvent(event, t0);
+    await store.claimJobRetry(third.jobId, later(1));
+    await store.claimJobRetry(first.jobId, later(2));
+    await store.claimJobRetry(second.jobId, later(3));
+    const ours = async (at: Date) =>
+      (await store.listRetriesDue(at))
+        .map((job) => job.jobId)
+        .filter((jobId) => [first, second, third].some((event) => event.jobId === jobId));
+    const before = await ours(later(4));
+
+    await store.settleJobRetry(first.jobId, { retriedAs: 7_000_001 });
+    await store.settleJobRetry(second.jobId, {
+      retryRefused: "403 Forbidden - Job is not retryable",
+    });
+    await store.settleJobRetry(999_999_996, { retriedAs: 1 });
+
+    expect(before).toEqual([third.jobId, first.jobId, second.jobId]);
+    expect(await ours(later(5))).toEqual([third.jobId]);
+    const far = later(10 * RETRY_CLAIM_SECONDS);
+    expect(await store.claimJobRetry(first.jobId, far)).toBe(false);
+    expect(await store.claimJobRetry(second.jobId, far)).toBe(false);
+    const settled = byId(
+      (await store.listJobs(later(5))).filter((job) =>
+        [first.jobId, second.jobId].includes(job.jobId),
+      ),
+    );
+    expect(settled[0]).toMatchObject({ retriedAs: 7_000_001 });
+    expect(settled[1]).toMatchObject({ retryRefused: "403 Forbidden - Job is not retryable" });
+    for (const job of settled) {
+      expect(job.retryDueSince).toBeUndefined();
+      expect(job.retryClaimedAt).toBeUndefined();
+    }
   });
 
   it("remembers active projects, rewriting each at most once a minute", async () => {

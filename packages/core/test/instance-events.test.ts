@@ -4,6 +4,7 @@ import { stateWorlds, type World } from "../../../test/support/state-worlds";
 import {
   handleInstanceEvent,
   observeJobProgress,
+  RETRY_CLAIM_SECONDS,
   runReaperPass,
   runScalerPass,
 } from "../src/index";
@@ -89,16 +90,20 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(await world.runners.get(runner.name)).toMatchObject({ state: "busy" });
     });
 
-    it("retries an interrupted job on the redelivered batch when GitLab refused the first retry", async () => {
+    it("retries an interrupted job GitLab failed to retry once its claim has expired, not at once", async () => {
       const world = await makeWorld();
       const failed = await interruptedJobFailed(world);
       world.gitlab.failures.push(429);
 
       await expect(observeJobProgress(world.deps, [failed])).rejects.toThrow("429");
+      // The batch redelivered at once finds the claim held: no call to a GitLab that just failed.
       const redelivered = await observeJobProgress(world.deps, [failed]);
+      world.advance(RETRY_CLAIM_SECONDS + 1);
+      const later = await observeJobProgress(world.deps, [failed]);
       const again = await observeJobProgress(world.deps, [failed]);
 
-      expect(redelivered.retried).toHaveLength(1);
+      expect(redelivered.retried).toEqual([]);
+      expect(later.retried).toHaveLength(1);
       expect(again.retried).toEqual([]);
       expect(world.gitlab.calls.retryJob).toBe(2);
     });
@@ -172,6 +177,10 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
         instanceId: runner.instanceId!,
       });
       world.gitlab.model.finishJob(41, "failed");
+      await world.demand.recordJobEvent(
+        { jobId: 41, projectId: 5, status: "failed", runnerId: runner.gitlabRunnerId! },
+        world.clock.now(),
+      );
       const nextId = Math.max(...world.gitlab.jobs.keys()) + 1;
       await world.demand.recordJobEvent(
         { jobId: nextId, projectId: 5, status: "pending" },

@@ -11,6 +11,7 @@ import {
   runScalerPass,
   SCALER_REVISIT_WITHIN_SECONDS,
   STALLED_LAUNCH_SECONDS,
+  supplyOf,
 } from "../src/index";
 
 /** The instant `seconds` after the worlds' start, as records write it. */
@@ -91,10 +92,60 @@ describe("a launch step that fails", () => {
       world.advance(60);
     }
 
+    const names = (await world.runners.listLive()).map((runner) => runner.name);
+
     const report = await runReaperPass(world.reaperDeps);
 
     expect(report.retired).toEqual({ stalled_launch: 1 });
-    expect(await world.runners.ledger()).toMatchObject({ global: 0 });
+    expect(names).toHaveLength(2);
+    expect((await world.runners.listLive()).map((runner) => runner.name)).toEqual([names[1]]);
+    // The one replacement started for its job is younger, and the stall limit catches it later.
+    expect(await world.runners.ledger()).toMatchObject({ global: 1 });
+  });
+});
+
+describe("a launch that stalls", () => {
+  it("no longer covers its job once a step failed: the next pass starts one more runner for it", async () => {
+    const world = await withJob();
+    world.gitlab.failures.push(500);
+    await runScalerPass(world.deps);
+
+    const next = await runScalerPass(world.deps);
+
+    expect(next.pools[0]).toMatchObject({ started: 1, launched: 1, supply: { stalled: 1 } });
+    expect((await world.runners.listLive()).map((runner) => runner.state).sort()).toEqual([
+      "booting",
+      "reserved",
+    ]);
+  });
+
+  it("is replaced once at most, however many passes GitLab keeps failing", async () => {
+    const world = await withJob();
+    const refused = refusingRegistration(
+      world.deps,
+      new GitLabApiError("GitLab answered 503", 503),
+    );
+    for (let pass = 0; pass < 10; pass += 1) {
+      await runScalerPass(refused);
+      world.advance(LAUNCH_RETRY_SECONDS);
+    }
+
+    expect(await world.runners.listLive()).toHaveLength(2);
+  });
+
+  it("no longer covers its job once it has been on its way for longer than straggler_after", () => {
+    // A crashed pass notes no failure: its record just stays where it stood.
+    const reserved = { state: "reserved" as const, createdAt: after(0), updatedAt: after(0) };
+    const rule = (seconds: number) => ({
+      now: new Date(Date.parse(after(seconds))),
+      afterSeconds: 30,
+    });
+
+    expect(supplyOf([reserved], rule(30))).toMatchObject({ creating: 1, stalled: 0 });
+    expect(supplyOf([reserved], rule(31))).toMatchObject({ creating: 0, stalled: 1 });
+    expect(supplyOf([{ ...reserved, launchFailures: 1 }], rule(0))).toMatchObject({ stalled: 1 });
+    // Without a rule (the status view), it is simply on its way.
+    expect(supplyOf([{ ...reserved, launchFailures: 1 }])).toMatchObject({ creating: 1 });
   });
 });
 

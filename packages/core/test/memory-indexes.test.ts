@@ -282,6 +282,7 @@ describe("InMemoryDemandStore's pending index", () => {
       tags: fc.subarray(["linux", "gpu"]),
     }),
     fc.record({ kind: fc.constant("claim" as const), jobId: fc.integer({ min: 1, max: 9 }) }),
+    fc.record({ kind: fc.constant("settle" as const), jobId: fc.integer({ min: 1, max: 9 }) }),
     // Time passes: mostly not at all, sometimes past a finished job's or an unfinished one's TTL.
     fc.record({
       kind: fc.constant("wait" as const),
@@ -295,7 +296,13 @@ describe("InMemoryDemandStore's pending index", () => {
     return a.jobId - b.jobId;
   };
 
-  it("lists exactly the unexpired pending jobs of listJobs, oldest first, as they are now", async () => {
+  const owedFirst = (a: JobRecord, b: JobRecord) => {
+    const since = (job: JobRecord) => job.retryDueSince as string;
+    if (since(a) !== since(b)) return since(a) < since(b) ? -1 : 1;
+    return a.jobId - b.jobId;
+  };
+
+  it("lists exactly the unexpired pending jobs, and retries owed, of listJobs, oldest first, as they are now", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 60, size: "max" }), async (ops) => {
         const store = new InMemoryDemandStore();
@@ -313,12 +320,16 @@ describe("InMemoryDemandStore's pending index", () => {
             await store.recordJobEvent(event, now);
           } else if (step.kind === "annotate")
             await store.annotateJob(step.jobId, { tags: step.tags });
-          else if (step.kind === "claim") await store.claimJobRetry(step.jobId);
+          else if (step.kind === "claim") await store.claimJobRetry(step.jobId, now);
+          else if (step.kind === "settle") await store.settleJobRetry(step.jobId, { retriedAs: 1 });
           else now = new Date(now.getTime() + step.seconds * 1000);
 
           const pending = await store.listPendingJobs(now);
           const all = await store.listJobs(now);
           expect(pending).toEqual(all.filter((job) => job.status === "pending").sort(oldestFirst));
+          expect(await store.listRetriesDue(now)).toEqual(
+            all.filter((job) => job.retryDueSince !== undefined).sort(owedFirst),
+          );
           expect(all.every((job) => job.expiresAt > now.getTime() / 1000)).toBe(true);
         }
       }),

@@ -56,6 +56,8 @@ describe("metrics are emitted exactly as METRIC_DEFINITIONS declares them", () =
         jobsNotVisible: [6],
         gitlabPendingJobs: 1,
         disabledHooks: [{ projectId: 5, alertStatus: "disabled" }],
+        retriesResumed: [9],
+        retriesRefused: 1,
         webhookSuspect: true,
         rateLimited: false,
       }),
@@ -73,6 +75,8 @@ describe("metrics are emitted exactly as METRIC_DEFINITIONS declares them", () =
       jobsNotVisible: [7, 8],
       gitlabPendingJobs: 0,
       disabledHooks: [],
+      retriesResumed: [],
+      retriesRefused: 0,
       webhookSuspect: false,
       rateLimited: false,
     };

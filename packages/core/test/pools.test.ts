@@ -112,7 +112,15 @@ describe("routeJob", () => {
 });
 
 describe("runnersToStart", () => {
-  const idle = { creating: 0, booting: 0, straggling: 0, idle: 0, busy: 0, draining: 0 };
+  const idle = {
+    creating: 0,
+    booting: 0,
+    straggling: 0,
+    stalled: 0,
+    idle: 0,
+    busy: 0,
+    draining: 0,
+  };
   const base = {
     settings: { idleCount: 0, idleTimeSeconds: 300, maxInstances: 10 },
     pending: 0,
@@ -151,6 +159,7 @@ describe("runnersToStart", () => {
     creating: fc.nat(20),
     booting: fc.nat(20),
     straggling: fc.nat(20),
+    stalled: fc.nat(20),
     idle: fc.nat(20),
     busy: fc.nat(20),
     draining: fc.nat(20),

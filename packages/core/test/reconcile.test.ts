@@ -7,6 +7,7 @@ import {
   groupsOfPools,
   observeJobProgress,
   progressOfJob,
+  RETRY_CLAIM_SECONDS,
   reconcileDemand,
   runScalerPass,
 } from "../src/index";
@@ -301,6 +302,34 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
       const report = await reconcileDemand({ ...world.deps, jobsApi });
 
       expect(report).toMatchObject({ rateLimited: true, staleJobsClosed: [63] });
+    });
+
+    it("makes the retries owed after spot interruptions whatever the project listings answer", async () => {
+      const world = await makeWorld();
+      world.gitlab.jobs.set(64, { id: 64, projectId: 5, status: "failed", tagList: ["linux"] });
+      await world.demand.recordJobEvent(
+        { jobId: 64, projectId: 5, status: "failed", runnerId: 9 },
+        world.clock.now(),
+        { interrupted: true },
+      );
+      // A claim whose invocation died, a minute and more ago.
+      await world.demand.claimJobRetry(64, world.clock.now());
+      await world.demand.noteProjectActivity(5, world.clock.now());
+      world.advance(RETRY_CLAIM_SECONDS + 1);
+      const throttled = new GitLabApiError("GitLab GET /projects/5/jobs answered 429", 429, 30);
+      const { gitlab } = world;
+      const jobsApi: JobsApi = {
+        getJob: (projectId, jobId) => gitlab.getJob(projectId, jobId),
+        listPendingJobs: () => Promise.reject(throttled),
+        listNewestPendingJobs: (projectId, limit) => gitlab.listNewestPendingJobs(projectId, limit),
+        projectGroupIds: (projectId) => gitlab.projectGroupIds(projectId),
+        retryJob: (projectId, jobId) => gitlab.retryJob(projectId, jobId),
+      };
+
+      const report = await reconcileDemand({ ...world.deps, jobsApi });
+
+      expect(report).toMatchObject({ rateLimited: true, retriesResumed: [expect.any(Number)] });
+      expect(world.gitlab.jobs.get(report.retriesResumed[0]!)).toMatchObject({ status: "pending" });
     });
 
     it("stops asking GitLab for the pass when it answers 429", async () => {

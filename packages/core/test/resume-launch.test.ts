@@ -86,7 +86,7 @@ describe("a launch that fails or is resumed part-way", () => {
     expect(live.map((runner) => runner.state)).toEqual(["booting", "booting", "booting"]);
   });
 
-  it("keeps launching for new demand while a stalled launch fails again on resume", async () => {
+  it("keeps launching for new demand, and for the job of a stalled launch, while that fails again on resume", async () => {
     const world = scalerWorld();
     await world.addPendingJob(41, ["linux"]);
     await runScalerPass(failing(world.deps, "runners", "transition", new Error("timeout"), 3));
@@ -97,7 +97,7 @@ describe("a launch that fails or is resumed part-way", () => {
     const report = await runScalerPass(failing(world.deps, "tokens", "grant", ssmThrottle()));
 
     expect(report.resumed).toBe(1);
-    expect(report.pools[0]).toMatchObject({ launched: 1 });
+    expect(report.pools[0]).toMatchObject({ launched: 2, supply: { stalled: 1 } });
     expect(report.pools[0]!.errors.map((error) => error.code)).toEqual(["ThrottlingException"]);
   });
 

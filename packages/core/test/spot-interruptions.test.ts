@@ -2,9 +2,12 @@ import type { JobStatus, RunnerStore, ScalerDependencies } from "@ger/core/types
 import { describe, expect, it } from "vitest";
 import { stateWorlds, type World } from "../../../test/support/state-worlds";
 import {
+  GitLabApiError,
   handleInstanceEvent,
   observeJobProgress,
   progressOfJob,
+  RETRY_CLAIM_SECONDS,
+  reconcileDemand,
   runReaperPass,
   runScalerPass,
 } from "../src/index";
@@ -182,6 +185,87 @@ describe.each(stateWorlds())("spot interruptions, state %s", (_, makeWorld) => {
 
       expect([byRetirement.retried.length, byHook.retried.length]).toEqual([1, 0]);
       expect(world.gitlab.calls.retryJob).toBe(1);
+    });
+  });
+
+  describe("a retry cut short after its claim (FAULTS.md bug 18)", () => {
+    /** Job 41 failed in a spot interruption; the scaler's stream invocation dies inside its retry. */
+    const retryCutShort = async (cut: (world: World) => ScalerDependencies) => {
+      const world = await makeWorld();
+      const runner = await runnerTookJob(world);
+      await hook(world, runner.gitlabRunnerId!, "running");
+      await stream(world, 41);
+      await handleInstanceEvent(world.deps, spotWarning(runner.instanceId!));
+      world.gitlab.model.finishJob(41, "failed");
+      await hook(world, runner.gitlabRunnerId!, "failed");
+      const job = (await world.demand.listJobs(world.clock.now())).find((j) => j.jobId === 41);
+      await expect(observeJobProgress(cut(world), [progressOfJob(job!)!])).rejects.toThrow();
+      // Lambda redelivers the batch: the claim is taken, so the redelivery makes no retry.
+      const redelivered = await stream(world, 41);
+      return { world, redelivered };
+    };
+    const retriesOf41 = (world: World) =>
+      [...world.gitlab.model.jobs.values()].filter((job) => job.id !== 41 && job.projectId === 5);
+    /** GitLab makes the retry, and the invocation dies before it hears the answer. */
+    const diesAfterRetry = (world: World): ScalerDependencies => {
+      const { jobsApi } = world.deps;
+      const dying = Object.create(jobsApi, {
+        retryJob: {
+          value: async (projectId: number, jobId: number) => {
+            await jobsApi.retryJob(projectId, jobId);
+            throw new Error("Task timed out after 30.00 seconds");
+          },
+        },
+      });
+      return { ...world.deps, jobsApi: dying };
+    };
+
+    it("is made by the reaper once the claim expired, when GitLab failed the retry", async () => {
+      const { world, redelivered } = await retryCutShort((w) => ({
+        ...w.deps,
+        jobsApi: Object.create(w.deps.jobsApi, {
+          retryJob: {
+            value: async () => {
+              throw new GitLabApiError("GitLab answered 502", 502);
+            },
+          },
+        }),
+      }));
+      world.advance(RETRY_CLAIM_SECONDS);
+      const early = await reconcileDemand(world.reaperDeps);
+      world.advance(1);
+
+      const late = await reconcileDemand(world.reaperDeps);
+
+      expect(redelivered.retried).toEqual([]);
+      expect(early.retriesResumed).toEqual([]);
+      expect(late.retriesResumed).toHaveLength(1);
+      expect(retriesOf41(world).map((job) => job.id)).toEqual(late.retriesResumed);
+      // The retry is demand marked as such (on-demand), and the job is owed nothing more.
+      const stored = await world.demand.listJobs(world.clock.now());
+      expect(stored.find((j) => j.jobId === late.retriesResumed[0])).toMatchObject({
+        status: "pending",
+        retryOfInterrupted: true,
+      });
+      expect(stored.find((j) => j.jobId === 41)).toMatchObject({
+        retriedAs: late.retriesResumed[0],
+      });
+      expect(await world.demand.listRetriesDue(world.clock.now())).toEqual([]);
+    });
+
+    it("is never made twice when the invocation died after GitLab made it, before settling", async () => {
+      const { world } = await retryCutShort(diesAfterRetry);
+      world.advance(RETRY_CLAIM_SECONDS + 1);
+
+      const resumed = await reconcileDemand(world.reaperDeps);
+      world.advance(RETRY_CLAIM_SECONDS + 1);
+      const again = await reconcileDemand(world.reaperDeps);
+
+      expect(retriesOf41(world)).toHaveLength(1);
+      expect(resumed).toMatchObject({ retriesResumed: [], retriesRefused: 1 });
+      expect(again).toMatchObject({ retriesResumed: [], retriesRefused: 0 });
+      expect(world.gitlab.calls.retryJob).toBe(2);
+      expect(await world.demand.listRetriesDue(world.clock.now())).toEqual([]);
     });
   });
 

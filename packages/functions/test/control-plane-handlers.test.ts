@@ -177,7 +177,8 @@ describe("the scheduled scaler invocation", () => {
     world.gitlab.failures.push(503);
     const streamed = await handler({ Records: [] }, lambdaContext(60_000));
     world.advance(LAUNCH_RETRY_SECONDS);
-    world.gitlab.failures.push(503);
+    // The resumed launch and the one started beside it for its stalled job.
+    world.gitlab.failures.push(503, 503);
     const late = await handler({ source: "aws.scheduler" }, lambdaContext(12_000));
 
     expect(sleeps).toEqual([]);

@@ -63,11 +63,14 @@ class CaseDemandStore implements DemandStore {
   annotateJob(...args: Parameters<DemandStore["annotateJob"]>) {
     return this.current.annotateJob(...args);
   }
-  claimJobRetry(jobId: number) {
-    return this.current.claimJobRetry(jobId);
+  claimJobRetry(...args: Parameters<DemandStore["claimJobRetry"]>) {
+    return this.current.claimJobRetry(...args);
   }
-  releaseJobRetry(jobId: number) {
-    return this.current.releaseJobRetry(jobId);
+  settleJobRetry(...args: Parameters<DemandStore["settleJobRetry"]>) {
+    return this.current.settleJobRetry(...args);
+  }
+  listRetriesDue(now: Date) {
+    return this.current.listRetriesDue(now);
   }
   listActiveProjects(since: Date) {
     return this.current.listActiveProjects(since);

@@ -29,8 +29,9 @@ const STEP_MS = 60_000;
 
 /**
  * Replays a trace in virtual time through one control plane and reports what it cost and how long
- * jobs waited. After the last job, the world runs idle for the longest idle_time plus two reaper
- * passes, and whatever is left then is a leak.
+ * jobs waited. After the last job has finished and the last instance has booted (or been given
+ * up on), the world runs idle for the longest idle_time plus two reaper passes, and whatever is
+ * left then is a leak.
  */
 export const runSimulation = async (options: SimulationOptions): Promise<SimulationRun> => {
   const wallStart = performance.now();
@@ -64,7 +65,9 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
 
   const horizonMs = replay.lastArrivalMs + settings.horizonS * 1000;
   const span = Math.max(1, replay.lastArrivalMs - startMs);
-  while (time.nowMillis < horizonMs && !(replay.allArrived && world.jobs.settled)) {
+  // Idle means no job left and no instance still booting: a late runner registers and idles.
+  const idle = () => replay.allArrived && world.jobs.settled && world.compute.phases.booting === 0;
+  while (time.nowMillis < horizonMs && !idle()) {
     await time.runUntil(time.nowMillis + STEP_MS);
     options.onProgress?.(Math.min(1, (time.nowMillis - startMs) / span));
   }

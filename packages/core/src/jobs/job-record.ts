@@ -13,8 +13,20 @@ export interface JobAnnotations {
   readonly tags?: readonly string[];
   /** The job's spot instance got an interruption warning while running it. */
   readonly interrupted?: boolean;
-  /** A retry of the job was claimed (at most one is ever made). */
-  readonly retryClaimed?: boolean;
+  /**
+   * Since when the job is owed its one retry (ISO 8601): a spot interruption killed it and the
+   * retry is not settled yet. Such jobs are listed for the reaper (listRetriesDue).
+   */
+  readonly retryDueSince?: string;
+  /**
+   * When a process claimed the retry to make it (ISO 8601). A claim that settled nothing within
+   * RETRY_CLAIM_SECONDS was cut short (a crash, a timeout) and may be taken again.
+   */
+  readonly retryClaimedAt?: string;
+  /** The job GitLab made to retry this one: its one retry is made. */
+  readonly retriedAs?: number;
+  /** GitLab would not retry it (retried already by an attempt cut short, or not retryable): its answer. */
+  readonly retryRefused?: string;
   /** GitLab made this job to retry one that a spot interruption killed (see `retry_on_demand`). */
   readonly retryOfInterrupted?: boolean;
   /** Why the control plane, not a hook, closed the job (see recordNotVisible). */
@@ -27,10 +39,23 @@ export interface JobAnnotations {
   readonly lastPassedOverAt?: string;
 }
 
+/**
+ * How long a claimed retry is left to its claimant before another process may take it: GitLab's
+ * retry call and two writes, with room to spare. Should the claimant still be at work, GitLab
+ * refuses the second retry (the job is retried already), so a job is never retried twice.
+ */
+export const RETRY_CLAIM_SECONDS = 60;
+
+/** How a job's one retry ended: GitLab made it, or refused to. */
+export type RetrySettlement = { readonly retriedAs: number } | { readonly retryRefused: string };
+
 export const JOB_ANNOTATIONS = [
   "tags",
   "interrupted",
-  "retryClaimed",
+  "retryDueSince",
+  "retryClaimedAt",
+  "retriedAs",
+  "retryRefused",
   "retryOfInterrupted",
   "closedReason",
   "groupIds",
@@ -105,7 +130,10 @@ export const jobEventOf = ({
   expiresAt: _expiry,
   tags: _tags,
   interrupted: _interrupted,
-  retryClaimed: _retryClaimed,
+  retryDueSince: _retryDueSince,
+  retryClaimedAt: _retryClaimedAt,
+  retriedAs: _retriedAs,
+  retryRefused: _retryRefused,
   retryOfInterrupted: _retryOfInterrupted,
   closedReason: _closedReason,
   ...event

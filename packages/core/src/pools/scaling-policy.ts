@@ -11,6 +11,11 @@ export interface PoolSupply {
    * it no longer counts as on its way, so another runner starts for the job it was started for.
    */
   readonly straggling: number;
+  /**
+   * Being created, but a launch step failed and waits out its backoff, or the launch has taken
+   * longer than straggler_after (a crashed pass's): like a straggler, it covers no job.
+   */
+  readonly stalled: number;
   /** Runner polling GitLab for a job. */
   readonly idle: number;
   /** Runner running its one job: it will never take another. */
@@ -33,13 +38,17 @@ export interface ScalingInput {
 /**
  * How many runners to start now. Demand is counted per pool, not per job: an ephemeral runner takes
  * whichever matching job GitLab hands it, so every runner that can still take a job (creating,
- * booting, idle) covers one pending job or one warm slot (idle_count). Never negative, never past
- * the pool's or the global cap; the ledger enforces the caps again atomically when slots are taken.
+ * booting, idle) covers one pending job or one warm slot (idle_count). A straggler or a stalled
+ * launch covers none, but stalled launches are replaced once at most: while GitLab or EC2 keeps
+ * failing, the launches in flight stay within twice the demand instead of growing every pass.
+ * Never negative, never past the pool's or the global cap; the ledger enforces the caps again
+ * atomically when slots are taken.
  */
 export const runnersToStart = (input: ScalingInput): number => {
   const { settings, pending, supply } = input;
+  const needed = pending + settings.idleCount;
   const available = supply.creating + supply.booting + supply.idle;
-  const wanted = pending + settings.idleCount - available;
+  const wanted = Math.min(needed - available, 2 * needed - available - supply.stalled);
   return Math.max(0, Math.min(wanted, roomToStart(input)));
 };
 

@@ -1,5 +1,10 @@
 import type { JobEvent } from "../jobs/job-event";
-import type { JobAnnotations, JobEventOutcome, JobRecord } from "../jobs/job-record";
+import type {
+  JobAnnotations,
+  JobEventOutcome,
+  JobRecord,
+  RetrySettlement,
+} from "../jobs/job-record";
 import type { ProjectActivity } from "../jobs/project-activity";
 
 /** Where demand lives: jobs by state, and the projects that sent them. */
@@ -21,10 +26,15 @@ export interface DemandStore {
   listPendingJobs(now: Date): Promise<JobRecord[]>;
   /** Adds what the control plane learnt about a job (tags, interruption); nothing for a job not recorded. */
   annotateJob(jobId: number, annotations: JobAnnotations): Promise<void>;
-  /** Claims the one retry a job may get; false when it was claimed before (or the job is unknown). */
-  claimJobRetry(jobId: number): Promise<boolean>;
-  /** Gives a claimed retry back, when GitLab refused to make it: the next delivery claims it again. */
-  releaseJobRetry(jobId: number): Promise<void>;
+  /**
+   * Claims, at `now`, the one retry a failed job may get, and marks it owed until settled; false
+   * when it is settled, claimed less than RETRY_CLAIM_SECONDS ago, or the job is not failed.
+   */
+  claimJobRetry(jobId: number, now: Date): Promise<boolean>;
+  /** Records how the job's retry ended; it is owed no longer, and no claim will be granted again. */
+  settleJobRetry(jobId: number, settlement: RetrySettlement): Promise<void>;
+  /** Jobs owed a retry (claimed or not, see `retryDueSince`), oldest first. */
+  listRetriesDue(now: Date): Promise<JobRecord[]>;
   /** Projects with a job event at or after `since`. */
   listActiveProjects(since: Date): Promise<ProjectActivity[]>;
 }

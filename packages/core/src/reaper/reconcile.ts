@@ -9,6 +9,7 @@ import { MetricName, type MetricPoint } from "../metrics";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { HooksApi, JobsApi } from "../ports/gitlab";
+import { resumeDueRetries } from "../runners/interrupted-retry";
 
 export interface ReconcileDependencies {
   readonly demand: DemandStore;
@@ -77,6 +78,12 @@ export interface ReconcileReport {
   readonly lastHookAgeSeconds?: number;
   /** Projects whose hook to us GitLab has disabled (it stops sending after repeated failures). */
   readonly disabledHooks: readonly DisabledHook[];
+  /**
+   * Retries made for jobs a spot interruption killed whose first attempt was cut short (a crash,
+   * GitLab failing): the new jobs' ids. And how many GitLab refused: retried already, or gone.
+   */
+  readonly retriesResumed: readonly number[];
+  readonly retriesRefused: number;
   /** GitLab has pending jobs but no hook came for longer than allowed, hooks were lost, or disabled. */
   readonly webhookSuspect: boolean;
   readonly rateLimited: boolean;
@@ -85,7 +92,8 @@ export interface ReconcileReport {
 /**
  * GitLab never redelivers a failed hook and drops rate-limited ones, so demand is checked against
  * its API: pending jobs of recently active projects that we never heard of are recorded (which
- * wakes the scaler), and jobs we still think pending but GitLab has moved on are closed.
+ * wakes the scaler), and jobs we still think pending but GitLab has moved on are closed. Retries
+ * owed after spot interruptions whose first attempt was cut short are made.
  */
 export const reconcileDemand = async (
   deps: ReconcileDependencies,
@@ -96,6 +104,8 @@ export const reconcileDemand = async (
   const projects = (await deps.demand.listActiveProjects(since))
     .sort((a, b) => b.lastJobEventAt.localeCompare(a.lastJobEventAt))
     .slice(0, limits.projectsPerPass);
+  // First, whatever GitLab's listings answer: they are few, and each has a job waiting on it.
+  const retries = await resumeDueRetries(deps);
   const ours = await deps.demand.listPendingJobs(now);
   const known = new Set(ours.map((job) => job.jobId));
   const lostJobsRecorded: number[] = [];
@@ -202,8 +212,10 @@ export const reconcileDemand = async (
     gitlabPendingJobs,
     ...(lastHookAgeSeconds !== undefined && { lastHookAgeSeconds }),
     disabledHooks,
+    retriesResumed: retries.retried,
+    retriesRefused: retries.refused,
     webhookSuspect: silent || lostJobsRecorded.length > 0 || disabledHooks.length > 0,
-    rateLimited,
+    rateLimited: rateLimited || retries.rateLimited,
   };
 };
 
@@ -279,4 +291,5 @@ export const reconcileMetrics = (report: ReconcileReport): MetricPoint[] => [
   { name: MetricName.JobsNotVisible, value: report.jobsNotVisible.length },
   { name: MetricName.WebhookSuspect, value: report.webhookSuspect ? 1 : 0 },
   { name: MetricName.DisabledWebhooks, value: report.disabledHooks.length },
+  { name: MetricName.JobsRetried, value: report.retriesResumed.length },
 ];

@@ -3,6 +3,7 @@ import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
+import { retryInterruptedJob } from "./interrupted-retry";
 
 export interface JobProgress {
   readonly jobId: number;
@@ -23,35 +24,6 @@ export interface ProgressOutcome {
   /** How long each job one of our runners took had waited, by the runner's pool. */
   readonly waits: readonly { readonly pool: string; readonly seconds: number }[];
 }
-
-/**
- * Retries the job and records the new one at once, marked as a retry after an interruption, so
- * the scaler can start an on-demand runner for it before its own hook arrives. Should the hook
- * win the race, the mark is added to the job it recorded.
- */
-const recordRetry = async (
-  deps: { readonly demand: DemandStore; readonly jobsApi: JobsApi; readonly clock: Clock },
-  projectId: number,
-  jobId: number,
-): Promise<number> => {
-  let retry: Awaited<ReturnType<JobsApi["retryJob"]>>;
-  try {
-    retry = await deps.jobsApi.retryJob(projectId, jobId);
-  } catch (error) {
-    // GitLab made no retry (429, 5xx): the claim goes back, or the redelivered batch would find
-    // it spent and the job would never be retried.
-    await deps.demand.releaseJobRetry(jobId);
-    throw error;
-  }
-  const annotations = { tags: retry.tagList, retryOfInterrupted: true };
-  const outcome = await deps.demand.recordJobEvent(
-    { jobId: retry.id, projectId, status: "pending" },
-    deps.clock.now(),
-    annotations,
-  );
-  if (outcome.kind === "unchanged") await deps.demand.annotateJob(retry.id, annotations);
-  return retry.id;
-};
 
 /**
  * Records what GitLab's API says of a job a spot interruption killed (or is about to), marked
@@ -99,8 +71,9 @@ export const observeJobProgress = async (
   const retried: number[] = [];
   const waits: { pool: string; seconds: number }[] = [];
   for (const { jobId, projectId, status, runnerId, interrupted, waitSeconds } of progress) {
-    if (interrupted && status === "failed" && (await deps.demand.claimJobRetry(jobId))) {
-      retried.push(await recordRetry(deps, projectId, jobId));
+    if (interrupted && status === "failed") {
+      const outcome = await retryInterruptedJob(deps, { jobId, projectId });
+      if (outcome.kind === "retried") retried.push(outcome.retryId);
     }
     const runner = byGitlabId.get(runnerId);
     if (!runner) continue;

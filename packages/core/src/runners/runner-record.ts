@@ -77,25 +77,49 @@ const PHASE: Readonly<Record<Exclude<RunnerState, "gone">, keyof PoolSupply>> = 
 export const canTakeJob = (state: RunnerState): boolean =>
   state !== "gone" && ["creating", "booting", "idle"].includes(PHASE[state]);
 
-/** Booting runners older than this (seconds, at `now`) count as straggling. */
+/** When a runner on its way stops counting as such (see PoolSupply.straggling). */
 export interface StragglerRule {
   readonly now: Date;
+  /** Booting, or still being created, for longer than this many seconds. */
   readonly afterSeconds: number;
 }
 
 /** Counts a pool's live runners by the phases the scaling policy reasons about. */
 export const supplyOf = (
-  runners: readonly Pick<RunnerRecord, "state" | "updatedAt">[],
+  runners: readonly Pick<RunnerRecord, "state" | "createdAt" | "updatedAt" | "launchFailures">[],
   straggler?: StragglerRule,
 ): PoolSupply => {
-  const supply = { creating: 0, booting: 0, straggling: 0, idle: 0, busy: 0, draining: 0 };
-  for (const { state, updatedAt } of runners) {
-    if (state === "gone") continue;
-    const straggling =
-      state === "booting" &&
-      straggler !== undefined &&
-      straggler.now.getTime() - Date.parse(updatedAt) > straggler.afterSeconds * 1000;
-    supply[straggling ? "straggling" : PHASE[state]] += 1;
+  const supply = {
+    creating: 0,
+    booting: 0,
+    straggling: 0,
+    stalled: 0,
+    idle: 0,
+    busy: 0,
+    draining: 0,
+  };
+  for (const runner of runners) {
+    if (runner.state === "gone") continue;
+    const phase = PHASE[runner.state];
+    const late = straggler !== undefined && isLate(runner, phase, straggler);
+    if (late) supply[phase === "creating" ? "stalled" : "straggling"] += 1;
+    else supply[phase] += 1;
   }
   return supply;
+};
+
+/**
+ * An instance that boots for longer than the rule may never take its job in time; neither may a
+ * launch that outlived the rule, or whose failed step is retried only after a backoff.
+ */
+const isLate = (
+  runner: Pick<RunnerRecord, "createdAt" | "updatedAt" | "launchFailures">,
+  phase: keyof PoolSupply,
+  { now, afterSeconds }: StragglerRule,
+): boolean => {
+  const olderThanRule = (since: string) => now.getTime() - Date.parse(since) > afterSeconds * 1000;
+  if (phase === "booting") return olderThanRule(runner.updatedAt);
+  return (
+    phase === "creating" && ((runner.launchFailures ?? 0) > 0 || olderThanRule(runner.createdAt))
+  );
 };

@@ -84,6 +84,7 @@ const drainingOnly = (count: number) => ({
   creating: 0,
   booting: 0,
   straggling: 0,
+  stalled: 0,
   idle: 0,
   busy: 0,
   draining: count,

@@ -16,7 +16,7 @@ import type { Faults } from "./faults";
 /** What the invariants hear of the control plane's calls to GitLab. */
 export interface GitlabCallObserver {
   /** A retry was asked for `jobId`: GitLab made `retryId`, or refused (undefined). */
-  retryAsked(jobId: number, retryId: number | undefined): void;
+  retryMade(jobId: number, retryId: number): void;
   /** The control plane deleted a GitLab runner; `runningJobs` are the jobs it was running. */
   runnerDeleted(runnerId: number, runningJobs: readonly number[]): void;
 }
@@ -108,15 +108,10 @@ export class FaultyGitlab implements RunnerRegistry, JobsApi, HooksApi {
 
   async retryJob(projectId: number, jobId: number): Promise<GitlabJob> {
     this.admit("retryJob");
-    try {
-      const retry = await this.gitlab.retryJob(projectId, jobId);
-      this.observer.retryAsked(jobId, retry.id);
-      return retry;
-    } catch (error) {
-      if (error instanceof GitLabApiError && error.status === 403)
-        this.observer.retryAsked(jobId, undefined);
-      throw error;
-    }
+    // GitLab refuses to retry a job retried already (403), so only a retry it made is observed.
+    const retry = await this.gitlab.retryJob(projectId, jobId);
+    this.observer.retryMade(jobId, retry.id);
+    return retry;
   }
 
   async listProjectHooks(projectId: number): Promise<ProjectHook[] | undefined> {

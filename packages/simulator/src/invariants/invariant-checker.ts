@@ -200,9 +200,9 @@ export class InvariantChecker implements ComputeObserver, GitlabCallObserver {
     this.excuses.launched(pool, gotInstances);
   }
 
-  retryAsked(jobId: number, retryId: number | undefined): void {
-    if (retryId === undefined || this.retryOf.has(jobId)) {
-      this.note(INVARIANTS.retriedOnce, `job ${jobId}: a second retry was asked`);
+  retryMade(jobId: number, retryId: number): void {
+    if (this.retryOf.has(jobId)) {
+      this.note(INVARIANTS.retriedOnce, `job ${jobId}: a second retry was made`);
       return;
     }
     this.retryOf.set(jobId, retryId);

@@ -253,29 +253,42 @@ class SimulatedStream {
 /**
  * The demand store with its stream: a recorded job that is demand or runner progress is a stream
  * record; so is an annotation, with the job's new image (the scaler's tags are writes to pending
- * jobs; a retirement marking a failed job interrupted is runner progress, as DynamoDB's MODIFY
- * record of it is).
+ * jobs; a retirement marking a failed job interrupted, or a claim of its retry, is runner
+ * progress, as DynamoDB's MODIFY record of it is).
  */
 const streamed = (
   store: DemandStore,
   images: Pick<InMemoryDemandStore, "peek">,
   stream: SimulatedStream,
-): DemandStore => ({
-  recordJobEvent: async (event, receivedAt, annotations) => {
-    const outcome = await store.recordJobEvent(event, receivedAt, annotations);
-    if (outcome.kind === "recorded" && jobWakesScaler(outcome.record))
-      stream.record(progressOfJob(outcome.record));
-    return outcome;
-  },
-  noteProjectActivity: (projectId, at) => store.noteProjectActivity(projectId, at),
-  listJobs: (now) => store.listJobs(now),
-  listPendingJobs: (now) => store.listPendingJobs(now),
-  annotateJob: async (jobId, annotations) => {
-    await store.annotateJob(jobId, annotations);
+): DemandStore => {
+  const recordImage = (jobId: number) => {
     const image = images.peek(jobId);
     stream.record(image && progressOfJob(image));
-  },
-  claimJobRetry: (jobId) => store.claimJobRetry(jobId),
-  releaseJobRetry: (jobId) => store.releaseJobRetry(jobId),
-  listActiveProjects: (since) => store.listActiveProjects(since),
-});
+  };
+  return {
+    recordJobEvent: async (event, receivedAt, annotations) => {
+      const outcome = await store.recordJobEvent(event, receivedAt, annotations);
+      if (outcome.kind === "recorded" && jobWakesScaler(outcome.record))
+        stream.record(progressOfJob(outcome.record));
+      return outcome;
+    },
+    noteProjectActivity: (projectId, at) => store.noteProjectActivity(projectId, at),
+    listJobs: (now) => store.listJobs(now),
+    listPendingJobs: (now) => store.listPendingJobs(now),
+    annotateJob: async (jobId, annotations) => {
+      await store.annotateJob(jobId, annotations);
+      recordImage(jobId);
+    },
+    claimJobRetry: async (jobId, now) => {
+      const claimed = await store.claimJobRetry(jobId, now);
+      if (claimed) recordImage(jobId);
+      return claimed;
+    },
+    settleJobRetry: async (jobId, settlement) => {
+      await store.settleJobRetry(jobId, settlement);
+      recordImage(jobId);
+    },
+    listRetriesDue: (now) => store.listRetriesDue(now),
+    listActiveProjects: (since) => store.listActiveProjects(since),
+  };
+};

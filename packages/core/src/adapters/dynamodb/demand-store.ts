@@ -12,6 +12,8 @@ import {
   type JobAnnotations,
   type JobEventOutcome,
   type JobRecord,
+  RETRY_CLAIM_SECONDS,
+  type RetrySettlement,
   recordFieldsFor,
 } from "../../jobs/job-record";
 import { isFinished, type JobStatus } from "../../jobs/job-status";
@@ -29,6 +31,7 @@ import {
   jobsByStatusPartition,
   jobsByStatusSort,
   projectKey,
+  RETRIES_DUE_PARTITION,
 } from "./keys";
 import { TABLE_KEYS } from "./table";
 import { buildUpdate } from "./update-expression";
@@ -166,22 +169,24 @@ export class DynamoDemandStore implements DemandStore {
   }
 
   async listPendingJobs(now: Date): Promise<JobRecord[]> {
+    return this.listIndexPartition(jobsByStatusPartition("pending"), now);
+  }
+
+  /** One partition of the index, in its sort order, without expired items. */
+  private async listIndexPartition(partition: string, now: Date): Promise<JobRecord[]> {
     const jobs: JobRecord[] = [];
     const pages = paginateQuery(
       { client: this.client },
       {
         TableName: this.tableName,
         IndexName: TABLE_KEYS.gsi1.name,
-        KeyConditionExpression: "#pk = :pending",
+        KeyConditionExpression: "#pk = :partition",
         FilterExpression: "#expiresAt > :now",
         ExpressionAttributeNames: {
           "#pk": TABLE_KEYS.gsi1.partitionKey,
           "#expiresAt": TABLE_KEYS.ttlAttribute,
         },
-        ExpressionAttributeValues: {
-          ":pending": jobsByStatusPartition("pending"),
-          ":now": epochSeconds(now),
-        },
+        ExpressionAttributeValues: { ":partition": partition, ":now": epochSeconds(now) },
       },
     );
     for await (const page of pages) jobs.push(...(page.Items ?? []).map(toJobRecord));
@@ -194,33 +199,58 @@ export class DynamoDemandStore implements DemandStore {
     await this.updateIfRecorded(jobId, update, "attribute_exists(#pk)");
   }
 
-  async claimJobRetry(jobId: number): Promise<boolean> {
-    const update = buildUpdate({ retryClaimed: true });
-    return this.updateIfRecorded(
-      jobId,
-      update,
-      "attribute_exists(#pk) AND attribute_not_exists(#retryClaimed)",
-    );
-  }
-
-  async releaseJobRetry(jobId: number): Promise<void> {
-    await this.client
-      .send(
+  async claimJobRetry(jobId: number, now: Date): Promise<boolean> {
+    const at = now.toISOString();
+    try {
+      await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKey(jobId),
-          UpdateExpression: "REMOVE #retryClaimed",
-          ConditionExpression: "attribute_exists(#pk)",
+          // The first claim files the job under the retries owed, where it stays until settled.
+          UpdateExpression:
+            "SET #claimedAt = :at, #dueSince = if_not_exists(#dueSince, :at), " +
+            "#gsi1pk = :retriesDue, #gsi1sk = if_not_exists(#gsi1sk, :sort)",
+          ConditionExpression:
+            "#status = :failed AND attribute_not_exists(#retriedAs) AND " +
+            "attribute_not_exists(#retryRefused) AND " +
+            "(attribute_not_exists(#claimedAt) OR #claimedAt < :expiredBefore)",
           ExpressionAttributeNames: {
-            "#retryClaimed": "retryClaimed",
-            "#pk": TABLE_KEYS.partitionKey,
+            "#status": "status",
+            "#claimedAt": "retryClaimedAt",
+            "#dueSince": "retryDueSince",
+            "#retriedAs": "retriedAs",
+            "#retryRefused": "retryRefused",
+            "#gsi1pk": TABLE_KEYS.gsi1.partitionKey,
+            "#gsi1sk": TABLE_KEYS.gsi1.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ":at": at,
+            ":failed": "failed",
+            ":retriesDue": RETRIES_DUE_PARTITION,
+            ":sort": jobsByStatusSort(at, jobId),
+            ":expiredBefore": new Date(now.getTime() - RETRY_CLAIM_SECONDS * 1000).toISOString(),
           },
         }),
-      )
-      .catch((error: unknown) => {
-        // A job gone meanwhile has no claim to give back.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async settleJobRetry(jobId: number, settlement: RetrySettlement): Promise<void> {
+    const update = buildUpdate(settlement, [
+      "retryDueSince",
+      "retryClaimedAt",
+      TABLE_KEYS.gsi1.partitionKey,
+      TABLE_KEYS.gsi1.sortKey,
+    ]);
+    await this.updateIfRecorded(jobId, update, "attribute_exists(#pk)");
+  }
+
+  async listRetriesDue(now: Date): Promise<JobRecord[]> {
+    return this.listIndexPartition(RETRIES_DUE_PARTITION, now);
   }
 
   /** Conditional update of an existing job; false when the condition did not hold. */

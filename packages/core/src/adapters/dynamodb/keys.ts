@@ -16,6 +16,8 @@ export const jobsByStatusSort = (since: string, jobId: number) =>
   `${since}#${String(jobId).padStart(16, "0")}`;
 
 export const ACTIVE_PROJECTS_PARTITION = "PROJECTS";
+/** Finished jobs owed a retry after a spot interruption, until it is settled. */
+export const RETRIES_DUE_PARTITION = "RETRIES";
 
 export const runnerKey = (name: string) => ({ pk: `RUNNER#${name}`, sk: "RUNNER" });
 export const LIVE_RUNNERS_PARTITION = "RUNNERS";

@@ -2,7 +2,8 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 /**
  * One table holds all control-plane state (single-table design). Items carry `kind`; `gsi1` is a
- * sparse, overloaded index: unfinished jobs by status, active projects by last event.
+ * sparse, overloaded index: unfinished jobs by status, active projects by last event, jobs owed a
+ * retry.
  * The same shape is created by infra/ (SST), the local stack and the tests.
  */
 export const TABLE_KEYS = {

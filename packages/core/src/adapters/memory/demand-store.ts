@@ -4,6 +4,8 @@ import {
   type JobAnnotations,
   type JobEventOutcome,
   type JobRecord,
+  RETRY_CLAIM_SECONDS,
+  type RetrySettlement,
 } from "../../jobs/job-record";
 import {
   PROJECT_ACTIVITY_REFRESH_SECONDS,
@@ -25,6 +27,8 @@ export class InMemoryDemandStore implements DemandStore {
   /** What the pending GSI partition holds: the pending jobs, in the order they became pending. */
   private readonly pending = new Map<number, JobRecord>();
   private readonly projects = new Map<number, ProjectActivity>();
+  /** What the retries-due partition of the index holds: jobs owed a retry. */
+  private readonly retriesDue = new Map<number, JobRecord>();
 
   async recordJobEvent(
     event: JobEvent,
@@ -52,18 +56,30 @@ export class InMemoryDemandStore implements DemandStore {
     if (job) this.put({ ...job, ...annotations });
   }
 
-  async claimJobRetry(jobId: number): Promise<boolean> {
+  async claimJobRetry(jobId: number, now: Date): Promise<boolean> {
     const job = this.jobs.get(jobId);
-    if (!job || job.retryClaimed) return false;
-    this.put({ ...job, retryClaimed: true });
+    if (job?.status !== "failed" || job.retriedAs !== undefined || job.retryRefused !== undefined)
+      return false;
+    const expiredBefore = now.getTime() - RETRY_CLAIM_SECONDS * 1000;
+    if (job.retryClaimedAt !== undefined && Date.parse(job.retryClaimedAt) >= expiredBefore)
+      return false;
+    const at = now.toISOString();
+    this.put({ ...job, retryDueSince: job.retryDueSince ?? at, retryClaimedAt: at });
     return true;
   }
 
-  async releaseJobRetry(jobId: number): Promise<void> {
+  async settleJobRetry(jobId: number, settlement: RetrySettlement): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (!job?.retryClaimed) return;
-    const { retryClaimed: _, ...unclaimed } = job;
-    this.put(unclaimed);
+    if (!job) return;
+    const { retryDueSince: _due, retryClaimedAt: _claimed, ...settled } = job;
+    this.put({ ...settled, ...settlement });
+  }
+
+  async listRetriesDue(now: Date): Promise<JobRecord[]> {
+    const since = (job: JobRecord) => job.retryDueSince as string;
+    return this.unexpired(this.retriesDue.values(), now).sort((a, b) =>
+      since(a) === since(b) ? a.jobId - b.jobId : since(a) < since(b) ? -1 : 1,
+    );
   }
 
   async noteProjectActivity(projectId: number, at: Date): Promise<void> {
@@ -83,11 +99,13 @@ export class InMemoryDemandStore implements DemandStore {
     );
   }
 
-  /** The one write: keeps the pending index in step with the job's status. */
+  /** The one write: keeps the index partitions in step with the job. */
   private put(job: JobRecord): void {
     this.jobs.set(job.jobId, job);
     if (job.status === "pending") this.pending.set(job.jobId, job);
     else this.pending.delete(job.jobId);
+    if (job.retryDueSince !== undefined) this.retriesDue.set(job.jobId, job);
+    else this.retriesDue.delete(job.jobId);
   }
 
   /**
@@ -102,6 +120,7 @@ export class InMemoryDemandStore implements DemandStore {
       else {
         this.jobs.delete(job.jobId);
         this.pending.delete(job.jobId);
+        this.retriesDue.delete(job.jobId);
       }
     }
     return live;
