@@ -64,7 +64,7 @@ export {
   whyUnroutable,
 } from "./pools/routing";
 export { createRunnerRequest, registrationCapOf, runnerScopeOf } from "./pools/runner-scope";
-export { runnersToStart } from "./pools/scaling-policy";
+export { NO_SUPPLY, runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
 export { ThrottleCounter } from "./rate-limit/throttle-counter";

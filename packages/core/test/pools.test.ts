@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SUNDAY_MORNING } from "../../../test/support/clock";
 import { configInput } from "../../../test/support/config";
 import {
+  NO_SUPPLY,
   needsProjectGroups,
   parseAutoscalerConfig,
   poolSettingsAt,
@@ -112,15 +113,7 @@ describe("routeJob", () => {
 });
 
 describe("runnersToStart", () => {
-  const idle = {
-    creating: 0,
-    booting: 0,
-    straggling: 0,
-    stalled: 0,
-    idle: 0,
-    busy: 0,
-    draining: 0,
-  };
+  const idle = NO_SUPPLY;
   const base = {
     settings: { idleCount: 0, idleTimeSeconds: 300, maxInstances: 10 },
     pending: 0,

@@ -57,6 +57,17 @@ describe.each(stateWorlds())("spot interruptions, state %s", (_, makeWorld) => {
   const terminated = (instanceId: string) =>
     ({ kind: "state_change", instanceId, state: "terminated" }) as const;
 
+  /** Job 41 runs on a spot runner, the warning came, and GitLab has failed the job. */
+  const busyAndWarned = async () => {
+    const world = await makeWorld();
+    const runner = await runnerTookJob(world);
+    await hook(world, runner.gitlabRunnerId!, "running");
+    await stream(world, 41);
+    await handleInstanceEvent(world.deps, spotWarning(runner.instanceId!));
+    world.gitlab.model.finishJob(41, "failed");
+    return { world, runner };
+  };
+
   describe("a warning that comes before the running hook is processed (bug 1)", () => {
     it("retires the runner, and its job is retried once when it fails", async () => {
       const world = await makeWorld();
@@ -153,16 +164,6 @@ describe.each(stateWorlds())("spot interruptions, state %s", (_, makeWorld) => {
   });
 
   describe("a failure both the hook and the retirement report", () => {
-    const busyAndWarned = async () => {
-      const world = await makeWorld();
-      const runner = await runnerTookJob(world);
-      await hook(world, runner.gitlabRunnerId!, "running");
-      await stream(world, 41);
-      await handleInstanceEvent(world.deps, spotWarning(runner.instanceId!));
-      world.gitlab.model.finishJob(41, "failed");
-      return { world, runner };
-    };
-
     it("is retried once when the hook comes first", async () => {
       const { world, runner } = await busyAndWarned();
 
@@ -191,12 +192,7 @@ describe.each(stateWorlds())("spot interruptions, state %s", (_, makeWorld) => {
   describe("a retry cut short after its claim (FAULTS.md bug 18)", () => {
     /** Job 41 failed in a spot interruption; the scaler's stream invocation dies inside its retry. */
     const retryCutShort = async (cut: (world: World) => ScalerDependencies) => {
-      const world = await makeWorld();
-      const runner = await runnerTookJob(world);
-      await hook(world, runner.gitlabRunnerId!, "running");
-      await stream(world, 41);
-      await handleInstanceEvent(world.deps, spotWarning(runner.instanceId!));
-      world.gitlab.model.finishJob(41, "failed");
+      const { world, runner } = await busyAndWarned();
       await hook(world, runner.gitlabRunnerId!, "failed");
       const job = (await world.demand.listJobs(world.clock.now())).find((j) => j.jobId === 41);
       await expect(observeJobProgress(cut(world), [progressOfJob(job!)!])).rejects.toThrow();

@@ -24,6 +24,17 @@ export interface PoolSupply {
   readonly draining: number;
 }
 
+/** A pool with no runner in any phase. */
+export const NO_SUPPLY: PoolSupply = {
+  creating: 0,
+  booting: 0,
+  straggling: 0,
+  stalled: 0,
+  idle: 0,
+  busy: 0,
+  draining: 0,
+};
+
 export interface ScalingInput {
   readonly settings: PoolSettings;
   /** Pending jobs routed to this pool. */

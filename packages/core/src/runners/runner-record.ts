@@ -1,4 +1,4 @@
-import type { PoolSupply } from "../pools/scaling-policy";
+import { NO_SUPPLY, type PoolSupply } from "../pools/scaling-policy";
 
 /**
  * A runner's life, one record per runner, each step written before the next is taken so that a
@@ -89,15 +89,7 @@ export const supplyOf = (
   runners: readonly Pick<RunnerRecord, "state" | "createdAt" | "updatedAt" | "launchFailures">[],
   straggler?: StragglerRule,
 ): PoolSupply => {
-  const supply = {
-    creating: 0,
-    booting: 0,
-    straggling: 0,
-    stalled: 0,
-    idle: 0,
-    busy: 0,
-    draining: 0,
-  };
+  const supply: Record<keyof PoolSupply, number> = { ...NO_SUPPLY };
   for (const runner of runners) {
     if (runner.state === "gone") continue;
     const phase = PHASE[runner.state];

@@ -3,6 +3,7 @@ import type { JobStatus } from "../jobs/job-status";
 import { PROJECT_ACTIVITY_WINDOW_SECONDS } from "../jobs/project-activity";
 import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { needsProjectGroups, routableJob, routeJob } from "../pools/routing";
+import { NO_SUPPLY } from "../pools/scaling-policy";
 import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
@@ -80,15 +81,7 @@ const toRunnerView = ({
 });
 
 /** A drained pool's runners are all on their way out, whatever each is doing meanwhile. */
-const drainingOnly = (count: number) => ({
-  creating: 0,
-  booting: 0,
-  straggling: 0,
-  stalled: 0,
-  idle: 0,
-  busy: 0,
-  draining: count,
-});
+const drainingOnly = (count: number) => ({ ...NO_SUPPLY, draining: count });
 
 export interface StatusSources {
   readonly demand: DemandStore;
