@@ -55,6 +55,11 @@ Options:
   --faults SPEC         simulate: inject faults, kind=probability,... (duplicate, reorder, drop,
                         capacity, throttle, gitlab5xx, spot, slowboot, statuslag, eventdrop,
                         crash), and check the invariants (default policy only)
+  --registered-runner-limit N
+                        simulate: GitLab's registered-runner cap of each group or project the
+                        pools register in (gitlab.com: 50 on Free, 1,000 on Premium)
+  --parameter-store-tps N
+                        simulate: Parameter Store's throughput (default 40, its standard one)
   --since, --until      import-trace: the window, by job creation (YYYY-MM-DD or ISO 8601)
   -h, --help            this text`;
 
@@ -83,6 +88,8 @@ const main = async (argv: string[]): Promise<number> => {
       compare: { type: "boolean", default: false },
       seed: { type: "string" },
       faults: { type: "string" },
+      "registered-runner-limit": { type: "string" },
+      "parameter-store-tps": { type: "string" },
       report: { type: "string" },
       since: { type: "string" },
       until: { type: "string" },

@@ -52,7 +52,7 @@ export type {
   RunnerChanges,
   RunnerStore,
 } from "./ports/runner-store";
-export type { TokenDrop } from "./ports/token-drop";
+export type { GrantOutcome, TokenDrop } from "./ports/token-drop";
 export type { WebhookCredentialsSource } from "./ports/webhook-credentials-source";
 export type { ReaperDependencies, ReaperOptions, ReaperReport } from "./reaper/reap";
 export type { ReaperAction, ReaperFacts, RetireReason } from "./reaper/reaper-decisions";

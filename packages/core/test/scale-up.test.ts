@@ -1,8 +1,15 @@
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import type { Compute, ScalerDependencies } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { configInput } from "../../../test/support/config";
+import { parameterStore } from "../../../test/support/parameter-store";
 import { scalerWorld } from "../../../test/support/scaler-world";
-import { resolveJobTags, runScalerPass } from "../src/index";
+import { resolveJobTags, runScalerPass, SsmTokenDrop } from "../src/index";
 
 describe("runScalerPass", () => {
   it("starts one runner for one pending job, wired end to end", async () => {
@@ -71,6 +78,32 @@ describe("runScalerPass", () => {
     const markets = [...world.compute.instances.values()].map((instance) => instance.market);
     expect(report.pools[0]).toMatchObject({ pending: 1, started: 1, launched: 1 });
     expect(markets).toEqual(["spot", "on-demand"]);
+  });
+
+  it("hands each token it registered to its instance without reading it back from Parameter Store", async () => {
+    const store = parameterStore();
+    try {
+      const world = scalerWorld();
+      for (const jobId of [101, 102, 103]) await world.addPendingJob(jobId, ["linux"]);
+      const tokens = new SsmTokenDrop(new SSMClient({ region: "eu-central-1" }), {
+        parameterPrefix: "/gitlab-runner-autoscaler/ci-autoscaler/runners",
+        instanceArnPrefix: "arn:aws:ec2:eu-central-1:123456789012:instance/",
+      });
+
+      const report = await runScalerPass({ ...world.deps, tokens });
+
+      expect(report.pools[0]).toMatchObject({ launched: 3 });
+      // Per runner: its token parked, then moved under its instance's name; no read.
+      expect(store.ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+      expect(store.ssm.commandCalls(PutParameterCommand)).toHaveLength(6);
+      expect(store.ssm.commandCalls(DeleteParameterCommand)).toHaveLength(3);
+      const live = await world.runners.listLive();
+      expect([...store.parameters.keys()].sort()).toEqual(
+        live.map((runner) => tokens.instanceParameterName(runner.instanceId!)).sort(),
+      );
+    } finally {
+      store.restore();
+    }
   });
 
   it("starts another runner for a job whose runner is still booting after straggler_after", async () => {

@@ -91,6 +91,21 @@ describe("SsmTokenDrop", () => {
     ]);
   });
 
+  it("grants a token its caller still holds without reading it back: Parameter Store's reads and writes share one throughput", async () => {
+    ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: "Standard", ...ok });
+    ssm.on(DeleteParameterCommand).resolves(ok);
+
+    expect(await drop.grant("linux-arm-a1b2c3", "i-0123456789abcdef0", "glrt-secret")).toBe(
+      "granted",
+    );
+
+    expect(sent().map(([name]) => name)).toEqual(["PutParameterCommand", "DeleteParameterCommand"]);
+    expect(ssm.commandCalls(PutParameterCommand)[0]?.args[0].input).toMatchObject({
+      Name: INSTANCE_NAMED,
+      Value: "glrt-secret",
+    });
+  });
+
   it("answers consumed, and writes nothing, when no token waits under the runner's name", async () => {
     ssm.on(GetParameterCommand).rejects(notFound);
 

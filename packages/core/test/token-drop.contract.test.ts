@@ -1,59 +1,11 @@
-import {
-  DeleteParameterCommand,
-  GetParameterCommand,
-  ParameterAlreadyExists,
-  ParameterNotFound,
-  PutParameterCommand,
-  SSMClient,
-} from "@aws-sdk/client-ssm";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import type { TokenDrop } from "@ger/core/types";
-import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
-import { InMemoryTokenDrop, SsmTokenDrop, TOKEN_READER_TAG } from "../src/index";
+import { parameterStore } from "../../../test/support/parameter-store";
+import { InMemoryTokenDrop, SsmTokenDrop } from "../src/index";
 
 const PREFIX = "/gitlab-runner-autoscaler/ci-autoscaler/runners";
 const ARN_PREFIX = "arn:aws:ec2:eu-central-1:123456789012:instance/";
-
-const notFound = () =>
-  new ParameterNotFound({ message: "Parameter not found", $metadata: { httpStatusCode: 400 } });
-
-/**
- * Parameter Store as far as the token drop uses it, behind the SDK mock, answering with SSM's
- * real errors: reading or deleting a missing parameter is ParameterNotFound, creating one that
- * exists ParameterAlreadyExists, and Tags with Overwrite a ValidationException.
- */
-const parameterStore = () => {
-  const parameters = new Map<string, { value: string; reader?: string }>();
-  const ssm = mockClient(SSMClient);
-  ssm.on(GetParameterCommand).callsFake(({ Name }) => {
-    const parameter = parameters.get(Name);
-    if (!parameter) throw notFound();
-    return { Parameter: { Name, Type: "SecureString", Value: parameter.value, Version: 1 } };
-  });
-  ssm.on(PutParameterCommand).callsFake(({ Name, Value, Tags, Overwrite }) => {
-    if (Tags && Overwrite)
-      throw Object.assign(
-        new Error(
-          "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag.",
-        ),
-        { name: "ValidationException" },
-      );
-    if (parameters.has(Name) && !Overwrite)
-      throw new ParameterAlreadyExists({
-        message:
-          "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
-        $metadata: { httpStatusCode: 400 },
-      });
-    const reader = Tags?.find((tag: { Key: string }) => tag.Key === TOKEN_READER_TAG)?.Value;
-    parameters.set(Name, { value: Value, ...(reader && { reader }) });
-    return { Version: 1, Tier: "Standard" };
-  });
-  ssm.on(DeleteParameterCommand).callsFake(({ Name }) => {
-    if (!parameters.delete(Name)) throw notFound();
-    return {};
-  });
-  return { parameters, restore: () => ssm.restore() };
-};
 
 interface Subject {
   readonly drop: TokenDrop;
@@ -142,6 +94,20 @@ describe.each(subjects)("TokenDrop contract: %s", (_, makeSubject) => {
       expect(instanceTakes(OTHER_INSTANCE)).toBeUndefined();
       expect(instanceTakes(INSTANCE)).toBe("glrt-one");
       expect(instanceTakes(INSTANCE)).toBeUndefined();
+    }),
+  );
+
+  it(
+    "grants a token its caller holds just as one read back, and leaves nothing under the runner's name",
+    withSubject(async ({ drop, instanceTakes, stored }) => {
+      await drop.put("linux-arm-0003", "glrt-three");
+
+      expect(await drop.grant("linux-arm-0003", INSTANCE, "glrt-three")).toBe("granted");
+
+      expect(stored()).toBe(1);
+      expect(instanceTakes(OTHER_INSTANCE)).toBeUndefined();
+      expect(instanceTakes(INSTANCE)).toBe("glrt-three");
+      expect(stored()).toBe(0);
     }),
   );
 

@@ -1,5 +1,6 @@
 import type { FaultKind } from "./faults/fault-spec";
 import type { InvariantViolation } from "./invariants/invariant-checker";
+import type { GitlabCallPurpose } from "./world/gitlab-call-purposes";
 
 /** What a simulation reports: the JSON of `simulate --json`, and what the HTML report draws. */
 
@@ -37,6 +38,17 @@ export interface SimulationSummary {
   readonly launches: number;
   readonly ec2ApiCalls: number;
   readonly gitlabApiCalls: number;
+  /** The same calls by what they were for (see purposeOf). */
+  readonly gitlabApiCallsByPurpose: Readonly<Record<GitlabCallPurpose, number>>;
+  /** GitLab runners created and deleted in the run, and the most registered at any one time. */
+  readonly gitlabRunnersCreated: number;
+  readonly gitlabRunnersDeleted: number;
+  readonly maxLiveRegistrations: number;
+  /** Parameter Store calls for the tokens' hand-off, the instances' own included. */
+  readonly ssmCalls: number;
+  /** Scaler passes that found a pool held back by its scope's registered-runner cap. */
+  readonly starvedByScopeLimit: number;
+  /** Calls refused for a rate limit or throughput: GitLab's, EC2's and Parameter Store's. */
   readonly throttledCalls: number;
   readonly maxConcurrentInstances: number;
   /** Counted after the trace ends and the world ran idle for idle_time plus two reaper passes. */

@@ -4,6 +4,11 @@ import { POLICIES } from "./policies";
 import { SeededRandom } from "./random";
 import type { PolicyName, Sample, SimulationRun, SimulationSummary } from "./result";
 import type { TraceJob } from "./trace/trace-job";
+import {
+  GITLAB_CALL_PURPOSES,
+  type GitlabCallPurpose,
+  purposeOf,
+} from "./world/gitlab-call-purposes";
 import { hourlyPrice, PRICES_AS_OF } from "./world/instance-prices";
 import { TraceReplay } from "./world/trace-replay";
 import { VirtualTime } from "./world/virtual-time";
@@ -50,6 +55,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   const world = new World(time, new SeededRandom(settings.seed), settings, config);
   const factory = options.controlPlane ?? POLICIES[policy];
   if (!factory) throw new Error(`no policy named ${policy}`);
+  world.placeProjects(new Set(trace.map((job) => job.projectId)));
   const plane = factory(world);
   world.attach(plane);
   const replay = new TraceReplay(time, world.model, trace);
@@ -173,6 +179,7 @@ const summarize = (
   const readsBeforeDelete = run.policy === "default" ? calls.deleteRunner : 0;
   const gitlabApiCalls =
     Object.values(calls).reduce((sum, count) => sum + count, 0) + readsBeforeDelete;
+  const byPurpose = callsByPurpose(world, run.policy, readsBeforeDelete);
   const ec2 = compute.calls;
   let liveInstances = 0;
   for (const instance of compute.liveInstances())
@@ -200,7 +207,14 @@ const summarize = (
     launches: compute.instances.size,
     ec2ApiCalls: ec2.createFleet + ec2.describeInstances + ec2.terminateInstances,
     gitlabApiCalls,
-    throttledCalls: gitlab.throttled + world.gitlabApi.throttled + ec2.throttled,
+    gitlabApiCallsByPurpose: byPurpose,
+    gitlabRunnersCreated: world.model.lifecycle.created,
+    gitlabRunnersDeleted: world.model.lifecycle.deleted,
+    maxLiveRegistrations: world.model.lifecycle.maxRegistered,
+    ssmCalls: ssmCallsOf(world, run.policy),
+    starvedByScopeLimit: world.meters.starvedByScopeLimit,
+    throttledCalls:
+      gitlab.throttled + world.gitlabApi.throttled + ec2.throttled + world.parameterStore.throttled,
     maxConcurrentInstances: compute.maxConcurrent,
     ...leaks,
     faultsInjected: { ...world.faults.injected },
@@ -228,6 +242,36 @@ const summarize = (
     },
     wallSeconds: round(run.wallSeconds, 2),
   };
+};
+
+/**
+ * GitLab calls by purpose: ours as counted per invocation (the reads before deletes are part of
+ * the lifecycle); the peers' from the methods they called.
+ */
+const callsByPurpose = (
+  world: World,
+  policy: PolicyName,
+  readsBeforeDelete: number,
+): Record<GitlabCallPurpose, number> => {
+  if (policy === "default") {
+    const counted = world.meters.gitlabCallsByPurpose;
+    return { ...counted, lifecycle: counted.lifecycle + readsBeforeDelete };
+  }
+  const counts = Object.fromEntries(GITLAB_CALL_PURPOSES.map((purpose) => [purpose, 0])) as Record<
+    GitlabCallPurpose,
+    number
+  >;
+  for (const [method, count] of Object.entries(world.gitlab.calls))
+    counts[purposeOf(method, "scaler")] += count;
+  return counts;
+};
+
+/** Parameter Store calls: ours through the world's store, the peers' as they metered them. */
+const ssmCallsOf = (world: World, policy: PolicyName): number => {
+  if (policy === "default") return world.parameterStore.totalCalls;
+  let calls = 0;
+  for (const [api, count] of world.meters.otherCalls) if (api.startsWith("ssm:")) calls += count;
+  return calls;
 };
 
 /** Jobs of later stages whose pipeline never got that far. */

@@ -15,6 +15,7 @@ import type { SimulationSummary } from "../src/result";
 import { runSimulation, type SimulationOptions } from "../src/simulate";
 import type { TraceJob } from "../src/trace/trace-job";
 import type { ControlPlane, PolicyFactory, World } from "../src/world/world";
+import { CLEAN, clean } from "./support/clean-end";
 import { simConfig, simPool } from "./support/sim-config";
 
 /** The target mix. */
@@ -84,19 +85,6 @@ const simulate = async (
 
 const brokenInvariants = (summary: SimulationSummary) =>
   new Set(summary.invariantViolations.map((violation) => violation.invariant));
-
-const clean = (summary: SimulationSummary) => ({
-  lostJobs: summary.lostJobs,
-  leaks: [
-    summary.leakedInstances,
-    summary.leakedRunners,
-    summary.leakedTokens,
-    summary.leakedSlots,
-  ],
-  invariantViolations: summary.invariantViolations,
-});
-
-const CLEAN = { lostJobs: 0, leaks: [0, 0, 0, 0], invariantViolations: [] };
 
 describe("parseFaultSpec", () => {
   it("reads the issue's spec, kind by kind", () => {

@@ -22,6 +22,8 @@ export interface SimulateOptions {
   readonly json?: boolean;
   readonly report?: string;
   readonly faults?: string;
+  readonly "registered-runner-limit"?: string;
+  readonly "parameter-store-tps"?: string;
 }
 
 const POLICY_NAMES: readonly PolicyName[] = ["default", "per-job", "idle-pool"];
@@ -63,6 +65,32 @@ const faultsOf = (text: string | undefined): FaultSpec => {
   }
 };
 
+/** A whole number of at least 1, or a usage error naming the flag. */
+const positiveWhole = (flag: string, text: string): number => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new UsageError(`--${flag} must be a whole number of at least 1, got '${text}'`);
+  return value;
+};
+
+/** The world's service limits the flags set: GitLab's registered-runner cap, Parameter Store's TPS. */
+const serviceLimitsOf = (options: SimulateOptions) => {
+  const cap = options["registered-runner-limit"];
+  const tps = options["parameter-store-tps"];
+  const rate = tps === undefined ? undefined : positiveWhole("parameter-store-tps", tps);
+  return {
+    ...(cap !== undefined && {
+      registeredRunnerLimit: positiveWhole("registered-runner-limit", cap),
+    }),
+    ...(rate !== undefined && {
+      parameterStore: {
+        getPut: { capacity: rate, perSecond: rate },
+        delete: { capacity: rate, perSecond: rate },
+      },
+    }),
+  };
+};
+
 /** `simulate`: replays a trace in virtual time through one policy, or all three with --compare. */
 export const runSimulate = async (options: SimulateOptions): Promise<void> => {
   if (!options.trace) throw new UsageError("simulate needs --trace FILE (a CSV job trace)");
@@ -75,6 +103,7 @@ export const runSimulate = async (options: SimulateOptions): Promise<void> => {
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new UsageError(`--seed must be a whole number, got '${options.seed}'`);
   const faults = faultsOf(options.faults);
+  const limits = serviceLimitsOf(options);
   if (options.faults !== undefined && (options.compare || policy !== "default"))
     throw new UsageError(
       "--faults exercises the default policy only: leave out --policy and --compare",
@@ -89,7 +118,7 @@ export const runSimulate = async (options: SimulateOptions): Promise<void> => {
         trace,
         config,
         policy: name,
-        world: { seed, faults },
+        world: { seed, faults, ...limits },
         onProgress: progressReporter(name),
       }),
     );

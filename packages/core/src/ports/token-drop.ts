@@ -12,9 +12,10 @@ export interface TokenDrop {
    * instance's id, the one name an instance knows of itself (one launch makes many instances, all
    * tagged alike). Idempotent: when the token no longer waits under the runner's name, because an
    * earlier call moved it, the answer is "consumed", not an error, so a launch resumed after that
-   * point can still finish.
+   * point can still finish. `held` is the token when the caller still holds it (it put it in
+   * this invocation): the waiting copy need not be read back.
    */
-  grant(runnerName: string, instanceId: string): Promise<GrantOutcome>;
+  grant(runnerName: string, instanceId: string, held?: string): Promise<GrantOutcome>;
   /** Removes it wherever it waits (under the instance's id too, given one); gone is not an error. */
   remove(runnerName: string, instanceId?: string): Promise<void>;
 }

@@ -43,11 +43,20 @@ export type LaunchOutcome =
       readonly retryAt?: string;
     };
 
-const register = async (deps: LaunchDependencies, runner: RunnerRecord, pool: PoolConfig) => {
+/** Tokens this invocation got from GitLab, by runner name: granted without reading them back. */
+type HeldTokens = Map<string, string>;
+
+const register = async (
+  deps: LaunchDependencies,
+  runner: RunnerRecord,
+  pool: PoolConfig,
+  held: HeldTokens,
+) => {
   const created = await deps.registry.createRunner(
     createRunnerRequest(pool, runnerDescription(deps.config.deployment, runner.name)),
   );
   await deps.tokens.put(runner.name, created.token);
+  held.set(runner.name, created.token);
   const registered = await deps.runners.transition(
     runner.name,
     ["reserved"],
@@ -164,12 +173,13 @@ export const launchRunners = async (
       return undefined;
     }
   };
+  const held: HeldTokens = new Map();
   // Once GitLab refused a runner for its scope's cap, the pass asks no more there: each would be refused.
   let capRefusal: unknown;
   const registerUnlessCapped = async (runner: RunnerRecord) => {
     if (capRefusal !== undefined) throw capRefusal;
     try {
-      return await register(deps, runner, pool);
+      return await register(deps, runner, pool, held);
     } catch (error) {
       if (isRegisteredRunnerLimit(error)) capRefusal = error;
       throw error;
@@ -213,7 +223,11 @@ export const launchRunners = async (
     .filter((runner): runner is RunnerRecord => runner?.state === "launching");
   for (const launch of groupByLaunch(launching)) {
     const id = launchOf(launch[0] as RunnerRecord).id;
-    const launched = await launchOne(deps, launch, pool, concurrency, abandoned.get(id) ?? []);
+    const launched = await launchOne(deps, launch, pool, {
+      concurrency,
+      abandonedPlaces: abandoned.get(id) ?? [],
+      held,
+    });
     for (const [name, outcome] of launched) outcomes.set(name, outcome);
   }
   return Promise.all(
@@ -297,8 +311,15 @@ const launchOne = async (
   deps: LaunchDependencies,
   runners: readonly RunnerRecord[],
   pool: PoolConfig,
-  concurrency: number,
-  abandonedPlaces: readonly number[],
+  {
+    concurrency,
+    abandonedPlaces,
+    held,
+  }: {
+    readonly concurrency: number;
+    readonly abandonedPlaces: readonly number[];
+    readonly held: HeldTokens;
+  },
 ): Promise<Map<string, LaunchOutcome>> => {
   const outcomes = new Map<string, LaunchOutcome>();
   const first = runners[0] as RunnerRecord;
@@ -324,7 +345,7 @@ const launchOne = async (
   if (unwanted.length > 0) await deps.compute.terminate(unwanted).catch(() => undefined);
   await mapWithConcurrency(runners, concurrency, async (runner) => {
     try {
-      outcomes.set(runner.name, await bootOrRollBack(deps, runner, result));
+      outcomes.set(runner.name, await bootOrRollBack(deps, runner, result, held.get(runner.name)));
     } catch (error) {
       outcomes.set(runner.name, errorOf(runner, error));
     }
@@ -337,6 +358,7 @@ const bootOrRollBack = async (
   deps: LaunchDependencies,
   runner: RunnerRecord,
   result: LaunchResult,
+  heldToken: string | undefined,
 ): Promise<LaunchOutcome> => {
   const instance =
     result.kind === "launched" ? result.instances[launchOf(runner).index] : undefined;
@@ -349,7 +371,7 @@ const bootOrRollBack = async (
     return { kind: "rolled_back", result: refusal };
   }
   // "consumed" too moves on: a resumed launch whose instance already took its token is booting.
-  await deps.tokens.grant(runner.name, instance.instanceId);
+  await deps.tokens.grant(runner.name, instance.instanceId, heldToken);
   const booting = await deps.runners.transition(
     runner.name,
     ["launching"],

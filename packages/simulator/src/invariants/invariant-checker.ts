@@ -4,7 +4,7 @@ import type { GitlabCallObserver } from "../faults/faulty-gitlab";
 import type { VirtualTime } from "../world/virtual-time";
 import type { ComputeObserver } from "../world/world-compute";
 import type { StopCause, WorldInstance } from "../world/world-instance";
-import { PoolExcuses } from "./pool-excuses";
+import { atRegistrationCap, PoolExcuses } from "./pool-excuses";
 import type { WaitBound } from "./wait-bound";
 
 /** The invariants a run is checked against (DESIGN, "Invariants"). */
@@ -84,7 +84,10 @@ export class InvariantChecker implements ComputeObserver, GitlabCallObserver {
     readonly bound: WaitBound,
   ) {
     this.pools = new Map(config.pools.map((pool) => [pool.name, pool]));
-    this.excuses = new PoolExcuses(config, time, bound.starvedForS * 1000);
+    this.excuses = new PoolExcuses(config, time, bound.starvedForS * 1000, (pool) =>
+      atRegistrationCap(model, pool),
+    );
+    model.on("runner", () => this.excuses.registrationsChanged());
     this.startMs = time.nowMillis;
   }
 

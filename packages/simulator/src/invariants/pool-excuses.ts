@@ -1,4 +1,4 @@
-import { poolSettingsAt } from "@ger/core";
+import { type GitlabModel, poolSettingsAt } from "@ger/core";
 import type { AutoscalerConfig, PoolConfig } from "@ger/core/types";
 import type { VirtualTime } from "../world/virtual-time";
 
@@ -11,7 +11,8 @@ interface Excuse {
 
 /**
  * The time each pool had an excuse for a job's wait (DESIGN, invariant 3): its real instances at
- * its max_instances, all of them at the global one, or EC2 without capacity for it (its last
+ * its max_instances, all of them at the global one, its GitLab scope at the registered-runner cap
+ * GitLab enforces (counting GitLab's registrations), or EC2 without capacity for it (its last
  * launch got no instance, until the next that got one, for at most one scheduled scaler pass: by
  * then the control plane should have asked again). Counted from the instances EC2 reports started
  * and stopping, not from anything the control plane says. Excused time is summed, so a job's
@@ -29,6 +30,8 @@ export class PoolExcuses {
     private readonly time: VirtualTime,
     /** How long a refusal excuses a pool's waits at most. */
     private readonly starvedForMs: number,
+    /** The pool's GitLab scope holds as many runners as GitLab lets it. */
+    private readonly atRegistrationCap: (pool: PoolConfig) => boolean,
   ) {
     for (const pool of config.pools) this.excuses.set(pool.name, { totalMs: 0 });
   }
@@ -63,6 +66,11 @@ export class PoolExcuses {
     this.update();
   }
 
+  /** GitLab created or deleted a runner. */
+  registrationsChanged(): void {
+    this.update();
+  }
+
   /** Excused ms of the pool so far (0 for none). */
   total(pool: string | undefined): number {
     const excuse = pool === undefined ? undefined : this.excuses.get(pool);
@@ -74,7 +82,8 @@ export class PoolExcuses {
     return (
       (this.starved.get(pool.name) ?? 0) > this.time.nowMillis ||
       this.upAll >= this.config.max_instances ||
-      this.upIn(pool.name) >= poolSettingsAt(pool, this.time.now()).maxInstances
+      this.upIn(pool.name) >= poolSettingsAt(pool, this.time.now()).maxInstances ||
+      this.atRegistrationCap(pool)
     );
   }
 
@@ -91,3 +100,18 @@ export class PoolExcuses {
     }
   }
 }
+
+/** Whether the pool's group or project holds as many runners as its registered-runner cap in GitLab. */
+export const atRegistrationCap = (model: GitlabModel, { runner }: PoolConfig): boolean => {
+  const { group, project } = model.registeredRunnerLimits;
+  const [limit, filter] =
+    runner.runner_type === "group_type"
+      ? [group.get(runner.group_id), { runnerType: runner.runner_type, groupId: runner.group_id }]
+      : runner.runner_type === "project_type"
+        ? [
+            project.get(runner.project_id),
+            { runnerType: runner.runner_type, projectId: runner.project_id },
+          ]
+        : [undefined, undefined];
+  return limit !== undefined && filter !== undefined && model.listRunners(filter).length >= limit;
+};

@@ -5,7 +5,6 @@ import {
   InMemoryLease,
   InMemoryPoolControls,
   InMemoryRunnerStore,
-  InMemoryTokenDrop,
   jobWakesScaler,
   nextRevisitSeconds,
   poolSettingsAt,
@@ -20,12 +19,15 @@ import type {
   InstanceEvent,
   JobProgress,
   ScalerDependencies,
+  ScalerReport,
   WebhookDependencies,
 } from "@ger/core/types";
 import { Crash, CrashPlanner, crashable, type InvocationFate } from "../faults/crash";
 import type { FaultyGitlab } from "../faults/faulty-gitlab";
 import { type LambdaFunction, metered } from "../world/control-plane-meters";
+import { countedByPurpose } from "../world/gitlab-call-purposes";
 import { startRunnerProcess } from "../world/gitlab-runner-process";
+import { ThrottlingException } from "../world/parameter-store";
 import type { ControlPlane, PolicyFactory, World } from "../world/world";
 import { RequestLimitExceeded } from "../world/world-compute";
 import type { WorldInstance } from "../world/world-instance";
@@ -46,6 +48,17 @@ interface Ports {
   readonly deps: ControlPlaneDependencies;
   readonly webhook: WebhookDependencies;
 }
+
+/** The ports, reaching GitLab through `gitlabApi`. */
+const withGitlab = ({ deps, webhook }: Ports, gitlabApi: FaultyGitlab): Ports => ({
+  deps: {
+    ...deps,
+    jobsApi: gitlabApi,
+    registry: gitlabApi,
+    ...(deps.webhook && { webhook: { ...deps.webhook, hooks: gitlabApi } }),
+  },
+  webhook,
+});
 
 /** Every port of `ports` counted against the invocation's fate (the crash fault). */
 const crashablePorts = (
@@ -82,7 +95,7 @@ const crashablePorts = (
  */
 export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
   const { time, meters, gitlabApi: gitlab, compute, config, settings } = world;
-  const tokens = new InMemoryTokenDrop();
+  const tokens = world.parameterStore;
   const runners = metered(new InMemoryRunnerStore(), meters, { release: { write: 4 } });
   const stream = new SimulatedStream(world, (progress) => scale(progress));
   const stored = new InMemoryDemandStore();
@@ -122,13 +135,15 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
   ): Promise<boolean> => {
     meters.invoked(fn);
     const fate = crashes.enabled ? crashes.fate(fn) : undefined;
+    const api = countedByPurpose(gitlab, fn, meters.gitlabCallsByPurpose);
     let failed = false;
     try {
-      await work(fate ? crashablePorts(ports, gitlab, fate) : ports);
+      await work(fate ? crashablePorts(ports, api, fate) : withGitlab(ports, api));
     } catch (error) {
       const expected =
         error instanceof GitLabApiError ||
         error instanceof RequestLimitExceeded ||
+        error instanceof ThrottlingException ||
         error instanceof Crash;
       if (!expected && !fate?.crashed) throw error;
       failed = true;
@@ -138,8 +153,12 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     return !failed;
   };
   // Lambda retries a failed stream batch until it succeeds (the records stay in the stream).
+  const scaled = (report: ScalerReport) => {
+    for (const pool of report.pools) if (pool.registrationLimited) meters.starvedByScopeLimit += 1;
+  };
   const scale = async (progress: readonly JobProgress[]) => {
-    if (!(await invoke("scaler", (p) => runScalerInvocation(p.deps, progress))))
+    const pass = async (p: Ports) => scaled((await runScalerInvocation(p.deps, progress)).report);
+    if (!(await invoke("scaler", pass)))
       for (const item of progress.length > 0 ? progress : [undefined]) stream.record(item);
   };
   const start = time.nowMillis;
@@ -149,6 +168,7 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     let revisit: number | undefined;
     await invoke("scaler", async (p) => {
       const { report } = await runScalerInvocation(p.deps, []);
+      scaled(report);
       revisit = nextRevisitSeconds(report, startedAt, time.now());
     });
     if (revisit !== undefined) time.after(revisit * 1000, () => scheduledPass(startedAt));
@@ -170,7 +190,13 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
   };
 
   const bootRunner = (instance: WorldInstance, waitedS = 0): void => {
-    const token = tokens.take(instance.instanceId);
+    let token: string | undefined;
+    try {
+      token = tokens.take(instance.instanceId);
+    } catch (error) {
+      // The user-data's loop tries again 2 s later, as for a token not granted yet.
+      if (!(error instanceof ThrottlingException)) throw error;
+    }
     if (!token) {
       if (waitedS >= TOKEN_WAIT_S) compute.powerOff(instance);
       else time.after(TOKEN_RETRY_S * 1000, () => bootRunner(instance, waitedS + TOKEN_RETRY_S));

@@ -1,3 +1,5 @@
+import type { GitlabCallPurpose } from "./gitlab-call-purposes";
+
 /**
  * What the control plane's AWS services would bill for a run, counted call by call. Prices are
  * us-east-1 list prices (DynamoDB on-demand, Lambda arm64, API Gateway HTTP API, EventBridge
@@ -45,6 +47,16 @@ export class ControlPlaneMeters {
   failedInvocations = 0;
   /** Calls to the other control-plane APIs, by name (SSM for tokens), for the record. */
   readonly otherCalls = new Map<string, number>();
+  /** This project's calls to GitLab, by what they are for. */
+  readonly gitlabCallsByPurpose: Record<GitlabCallPurpose, number> = {
+    lifecycle: 0,
+    tags: 0,
+    reconcile: 0,
+    watchdog: 0,
+    other: 0,
+  };
+  /** Scaler passes that found a pool held back by its GitLab scope's registered-runner cap. */
+  starvedByScopeLimit = 0;
 
   invoked(fn: LambdaFunction): void {
     this.invocations[fn] += 1;

@@ -1,4 +1,5 @@
 import type { FaultSpec } from "../faults/fault-spec";
+import type { ParameterStoreLimits } from "./parameter-store";
 
 /**
  * The simulated world, in one place, with where each default comes from. Everything a run's
@@ -42,6 +43,18 @@ export interface WorldSettings {
   readonly ec2DescribeBucket: Bucket;
   /** gitlab.com's authenticated API rate limit per user (docs: user/gitlab_com, rate limits). */
   readonly gitlabRequestsPerMinute: number;
+  /**
+   * GitLab's registered-runner cap of every group and project the config's pools register in
+   * (ci_registered_group_runners, ci_registered_project_runners: 50 on gitlab.com Free, 1,000 on
+   * Premium); none when undefined, as on a self-managed instance without limits.
+   */
+  readonly registeredRunnerLimit?: number;
+  /**
+   * Parameter Store's throughput (the tokens' hand-off): 40 transactions a second by default,
+   * shared by GetParameter(s) and PutParameter per account and region; DeleteParameter's limit is
+   * not published, assumed the same, apart.
+   */
+  readonly parameterStore: ParameterStoreLimits;
   /** A virtual-time sample for the report every this many seconds. */
   readonly sampleEveryS: number;
   /** Jobs still waiting this long after the trace's last job are lost. */
@@ -74,6 +87,10 @@ export const DEFAULT_WORLD: WorldSettings = {
   ec2TerminateBucket: { capacity: 100, perSecond: 5 },
   ec2DescribeBucket: { capacity: 100, perSecond: 20 },
   gitlabRequestsPerMinute: 2000,
+  parameterStore: {
+    getPut: { capacity: 40, perSecond: 40 },
+    delete: { capacity: 40, perSecond: 40 },
+  },
   sampleEveryS: 60,
   horizonS: 6 * 3600,
   faults: {},

@@ -10,6 +10,7 @@ import type { SeededRandom } from "../random";
 import { ControlPlaneMeters } from "./control-plane-meters";
 import { hourlyPrice } from "./instance-prices";
 import { JobLedger } from "./job-ledger";
+import { ParameterStoreTokenDrop } from "./parameter-store";
 import type { VirtualTime } from "./virtual-time";
 import { WorldCompute } from "./world-compute";
 import type { WorldInstance } from "./world-instance";
@@ -60,6 +61,8 @@ export class World {
   readonly gitlabApi: FaultyGitlab;
   readonly model: GitlabModel;
   readonly compute: WorldCompute;
+  /** Where this project's control plane hands tokens to instances, with its throughput. */
+  readonly parameterStore: ParameterStoreTokenDrop;
   readonly meters = new ControlPlaneMeters();
   readonly jobs = new JobLedger();
   readonly faults: Faults;
@@ -82,6 +85,15 @@ export class World {
       deployment: config.deployment,
     });
     this.model = this.gitlab.model;
+    this.parameterStore = new ParameterStoreTokenDrop(time, settings.parameterStore);
+    if (settings.registeredRunnerLimit !== undefined)
+      for (const { runner } of config.pools) {
+        const { group, project } = this.model.registeredRunnerLimits;
+        if (runner.runner_type === "group_type")
+          group.set(runner.group_id, settings.registeredRunnerLimit);
+        if (runner.runner_type === "project_type")
+          project.set(runner.project_id, settings.registeredRunnerLimit);
+      }
     this.faults = new Faults(settings.faults, random);
     this.invariants = new InvariantChecker(
       time,
@@ -126,6 +138,17 @@ export class World {
     this.invariants.jobStarted(job, instance);
     if (job.runnerId !== undefined) this.gitlabApi.jobTaken(job.runnerId);
     this.spot.jobStarted(job, instance);
+  }
+
+  /**
+   * Puts the trace's projects in the group of the config's first group pool, so that pool's
+   * runners may take their jobs (a trace names projects, not groups).
+   */
+  placeProjects(projectIds: Iterable<number>): void {
+    const group = this.config.pools.find(({ runner }) => runner.runner_type === "group_type");
+    if (group?.runner.runner_type !== "group_type") return;
+    for (const projectId of projectIds)
+      this.model.projects.set(projectId, { groupId: group.runner.group_id });
   }
 
   attach(controlPlane: ControlPlane): void {

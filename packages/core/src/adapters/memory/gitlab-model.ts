@@ -44,7 +44,11 @@ const RETRYABLE = new Set(["success", "failed", "canceled"]);
  * HTTP double both serve it; tests act as runners through requestJob and finishJob. Emits "job" on
  * every status change, for the double's webhooks.
  */
-export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
+export class GitlabModel extends EventEmitter<{
+  job: [GitlabModelJob];
+  /** A runner was created or deleted. */
+  runner: [GitlabModelRunner];
+}> {
   readonly jobs: GitlabJobTable;
   readonly runners = new GitlabRunnerTable();
   /** A project's group; a project not here is in none. */
@@ -73,6 +77,9 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
     project: new Map<number, number>(),
   };
 
+  /** Runners created and deleted so far, and the most registered at once (the simulator's counts). */
+  readonly lifecycle = { created: 0, deleted: 0, maxRegistered: 0 };
+
   createRunner(fields: RunnerFields): GitlabModelRunner {
     this.refuseOverRegisteredLimit(fields);
     const runner = {
@@ -82,6 +89,9 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
       createdAt: this.clock.now(),
     };
     this.runners.set(runner.id, runner);
+    this.lifecycle.created += 1;
+    this.lifecycle.maxRegistered = Math.max(this.lifecycle.maxRegistered, this.runners.size);
+    this.emit("runner", runner);
     return runner;
   }
 
@@ -109,7 +119,12 @@ export class GitlabModel extends EventEmitter<{ job: [GitlabModelJob] }> {
 
   /** False when GitLab has no such runner. */
   deleteRunner(runnerId: number): boolean {
-    return this.runners.delete(runnerId);
+    const runner = this.runners.get(runnerId);
+    if (!runner) return false;
+    this.runners.delete(runnerId);
+    this.lifecycle.deleted += 1;
+    this.emit("runner", runner);
+    return true;
   }
 
   runnerByToken(token: string | undefined): GitlabModelRunner | undefined {

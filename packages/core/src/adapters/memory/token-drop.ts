@@ -14,8 +14,8 @@ export class InMemoryTokenDrop implements TokenDrop {
     this.waiting.set(runnerName, token);
   }
 
-  async grant(runnerName: string, instanceId: string): Promise<GrantOutcome> {
-    const token = this.waiting.get(runnerName);
+  async grant(runnerName: string, instanceId: string, held?: string): Promise<GrantOutcome> {
+    const token = held ?? this.waiting.get(runnerName);
     if (token === undefined) return "consumed";
     this.granted.set(instanceId, token);
     this.waiting.delete(runnerName);

@@ -70,8 +70,9 @@ export class SsmTokenDrop implements TokenDrop {
     );
   }
 
-  async grant(runnerName: string, instanceId: string): Promise<GrantOutcome> {
-    const token = await this.waitingToken(runnerName);
+  async grant(runnerName: string, instanceId: string, held?: string): Promise<GrantOutcome> {
+    // Parameter Store's throughput is shared by reads and writes: a token held is not read back.
+    const token = held ?? (await this.waitingToken(runnerName));
     // Nothing under the runner's name: an earlier grant moved it.
     if (token === undefined) return "consumed";
     try {

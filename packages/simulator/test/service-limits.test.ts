@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import type { SimulationSummary } from "../src/result";
+import { runSimulation } from "../src/simulate";
+import type { TraceJob } from "../src/trace/trace-job";
+import type { WorldSettings } from "../src/world/world-settings";
+import { CLEAN, clean } from "./support/clean-end";
+import { simConfig, simPool } from "./support/sim-config";
+
+const START_MS = Date.UTC(2099, 10, 24, 10, 0, 0);
+
+/** `count` untagged jobs of two projects, all created in the same minute, two minutes long each. */
+const burst = (count: number): TraceJob[] =>
+  Array.from({ length: count }, (_, i) => ({
+    jobId: i + 1,
+    projectId: 1 + (i % 2),
+    createdAt: new Date(START_MS + (i % 60) * 1000),
+    durationS: 120,
+    tags: [],
+  })).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+
+/** One pool of group runners (group 42), optionally knowing the group's registered-runner cap. */
+const groupConfig = (registeredRunnerLimit?: number) =>
+  simConfig([
+    simPool({
+      runner: {
+        runner_type: "group_type",
+        group_id: 42,
+        ...(registeredRunnerLimit !== undefined && {
+          registered_runner_limit: registeredRunnerLimit,
+        }),
+      },
+      max_instances: 40,
+    }),
+  ]);
+
+const simulate = async (
+  config: ReturnType<typeof groupConfig>,
+  world: Partial<WorldSettings>,
+  jobs = 30,
+): Promise<SimulationSummary> =>
+  (await runSimulation({ trace: burst(jobs), config, world })).summary;
+
+describe("GitLab's registered-runner cap in the simulated world", () => {
+  it("holds a group pool to the cap GitLab enforces, with the starvation reported and every job served", async () => {
+    const summary = await simulate(groupConfig(), { registeredRunnerLimit: 10 });
+
+    expect(clean(summary)).toEqual(CLEAN);
+    expect(summary.completed).toBe(30);
+    expect(summary.maxLiveRegistrations).toBe(10);
+    expect(summary.starvedByScopeLimit).toBeGreaterThan(0);
+    // GitLab refused some creations: more lifecycle calls than a create and a delete (and the
+    // read before it) per runner.
+    expect(summary.gitlabApiCallsByPurpose.lifecycle).toBeGreaterThan(
+      summary.gitlabRunnersCreated + 2 * summary.gitlabRunnersDeleted,
+    );
+  });
+
+  it("never asks GitLab for a registration past a cap the config states", async () => {
+    const summary = await simulate(groupConfig(10), { registeredRunnerLimit: 10 });
+
+    expect(clean(summary)).toMatchObject({ lostJobs: 0, leaks: [0, 0, 0, 0] });
+    expect(summary.completed).toBe(30);
+    expect(summary.maxLiveRegistrations).toBe(10);
+    expect(summary.starvedByScopeLimit).toBeGreaterThan(0);
+    expect(summary.gitlabApiCallsByPurpose.lifecycle).toBe(
+      summary.gitlabRunnersCreated + 2 * summary.gitlabRunnersDeleted,
+    );
+  });
+
+  it("counts every GitLab call under one purpose", async () => {
+    const summary = await simulate(groupConfig(), {});
+    const byPurpose = Object.values(summary.gitlabApiCallsByPurpose);
+
+    expect(byPurpose.reduce((sum, count) => sum + count, 0)).toBe(summary.gitlabApiCalls);
+    expect(summary.gitlabRunnersCreated).toBe(summary.gitlabRunnersDeleted);
+    expect(summary.gitlabRunnersCreated).toBeGreaterThanOrEqual(30);
+  });
+});
+
+describe("Parameter Store's throughput in the simulated world", () => {
+  it("hands a burst's tokens off through a tight throughput without losing a job or leaving a token", async () => {
+    const tight = { capacity: 5, perSecond: 5 };
+    const summary = await simulate(groupConfig(), {
+      parameterStore: { getPut: tight, delete: tight },
+    });
+
+    expect(clean(summary)).toEqual(CLEAN);
+    expect(summary.completed).toBe(30);
+    expect(summary.throttledCalls).toBeGreaterThan(0);
+    // At least a put, a grant's read, write and delete, and the instance's read per runner.
+    expect(summary.ssmCalls).toBeGreaterThanOrEqual(5 * summary.gitlabRunnersCreated);
+  });
+});
