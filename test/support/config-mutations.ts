@@ -232,6 +232,12 @@ const RULES: Readonly<Record<string, Rule>> = {
     picklist("not_protected", "ref_protected"),
     fc.constantFrom("not_protected", "ref_protected"),
   ),
+  "pools.*.runner.registrations": rule(
+    false,
+    picklist("reuse", "per_job"),
+    fc.constantFrom("reuse", "per_job"),
+  ),
+  "pools.*.runner.registration_idle_time": rule(false, invalidDuration, validDuration),
   "pools.*.instance": objectRule(true),
   "pools.*.instance.types": rule(true, nonEmptyList()),
   "pools.*.instance.types.*": rule(

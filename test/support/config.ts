@@ -1,6 +1,10 @@
 import type { AutoscalerConfigInput } from "@ger/core/types";
 
-/** A valid config in the shape users write it; tests change one thing at a time. */
+/**
+ * A valid config in the shape users write it; tests change one thing at a time. Its runners are
+ * created per job, so that a test follows one GitLab runner from creation to deletion; the tests
+ * of registrations kept between jobs (`reuse`, the default) set that themselves.
+ */
 export const configInput = (): AutoscalerConfigInput => ({
   deployment: "ci-autoscaler",
   gitlab_url: "https://gitlab.example.com",
@@ -15,6 +19,7 @@ export const configInput = (): AutoscalerConfigInput => ({
         group_id: 42,
         image: "alpine:3.20",
         maximum_timeout: "1h",
+        registrations: "per_job",
       },
       instance: {
         types: ["t4g.large", "m7g.large"],
@@ -40,7 +45,7 @@ export const configInput = (): AutoscalerConfigInput => ({
     {
       name: "gpu",
       tags: ["gpu"],
-      runner: { runner_type: "project_type", project_id: 7 },
+      runner: { runner_type: "project_type", project_id: 7, registrations: "per_job" },
       instance: {
         types: ["g5.xlarge"],
         subnets: ["subnet-0a1b2c3d4e5f60718"],

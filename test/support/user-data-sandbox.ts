@@ -7,6 +7,8 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 export const TEST_RUNNER_TOKEN = "glrt-secret-token-for-test";
+/** The GitLab runner the test token belongs to, as POST /runners/verify answers. */
+export const TEST_GITLAB_RUNNER_ID = 4242;
 export const TEST_SECRET_KEY = "secret-access-key-for-test";
 export const TEST_SESSION_TOKEN = "session-token-for-test";
 
@@ -69,6 +71,13 @@ case $url in
   */iam/security-credentials/) echo runner-role ;;
   */iam/security-credentials/runner-role) echo '${credentials}' ;;
   https://ssm.*) exec python3 "${dir}/fake-ssm.py" "${dir}/ssm-parameters.json" "${dir}/record/calls.log" "$target" "$data" ;;
+  # GitLab's POST /runners/verify: the runner's id, for the holder of its current token only.
+  */api/v4/runners/verify)
+    [[ $data == @- ]] && data=$(cat)
+    printf 'curl %s\n' "$*" >>${dir}/record/curl-args.log
+    printf 'gitlab POST /api/v4/runners/verify %s\n' "$data" >>${dir}/record/calls.log
+    [[ $data == "token=${TEST_RUNNER_TOKEN}" ]] || exit 22
+    echo '{"id":${TEST_GITLAB_RUNNER_ID},"token":"${TEST_RUNNER_TOKEN}"}' ;;
   *) echo "unexpected curl $*" >&2; exit 22 ;;
 esac
 `;
@@ -84,6 +93,7 @@ while (($#)); do
 done
 if [[ -n \${config:-} ]]; then
   cp "$config" ${record}/runner-config.toml
+  if [[ -f "\${config%/*}/.runner_system_id" ]]; then cp "\${config%/*}/.runner_system_id" ${record}/runner-system-id; fi
   stat -c '%a %u %g' "$config" "\${config%/*}" >${record}/runner-config.stat
 fi
 command -v bash >${record}/runner-bash
@@ -141,6 +151,10 @@ export interface UserDataRun {
   readonly config?: { readonly text: string; readonly file?: FileState; readonly dir?: FileState };
   /** The bash gitlab-runner's shell executor would start job scripts with. */
   readonly runnerBash: string;
+  /** The system_id gitlab-runner found beside its config (`.runner_system_id`), if any. */
+  readonly systemId?: string;
+  /** The arguments of every curl call to GitLab. */
+  readonly gitlabCurlArgs: string[];
   /**
    * Every stand-in call of systemctl, useradd, usermod, chown, docker, sleep, … with its
    * arguments, and every SSM call as `ssm <target> <parameter name>`.
@@ -217,6 +231,7 @@ export const sandbox = async ({
     const configText = await recorded("runner-config.toml");
     const [file, configDir] = ((await recorded("runner-config.stat")) ?? "").split("\n");
     const runnerBash = ((await recorded("runner-bash")) ?? "").trim();
+    const systemId = await recorded("runner-system-id");
     return {
       root,
       exitCode,
@@ -228,6 +243,8 @@ export const sandbox = async ({
         config: { text: configText, file: fileState(file), dir: fileState(configDir) },
       }),
       runnerBash,
+      ...(systemId !== undefined && { systemId: systemId.trim() }),
+      gitlabCurlArgs: ((await recorded("curl-args.log")) ?? "").split("\n").filter(Boolean),
       calls: ((await recorded("calls.log")) ?? "").split("\n").filter(Boolean),
       parameters: JSON.parse(await readFile(store, "utf8")),
       startJobShell: async () => {

@@ -30,7 +30,7 @@ export const formatStatus = (status: ControlPlaneStatus, source: string): string
     `Source:   ${source}`,
     `Jobs:     ${status.jobs.length}${counts ? ` (${counts})` : ""}; pending not yet routed ${status.pendingUnresolved}, no pool can run ${status.pendingUnroutable}`,
     ...(status.jobsByStatus.not_visible ? [`          ${NOT_VISIBLE_NOTE}`] : []),
-    `Runners:  ${status.runners.length} live, ${status.slotsInUse}/${status.maxInstances} slots in use`,
+    `Runners:  ${status.runners.length} live, ${status.slotsInUse}/${status.maxInstances} slots in use, ${status.registrations.length} registrations kept for the next jobs`,
     `Projects: ${status.activeProjects.length} active in the last 24 h`,
     "",
     row(

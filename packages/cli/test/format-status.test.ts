@@ -15,6 +15,7 @@ const statusWithJob = (name: string): ControlPlaneStatus => ({
   ],
   jobsByStatus: { pending: 1 },
   runners: [],
+  registrations: [],
   pools: [],
   pendingUnresolved: 1,
   pendingUnroutable: 0,

@@ -64,6 +64,7 @@ export type {
   InstanceEventOutcome,
 } from "./runners/instance-events";
 export type { JobProgress, ProgressOutcome } from "./runners/observe-progress";
+export type { Registration } from "./runners/registration";
 export type { Market, RunnerRecord, RunnerState } from "./runners/runner-record";
 export type { LaunchDependencies, LaunchOutcome } from "./scaler/launch-runner";
 export type { PoolReport, ScalerDependencies, ScalerLimits, ScalerReport } from "./scaler/scale-up";

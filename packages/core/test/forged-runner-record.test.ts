@@ -12,7 +12,8 @@ import {
 } from "../src/index";
 
 const clock = { now: () => new Date("2026-11-22T10:00:00Z") };
-const [pool] = parseAutoscalerConfig(configInput()).pools;
+const config = parseAutoscalerConfig(configInput());
+const [pool] = config.pools;
 const CAPS = { poolMaxInstances: 10, globalMaxInstances: 10 };
 
 /** Retirement's edges with the deployment checked: the reaper's and the EC2-event function's. */
@@ -21,6 +22,7 @@ const edges = () => {
   const compute = new InMemoryCompute(clock);
   const runners = new InMemoryRunnerStore();
   const deps = {
+    config,
     registry: gitlab,
     compute,
     runners,

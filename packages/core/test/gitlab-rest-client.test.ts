@@ -167,9 +167,10 @@ describe("GitLabRestClient: reading runners", () => {
 
     const jobs = await client.listRunnerJobs(id).finally(() => vi.restoreAllMocks());
 
+    const startedAt = clock.now().toISOString();
     expect(jobs).toEqual([
-      { id: ids[1], projectId: 62, status: "running", tagList: ["linux"], runnerId: id },
-      { id: ids[0], projectId: 61, status: "failed", tagList: ["linux"], runnerId: id },
+      { id: ids[1], projectId: 62, status: "running", tagList: ["linux"], runnerId: id, startedAt },
+      { id: ids[0], projectId: 61, status: "failed", tagList: ["linux"], runnerId: id, startedAt },
     ]);
     expect(urls.map((url) => [url.pathname, Object.fromEntries(url.searchParams)])).toEqual([
       [`/api/v4/runners/${id}/jobs`, { order_by: "id", sort: "desc", per_page: "10" }],

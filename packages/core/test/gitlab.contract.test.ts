@@ -141,9 +141,17 @@ describe.each(subjects)("GitLab contract: %s", (_, makeSubject) => {
 
       const listed = await gitlab.listRunnerJobs(id);
 
+      const startedAt = now.toISOString();
       expect(listed).toEqual([
-        { id: second.id, projectId: 6, status: "running", tagList: [], runnerId: id },
-        { id: first.id, projectId: 5, status: "failed", tagList: ["linux"], runnerId: id },
+        { id: second.id, projectId: 6, status: "running", tagList: [], runnerId: id, startedAt },
+        {
+          id: first.id,
+          projectId: 5,
+          status: "failed",
+          tagList: ["linux"],
+          runnerId: id,
+          startedAt,
+        },
       ]);
     });
 

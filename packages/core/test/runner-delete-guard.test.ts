@@ -10,6 +10,8 @@ interface Subject {
   readonly registry: RunnerRegistry;
   readonly model: GitlabModel;
   readonly refused: number[];
+  /** The double's address, over HTTP. */
+  readonly url?: string;
   stop(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ const overHttp = async (): Promise<Subject> => {
     deployment: "ci-autoscaler",
     onRefusedDelete: (runnerId) => refused.push(runnerId),
   });
-  return { registry, model: double.model, refused, stop: double.stop };
+  return { registry, model: double.model, refused, url: double.url, stop: double.stop };
 };
 
 const inMemory = async (): Promise<Subject> => {
@@ -92,10 +94,32 @@ describe.each([
 
     expect(listed).toEqual({
       ours: [
-        { id: jobs[0], projectId: 5, status: "running", tagList: ["linux"], runnerId: ours.id },
+        {
+          id: jobs[0],
+          projectId: 5,
+          status: "running",
+          tagList: ["linux"],
+          runnerId: ours.id,
+          startedAt: expect.any(String),
+        },
       ],
       theirs: [],
     });
+  });
+
+  it("resets the token of this deployment's runner only: the old token is refused from then on", async () => {
+    const ours = subject.model.createRunner(runner("ci-autoscaler/linux-arm-0001"));
+    const theirs = subject.model.createRunner(runner("ci-autoscaler-staging/linux-arm-0001"));
+
+    const token = await subject.registry.resetRunnerToken(ours.id);
+    const refused = await subject.registry.resetRunnerToken(theirs.id);
+
+    expect(token).toMatch(/^glrt-/);
+    expect(subject.model.runnerByToken(ours.token)).toBeUndefined();
+    expect(subject.model.runnerByToken(token)?.id).toBe(ours.id);
+    expect(refused).toBeUndefined();
+    expect(subject.model.runnerByToken(theirs.token)?.id).toBe(theirs.id);
+    expect(await subject.registry.resetRunnerToken(4242)).toBeUndefined();
   });
 
   it("takes a runner already gone for deleted", async () => {
@@ -130,6 +154,32 @@ describe("deleteRunner with a deployment: what the REST client asks GitLab", () 
       `GET /api/v4/runners/${ours.id}`,
       `DELETE /api/v4/runners/${ours.id}`,
     ]);
+  });
+
+  it("reads a runner once for all its token resets, and a reset token is refused by GitLab's runner API", async () => {
+    const ours = subject.model.createRunner(runner("ci-autoscaler/linux-arm-0001"));
+
+    const first = await subject.registry.resetRunnerToken(ours.id);
+    const second = await subject.registry.resetRunnerToken(ours.id);
+    const asked = [...requests];
+    // What gitlab-runner's start asks with the token it was handed (POST /runners/verify).
+    const verify = async (token: string | undefined) =>
+      (
+        await fetch(`${subject.url}/api/v4/runners/verify`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ token }),
+        })
+      ).status;
+
+    expect(asked).toEqual([
+      `GET /api/v4/runners/${ours.id}`,
+      `POST /api/v4/runners/${ours.id}/reset_authentication_token`,
+      `POST /api/v4/runners/${ours.id}/reset_authentication_token`,
+    ]);
+    expect(await verify(ours.token)).toBe(403);
+    expect(await verify(first)).toBe(403);
+    expect(await verify(second)).toBe(200);
   });
 
   it("sends no DELETE for a runner it refuses or one already gone", async () => {

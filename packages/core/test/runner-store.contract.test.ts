@@ -156,6 +156,127 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
     expect(await store.reserve(newRunner("large"), scoped)).toBe("reserved");
   });
 
+  describe("registrations kept between jobs", () => {
+    const scoped = { ...caps, registrations: { scope: "group#42", max: 2 } };
+    /** A runner of `pool` that created GitLab runner `id`, ran job `jobId` and is retiring. */
+    const retiring = async (store: RunnerStore, pool: string, id: number, jobId: number) => {
+      const runner = newRunner(pool);
+      await store.reserve(runner, scoped);
+      await store.transition(
+        runner.name,
+        ["reserved"],
+        { state: "retiring", gitlabRunnerId: id, fingerprint: "fp-1", jobId },
+        t0,
+      );
+      return runner.name;
+    };
+    const keep = (store: RunnerStore, name: string, id: number, at = t0) =>
+      store.retainRegistration(
+        name,
+        ["retiring"],
+        { name, pool: "small", gitlabRunnerId: id, fingerprint: "fp-1", pastJobIds: [id * 10] },
+        at,
+      );
+
+    it("ends the record, keeps the registration free with its scope slot, and lists it", async () => {
+      const store = await makeStore();
+      const name = await retiring(store, "small", 1, 10);
+
+      expect(await keep(store, name, 1)).toBe(true);
+      expect(await keep(store, name, 1)).toBe(false);
+
+      expect(await store.get(name)).toMatchObject({ state: "gone" });
+      expect(await store.listRegistrations()).toEqual([
+        {
+          name,
+          pool: "small",
+          gitlabRunnerId: 1,
+          registrationScope: "group#42",
+          fingerprint: "fp-1",
+          pastJobIds: [10],
+          freeSince: t0.toISOString(),
+          state: "free",
+        },
+      ]);
+      expect(await store.ledger()).toEqual({
+        global: 0,
+        byPool: { small: 0 },
+        byScope: { "group#42": 1 },
+      });
+    });
+
+    it("gives a free registration of the pool and fingerprint to one new runner, the newest freed first", async () => {
+      const store = await makeStore();
+      const older = await retiring(store, "small", 1, 10);
+      const newer = await retiring(store, "small", 2, 20);
+      await keep(store, older, 1, t0);
+      await keep(store, newer, 2, new Date(t0.getTime() + 1000));
+
+      const otherPool = await store.takeRegistration(newRunner("large"), "fp-1", caps);
+      const otherFingerprint = await store.takeRegistration(newRunner("small"), "fp-2", caps);
+      const taken = await store.takeRegistration(newRunner("small"), "fp-1", caps);
+
+      expect([otherPool, otherFingerprint]).toEqual(["none_free", "none_free"]);
+      expect(taken).toMatchObject({
+        state: "registered",
+        gitlabRunnerId: 2,
+        registration: newer,
+        pastJobIds: [20],
+        fingerprint: "fp-1",
+        registrationScope: "group#42",
+      });
+      expect((await store.listRegistrations()).map((kept) => kept.name)).toEqual([older]);
+      // The scope's count is unchanged: the slot passed from the registration to the record.
+      expect(await store.ledger()).toEqual({
+        global: 1,
+        byPool: { small: 1 },
+        byScope: { "group#42": 2 },
+      });
+    });
+
+    it("takes none past the pool's or the fleet's cap, and then leaves it free", async () => {
+      const store = await makeStore();
+      const name = await retiring(store, "small", 1, 10);
+      await keep(store, name, 1);
+
+      const full = { poolMaxInstances: 0, globalMaxInstances: 9 };
+      expect(await store.takeRegistration(newRunner("small"), "fp-1", full)).toBe("pool_full");
+      expect(await store.listRegistrations()).toHaveLength(1);
+    });
+
+    it("expires a free registration once, so none takes it, then drops it with its scope slot", async () => {
+      const store = await makeStore();
+      const name = await retiring(store, "small", 1, 10);
+      await keep(store, name, 1);
+
+      expect(await store.dropRegistration(name)).toBe(false);
+      expect(await store.expireRegistration(name)).toBe(true);
+      expect(await store.expireRegistration(name)).toBe(false);
+      expect(await store.takeRegistration(newRunner("small"), "fp-1", caps)).toBe("none_free");
+      expect(await store.dropRegistration(name)).toBe(true);
+      expect(await store.dropRegistration(name)).toBe(false);
+
+      expect(await store.listRegistrations()).toEqual([]);
+      expect((await store.ledger()).byScope).toEqual({ "group#42": 0 });
+    });
+
+    it("gives a registration a record releases without keeping it, and its scope slot, back", async () => {
+      const store = await makeStore();
+      const name = await retiring(store, "small", 1, 10);
+      await keep(store, name, 1);
+      const taken = await store.takeRegistration(newRunner("small"), "fp-1", caps);
+      if (typeof taken !== "object") throw new Error(`not taken: ${taken}`);
+
+      await store.release(taken.name, ["registered"], t0);
+
+      expect(await store.ledger()).toEqual({
+        global: 0,
+        byPool: { small: 0 },
+        byScope: { "group#42": 0 },
+      });
+    });
+  });
+
   it("treats a pool capped at zero as full", async () => {
     const store = await makeStore();
     expect(
@@ -165,6 +286,65 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
 });
 
 describe("DynamoRunnerStore under concurrent scalers", () => {
+  it("gives each free registration to one runner only, and the scope never more registrations than its cap", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          kept: fc.integer({ min: 1, max: 4 }),
+          scopeMax: fc.integer({ min: 4, max: 8 }),
+        }),
+        async ({ kept, scopeMax }) => {
+          const store = await freshDynamoStore();
+          const scoped = {
+            poolMaxInstances: 20,
+            globalMaxInstances: 20,
+            registrations: { scope: "group#7", max: scopeMax },
+          };
+          for (let id = 1; id <= kept; id++) {
+            const runner = newRunner("a");
+            await store.reserve(runner, scoped);
+            await store.transition(
+              runner.name,
+              ["reserved"],
+              { state: "retiring", gitlabRunnerId: id, fingerprint: "fp" },
+              t0,
+            );
+            await store.retainRegistration(
+              runner.name,
+              ["retiring"],
+              {
+                name: runner.name,
+                pool: "a",
+                gitlabRunnerId: id,
+                fingerprint: "fp",
+                pastJobIds: [],
+              },
+              t0,
+            );
+          }
+          // 10 scalers at once, each taking a free registration or, with none, reserving anew.
+          const outcomes = await Promise.all(
+            Array.from({ length: 10 }, async () => {
+              const runner = newRunner("a");
+              const taken = await store.takeRegistration(runner, "fp", scoped);
+              return taken === "none_free" ? store.reserve(runner, scoped) : taken;
+            }),
+          );
+
+          const takers = outcomes.filter((outcome) => typeof outcome === "object");
+          const ids = takers.map((record) => record.gitlabRunnerId);
+          expect(new Set(ids).size).toBe(ids.length);
+          expect(takers).toHaveLength(kept);
+          expect(await store.listRegistrations()).toEqual([]);
+          const ledger = await store.ledger();
+          expect(ledger.byScope["group#7"]).toBeLessThanOrEqual(scopeMax);
+          expect(ledger.byScope["group#7"]).toBe((await store.listLive()).length);
+        },
+      ),
+      { numRuns: 5 },
+    );
+  });
+
   it("never lets 12 racing scalers pass a cap (pool, fleet or GitLab scope), and slots always equal live records", async () => {
     await fc.assert(
       fc.asyncProperty(

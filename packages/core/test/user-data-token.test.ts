@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { PoolConfig } from "@ger/core/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import {
   parseToml,
   type StoredParameter,
   sandbox,
+  TEST_GITLAB_RUNNER_ID,
   TEST_INSTANCE_ARN_PREFIX,
   TEST_INSTANCE_ID,
   TEST_RUNNER_TOKEN,
@@ -171,6 +173,31 @@ describe.each([
 
     expect(runnerArgs.join(" ")).toContain("--max-builds 1 --wait-timeout 300");
     expect(calls.at(-1)).toBe("systemctl poweroff");
+  });
+});
+
+describe("an instance of a pool that keeps its registrations", () => {
+  const reusePool: PoolConfig = {
+    ...dockerPool,
+    runner: { ...dockerPool.runner, registrations: "reuse" },
+  };
+  const ran = runOnce(reusePool);
+  const perJob = runOnce(dockerPool);
+
+  it("gives gitlab-runner a system_id made from the GitLab runner's id: one manager per registration", () => {
+    const expected = `s_${createHash("sha256").update(String(TEST_GITLAB_RUNNER_ID)).digest("hex").slice(0, 12)}`;
+
+    expect(ran().systemId).toBe(expected);
+    expect(perJob().systemId).toBeUndefined();
+  });
+
+  it("learns that id from GitLab with the token on curl's stdin, never in its arguments", () => {
+    const { calls, gitlabCurlArgs } = ran();
+
+    expect(calls).toContain(`gitlab POST /api/v4/runners/verify token=${TEST_RUNNER_TOKEN}`);
+    expect(gitlabCurlArgs).toHaveLength(1);
+    expect(gitlabCurlArgs.join(" ")).not.toContain(TEST_RUNNER_TOKEN);
+    expect(perJob().gitlabCurlArgs).toEqual([]);
   });
 });
 

@@ -43,6 +43,10 @@ const variants: [string, PoolConfig][] = [
     },
   ],
   [
+    "registrations kept between jobs (a stable system_id)",
+    { ...config.pools[0]!, runner: { ...config.pools[0]!.runner, registrations: "reuse" } },
+  ],
+  [
     "an image name with a quote",
     { ...config.pools[1]!, runner: { ...config.pools[1]!.runner, image: "registry/it's:1" } },
   ],

@@ -217,20 +217,26 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     const ids = (JSON.parse(stdout).jobs as { id: number }[]).map((job) => job.id);
 
     const deadline = Date.now() + 40_000;
-    let status: { jobs: { id: number; status: string }[]; runners: unknown[]; slotsInUse: number };
-    let gitlabRunners: unknown[];
+    let status: {
+      jobs: { id: number; status: string }[];
+      runners: unknown[];
+      registrations: { gitlabRunnerId: number; state: string }[];
+      slotsInUse: number;
+    };
+    let gitlabRunners: { id: number }[];
     do {
       await new Promise((resolve) => setTimeout(resolve, 500));
       status = JSON.parse((await cli("status", "--json")).stdout);
       gitlabRunners = (
         (await (await fetch(`${(await health()).gitlabDoubleUrl}/-/state`)).json()) as {
-          runners: unknown[];
+          runners: { id: number }[];
         }
       ).runners;
       const done = ids.every(
         (id) => status.jobs.find((job) => job.id === id)?.status === "success",
       );
-      if (done && status.runners.length === 0 && gitlabRunners.length === 0) break;
+      if (done && status.runners.length === 0 && gitlabRunners.length === kept(status).length)
+        break;
     } while (Date.now() < deadline);
 
     expect(ids.map((id) => status.jobs.find((job) => job.id === id)?.status)).toEqual([
@@ -240,9 +246,16 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     ]);
     expect(status.runners).toEqual([]);
     expect(status.slotsInUse).toBe(0);
-    expect(gitlabRunners).toEqual([]);
+    // The GitLab runners left are the registrations kept, free, for the next jobs: no more
+    // than ran at once.
+    expect(gitlabRunners.map((runner) => runner.id).sort()).toEqual(kept(status).sort());
+    expect(status.registrations.every((registration) => registration.state === "free")).toBe(true);
+    expect(status.registrations.length).toBeLessThanOrEqual(3);
   }, 60_000);
 });
+
+const kept = (status: { registrations: { gitlabRunnerId: number }[] }) =>
+  status.registrations.map((registration) => registration.gitlabRunnerId);
 
 const health = async () =>
   (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as Promise<{ gitlabDoubleUrl: string }>;

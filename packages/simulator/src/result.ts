@@ -44,6 +44,13 @@ export interface SimulationSummary {
   readonly gitlabRunnersCreated: number;
   readonly gitlabRunnersDeleted: number;
   readonly maxLiveRegistrations: number;
+  /** Runner tokens reset between the jobs of a kept registration. */
+  readonly tokenResets: number;
+  /**
+   * GitLab runners kept between jobs at the end, each with its reset token waiting, within its
+   * idle expiry: on purpose, not leaks (see Leftovers).
+   */
+  readonly retainedRegistrations: number;
   /** Parameter Store calls for the tokens' hand-off, the instances' own included. */
   readonly ssmCalls: number;
   /** Scaler passes that found a pool held back by its scope's registered-runner cap. */

@@ -174,12 +174,17 @@ const summarize = (
   const meanBoot = bootMeanS(settings);
   const ideal = run.trace.reduce((sum, job) => sum + Math.max(60, meanBoot + job.durationS), 0);
   const calls = gitlab.calls;
-  // This project's GitLab client reads a runner before deleting it, to check its description
-  // names this deployment (GitLabRestClient with `deployment`); the in-memory GitLab does not.
-  const readsBeforeDelete = run.policy === "default" ? calls.deleteRunner : 0;
+  // This project's GitLab client reads a runner before deleting it or resetting its token, to
+  // check its description names this deployment (GitLabRestClient with `deployment`); the
+  // in-memory GitLab does not. It remembers the runners it read as ours: a kept registration is
+  // read once (per warm function), not before every reset.
+  const ownershipReads =
+    run.policy === "default"
+      ? calls.deleteRunner + Math.min(calls.resetRunnerToken, world.model.lifecycle.created)
+      : 0;
   const gitlabApiCalls =
-    Object.values(calls).reduce((sum, count) => sum + count, 0) + readsBeforeDelete;
-  const byPurpose = callsByPurpose(world, run.policy, readsBeforeDelete);
+    Object.values(calls).reduce((sum, count) => sum + count, 0) + ownershipReads;
+  const byPurpose = callsByPurpose(world, run.policy, ownershipReads);
   const ec2 = compute.calls;
   let liveInstances = 0;
   for (const instance of compute.liveInstances())
@@ -211,6 +216,8 @@ const summarize = (
     gitlabRunnersCreated: world.model.lifecycle.created,
     gitlabRunnersDeleted: world.model.lifecycle.deleted,
     maxLiveRegistrations: world.model.lifecycle.maxRegistered,
+    tokenResets: world.model.lifecycle.tokenResets,
+    retainedRegistrations: leftovers.retainedRegistrations ?? 0,
     ssmCalls: ssmCallsOf(world, run.policy),
     starvedByScopeLimit: world.meters.starvedByScopeLimit,
     throttledCalls:
@@ -251,11 +258,11 @@ const summarize = (
 const callsByPurpose = (
   world: World,
   policy: PolicyName,
-  readsBeforeDelete: number,
+  ownershipReads: number,
 ): Record<GitlabCallPurpose, number> => {
   if (policy === "default") {
     const counted = world.meters.gitlabCallsByPurpose;
-    return { ...counted, lifecycle: counted.lifecycle + readsBeforeDelete };
+    return { ...counted, lifecycle: counted.lifecycle + ownershipReads };
   }
   const counts = Object.fromEntries(GITLAB_CALL_PURPOSES.map((purpose) => [purpose, 0])) as Record<
     GitlabCallPurpose,

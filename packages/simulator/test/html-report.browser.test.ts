@@ -65,6 +65,8 @@ const syntheticRun = (policy: PolicyName, idlePool: number, lagSamples: number):
       gitlabRunnersCreated: 2_100,
       gitlabRunnersDeleted: 2_100,
       maxLiveRegistrations: 45,
+      tokenResets: 0,
+      retainedRegistrations: 0,
       ssmCalls: 16_800,
       starvedByScopeLimit: 0,
       throttledCalls: 3,

@@ -24,6 +24,8 @@ const summary = (policy: PolicyName, overrides: Partial<SimulationSummary> = {})
   gitlabRunnersCreated: 4,
   gitlabRunnersDeleted: 4,
   maxLiveRegistrations: 3,
+  tokenResets: 0,
+  retainedRegistrations: 0,
   ssmCalls: 32,
   starvedByScopeLimit: 0,
   throttledCalls: 0,

@@ -62,8 +62,10 @@ describe("GitLab's registered-runner cap in the simulated world", () => {
     expect(summary.completed).toBe(30);
     expect(summary.maxLiveRegistrations).toBe(10);
     expect(summary.starvedByScopeLimit).toBeGreaterThan(0);
+    // A create per registration, a reset per job it served (its description read before the
+    // first), and a delete (with its read) per registration that expired.
     expect(summary.gitlabApiCallsByPurpose.lifecycle).toBe(
-      summary.gitlabRunnersCreated + 2 * summary.gitlabRunnersDeleted,
+      2 * summary.gitlabRunnersCreated + summary.tokenResets + 2 * summary.gitlabRunnersDeleted,
     );
   });
 
@@ -72,8 +74,47 @@ describe("GitLab's registered-runner cap in the simulated world", () => {
     const byPurpose = Object.values(summary.gitlabApiCallsByPurpose);
 
     expect(byPurpose.reduce((sum, count) => sum + count, 0)).toBe(summary.gitlabApiCalls);
-    expect(summary.gitlabRunnersCreated).toBe(summary.gitlabRunnersDeleted);
-    expect(summary.gitlabRunnersCreated).toBeGreaterThanOrEqual(30);
+    expect(summary.gitlabRunnersCreated).toBe(
+      summary.gitlabRunnersDeleted + summary.retainedRegistrations,
+    );
+  });
+});
+
+describe("registrations kept between jobs, against one per job", () => {
+  /** Three waves of 30 jobs, ten minutes apart, on one group pool kept as `registrations` says. */
+  const waves = (): TraceJob[] =>
+    [0, 1, 2].flatMap((wave) =>
+      burst(30).map((job) => ({
+        ...job,
+        jobId: job.jobId + wave * 100,
+        createdAt: new Date(job.createdAt.getTime() + wave * 600_000),
+      })),
+    );
+  const run = async (registrations: "reuse" | "per_job") => {
+    const config = simConfig([
+      simPool({
+        runner: { runner_type: "group_type", group_id: 42, registrations },
+        max_instances: 40,
+      }),
+    ]);
+    return (await runSimulation({ trace: waves(), config, world: {} })).summary;
+  };
+
+  it("serves later waves with the first wave's registrations, one reset per job, and ends with them kept", async () => {
+    const [reuse, perJob] = [await run("reuse"), await run("per_job")];
+
+    expect(clean(reuse)).toEqual(CLEAN);
+    expect(clean(perJob)).toEqual(CLEAN);
+    expect(perJob.gitlabRunnersCreated).toBeGreaterThanOrEqual(90);
+    expect(perJob.retainedRegistrations).toBe(0);
+    // Registrations follow the peak: 30 at once, no more than the most instances at once.
+    expect(reuse.gitlabRunnersCreated).toBeLessThanOrEqual(reuse.maxConcurrentInstances);
+    expect(reuse.maxLiveRegistrations).toBeLessThanOrEqual(reuse.maxConcurrentInstances);
+    expect(reuse.tokenResets).toBeGreaterThanOrEqual(90);
+    expect(reuse.retainedRegistrations).toBe(reuse.gitlabRunnersCreated);
+    expect(reuse.gitlabApiCallsByPurpose.lifecycle).toBeLessThan(
+      perJob.gitlabApiCallsByPurpose.lifecycle * 0.75,
+    );
   });
 });
 

@@ -67,6 +67,14 @@ const runnerFieldEntries = {
     3600,
   ),
   access_level: v.optional(v.picklist(["not_protected", "ref_protected"]), "not_protected"),
+  /**
+   * `reuse`: a GitLab runner outlives its job and serves the next one, its token reset in between
+   * (one GitLab call per job instead of a create and a delete, and one runner manager per
+   * registration); `per_job`: each job's runner is created for it and deleted after it.
+   */
+  registrations: v.optional(v.picklist(["reuse", "per_job"]), "reuse"),
+  /** A registration no job used for this long is deleted, so the set follows real peak concurrency. */
+  registration_idle_time: v.optional(duration, 86_400),
 };
 
 /**

@@ -39,6 +39,12 @@ export interface RunnerRegistry {
   createRunner(request: CreateRunnerRequest): Promise<CreatedRunner>;
   /** Deletes the runner (not just its manager); a runner already gone is not an error. */
   deleteRunner(runnerId: number): Promise<void>;
+  /**
+   * POST /runners/:id/reset_authentication_token: a new `glrt-` token, the old one refused from
+   * now on. Undefined when GitLab no longer has the runner (or, with a deployment set, as for
+   * deleteRunner, when its description does not name the deployment).
+   */
+  resetRunnerToken(runnerId: number): Promise<string | undefined>;
   /** Undefined when GitLab no longer has it. */
   getRunner(runnerId: number): Promise<GitlabRunner | undefined>;
   /** The runners in a scope (ids and descriptions; status as listed). */
@@ -63,6 +69,8 @@ export interface GitlabJob {
   readonly tagList: readonly string[];
   /** The runner that took it, once one has (GitLab's `runner.id`). */
   readonly runnerId?: number;
+  /** When a runner took it (ISO 8601). */
+  readonly startedAt?: string;
 }
 
 /** How a listing of pending jobs reads GitLab's pages. */

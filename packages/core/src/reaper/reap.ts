@@ -15,11 +15,14 @@ import type { Lease } from "../ports/lease";
 import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
+import { hasPolledSince, isJobOfRunner, type Registration } from "../runners/registration";
 import { retireRunner } from "../runners/retire-runner";
 import type { RunnerRecord } from "../runners/runner-record";
 import {
   decideReaperActions,
+  listedOnline,
   type ReaperAction,
+  type ReaperFacts,
   type RetireReason,
   runnersCameOnline,
 } from "./reaper-decisions";
@@ -48,6 +51,8 @@ export interface ReaperReport {
   readonly cameOnline: number;
   readonly orphanInstances: number;
   readonly orphanGitlabRunners: number;
+  /** Kept registrations deleted: idle past registration_idle_time, or their pool changed. */
+  readonly registrationsExpired: number;
   /** Actions left for the next pass (per-pass budget). */
   readonly deferred: number;
   /** Actions that threw (GitLab or AWS answered an error): left for the next pass. */
@@ -157,7 +162,7 @@ const stillNeeded = async (
     gitlab.busy ||
     (gitlab.status === "online" &&
       (await deps.registry.listRunnerJobs(runner.gitlabRunnerId)).some(
-        (job) => job.status === "running",
+        (job) => job.status === "running" && isJobOfRunner(runner, job),
       ));
   if (busy) {
     await deps.runners.transition(
@@ -169,7 +174,7 @@ const stillNeeded = async (
     return true;
   }
   // A runner that has polled GitLab booted fine: it is idle, not stuck.
-  if (PRE_IDLE.has(runner.state) && gitlab.status === "online") {
+  if (PRE_IDLE.has(runner.state) && hasPolledSince(runner, gitlab)) {
     await deps.runners.transition(
       runner.name,
       [runner.state],
@@ -181,12 +186,60 @@ const stillNeeded = async (
   return false;
 };
 
-const targetOf = (action: ReaperAction): string =>
-  action.kind === "retire" || action.kind === "confirm_idle"
-    ? action.runner.name
-    : action.kind === "terminate_orphan_instance"
-      ? action.instance.instanceId
-      : String(action.gitlabRunner.id);
+const targetOf = (action: ReaperAction): string => {
+  switch (action.kind) {
+    case "retire":
+    case "confirm_idle":
+      return action.runner.name;
+    case "terminate_orphan_instance":
+      return action.instance.instanceId;
+    case "expire_registration":
+      return action.registration.name;
+    default:
+      return String(action.gitlabRunner.id);
+  }
+};
+
+/**
+ * A kept registration no runner may take any more (expiring, in the same write), then its GitLab
+ * runner and waiting token deleted, then forgotten with its scope slot. An expiring one is a
+ * pass that died part-way: finished here.
+ */
+const expireRegistration = async (
+  deps: ReaperDependencies,
+  registration: Registration,
+): Promise<boolean> => {
+  if (registration.state === "free" && !(await deps.runners.expireRegistration(registration.name)))
+    return false;
+  await deps.registry.deleteRunner(registration.gitlabRunnerId);
+  await deps.tokens.remove(registration.name);
+  return deps.runners.dropRegistration(registration.name);
+};
+
+/**
+ * Booting runners that took over a registration, listed online, instance up: the listing's
+ * status may be their earlier instance's (online means a contact in the past two hours), so
+ * GitLab's `contacted_at` must come after this runner's record was made (one GET each).
+ */
+const takenOverCameOnline = async (
+  deps: ReaperDependencies,
+  runners: readonly RunnerRecord[],
+  gitlabRunners: ReaperFacts["gitlabRunners"],
+  instances: ReaperFacts["instances"],
+): Promise<RunnerRecord[]> => {
+  const candidates = listedOnline(runners, gitlabRunners, instances).filter(
+    (runner) => runner.pastJobIds !== undefined,
+  );
+  const polled = await Promise.all(
+    candidates.map(async (runner) => {
+      const gitlab = await deps.registry
+        .getRunner(runner.gitlabRunnerId as number)
+        .catch(() => undefined);
+      return gitlab !== undefined && hasPolledSince(runner, gitlab);
+    }),
+  );
+  return candidates.filter((_, index) => polled[index]);
+};
 
 /** Moves the runners that came online to idle, from now; returns the records as they now stand. */
 const markIdle = async (
@@ -221,6 +274,7 @@ export const runReaperPass = async (
     cameOnline: 0,
     orphanInstances: 0,
     orphanGitlabRunners: 0,
+    registrationsExpired: 0,
     deferred: 0,
     failedActions: [],
     dryRun,
@@ -233,19 +287,24 @@ export const runReaperPass = async (
     return { skipped: true, ...empty };
   }
   try {
-    const [listed, instances, gitlabRunners, pending, drainedPools] = await Promise.all([
-      deps.runners.listLive(),
-      deps.compute.listInstances(),
-      // Without GitLab's listing the pass still retires what it can: it then sees no runner
-      // come online and no orphan GitLab runner, which the next pass does.
-      listOurGitlabRunners(deps).catch((error: unknown) => {
-        if (error instanceof GitLabApiError && error.retryable) return [];
-        throw error;
-      }),
-      pendingByPool(deps, now),
-      deps.poolControls.drainedPools(),
-    ]);
-    const online = runnersCameOnline(listed, gitlabRunners, instances);
+    const [listed, instances, gitlabRunners, pending, drainedPools, registrations] =
+      await Promise.all([
+        deps.runners.listLive(),
+        deps.compute.listInstances(),
+        // Without GitLab's listing the pass still retires what it can: it then sees no runner
+        // come online and no orphan GitLab runner, which the next pass does.
+        listOurGitlabRunners(deps).catch((error: unknown) => {
+          if (error instanceof GitLabApiError && error.retryable) return [];
+          throw error;
+        }),
+        pendingByPool(deps, now),
+        deps.poolControls.drainedPools(),
+        deps.runners.listRegistrations(),
+      ]);
+    const online = [
+      ...runnersCameOnline(listed, gitlabRunners, instances),
+      ...(await takenOverCameOnline(deps, listed, gitlabRunners, instances)),
+    ];
     const runners = dryRun ? listed : await markIdle(deps, listed, online, now);
     const actions = decideReaperActions({
       now,
@@ -256,6 +315,7 @@ export const runReaperPass = async (
       pendingByPool: countsByPool(pending, now, true),
       waitingByPool: countsByPool(pending, now, false),
       drainedPools,
+      registrations,
     });
     if (dryRun) return { skipped: false, ...empty, cameOnline: online.length, actions };
     const budget = options.maxActions ?? 50;
@@ -264,6 +324,7 @@ export const runReaperPass = async (
     let foundBusy = 0;
     let orphanInstances = 0;
     let orphanGitlabRunners = 0;
+    let registrationsExpired = 0;
     const carryOut = async (action: ReaperAction) => {
       if (action.kind === "retire") {
         if (action.confirmNotBusy && (await stillNeeded(deps, action.runner, action.instanceIds)))
@@ -284,6 +345,8 @@ export const runReaperPass = async (
       } else if (action.kind === "terminate_orphan_instance") {
         await deps.compute.terminate([action.instance.instanceId]);
         orphanInstances++;
+      } else if (action.kind === "expire_registration") {
+        if (await expireRegistration(deps, action.registration)) registrationsExpired++;
       } else {
         await deps.registry.deleteRunner(action.gitlabRunner.id);
         orphanGitlabRunners++;
@@ -308,6 +371,7 @@ export const runReaperPass = async (
       cameOnline: online.length,
       orphanInstances,
       orphanGitlabRunners,
+      registrationsExpired,
       deferred: Math.max(0, actions.length - budget),
       failedActions,
       dryRun,

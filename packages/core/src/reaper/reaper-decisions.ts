@@ -3,8 +3,9 @@ import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { poolSettingsAt } from "../pools/schedule";
 import type { ComputeInstance } from "../ports/compute";
 import type { GitlabRunner } from "../ports/gitlab";
+import { type Registration, registrationFingerprint } from "../runners/registration";
 import { runnerNameFromDescription } from "../runners/runner-identity";
-import type { RunnerRecord } from "../runners/runner-record";
+import { type RunnerRecord, registrationNameOf } from "../runners/runner-record";
 
 /** How long something may look orphaned before it is treated as one: longer than any launch step. */
 export const ORPHAN_GRACE_SECONDS = 300;
@@ -51,7 +52,9 @@ export type ReaperAction =
   | {
       readonly kind: "delete_orphan_gitlab_runner";
       readonly gitlabRunner: Pick<GitlabRunner, "id" | "description">;
-    };
+    }
+  /** A kept registration no runner will take: its GitLab runner and token are deleted. */
+  | { readonly kind: "expire_registration"; readonly registration: Registration };
 
 export interface ReaperFacts {
   readonly now: Date;
@@ -68,6 +71,8 @@ export interface ReaperFacts {
   readonly waitingByPool: Readonly<Record<string, number>>;
   /** Pools an operator drained: no warm runners are kept there. */
   readonly drainedPools: ReadonlySet<string>;
+  /** Registrations kept between jobs. */
+  readonly registrations: readonly Registration[];
 }
 
 const secondsSince = (iso: string, now: Date) => (now.getTime() - Date.parse(iso)) / 1000;
@@ -78,13 +83,12 @@ const LAUNCHING = new Set(["reserved", "registered", "launching"]);
 const UP = new Set(["pending", "running"]);
 
 /**
- * Booting runners that GitLab lists as online and whose instance EC2 lists as up: they have
- * polled GitLab for a job, so they booted and are idle from now on (the listing is the one the
- * orphan check reads anyway: no extra call). GitLab calls a runner online for two hours after its
- * last contact, so online alone would revive a runner whose instance ended while its EC2 event
- * was lost: counted as supply, it would hold back launches until the reaper saw the instance gone.
+ * Booting runners that GitLab lists as online and whose instance EC2 lists as up. GitLab calls a
+ * runner online for two hours after its last contact, so online alone would revive a runner whose
+ * instance ended while its EC2 event was lost: counted as supply, it would hold back launches
+ * until the reaper saw the instance gone.
  */
-export const runnersCameOnline = (
+export const listedOnline = (
   runners: readonly RunnerRecord[],
   gitlabRunners: ReaperFacts["gitlabRunners"],
   instances: ReaperFacts["instances"],
@@ -104,6 +108,21 @@ export const runnersCameOnline = (
       up.has(runner.instanceId),
   );
 };
+
+/**
+ * Of those, the runners with a GitLab runner of their own: they have polled GitLab for a job, so
+ * they booted and are idle from now on (the listing is the one the orphan check reads anyway: no
+ * extra call). One that took over a registration was online for its earlier instance: its
+ * contact is checked apart (hasPolledSince).
+ */
+export const runnersCameOnline = (
+  runners: readonly RunnerRecord[],
+  gitlabRunners: ReaperFacts["gitlabRunners"],
+  instances: ReaperFacts["instances"],
+): RunnerRecord[] =>
+  listedOnline(runners, gitlabRunners, instances).filter(
+    (runner) => runner.pastJobIds === undefined,
+  );
 
 /**
  * Which listed instances are each runner's: the one its record names. A record still launching,
@@ -217,19 +236,48 @@ export const decideReaperActions = (facts: ReaperFacts): ReaperAction[] => {
     if (old && ownership.isOrphan(instance))
       actions.push({ kind: "terminate_orphan_instance", instance });
   }
-  const byName = new Map(facts.runners.map((runner) => [runner.name, runner]));
+  for (const registration of facts.registrations)
+    if (registration.state === "expiring" || !keepsRegistration(facts, registration))
+      actions.push({ kind: "expire_registration", registration });
+
+  // A GitLab runner's description names its registration: the live runner running as it, or a
+  // registration kept between jobs, owns it.
+  const byName = new Map<string, { gitlabRunnerId?: number; since: string }>();
+  for (const kept of facts.registrations)
+    byName.set(kept.name, { gitlabRunnerId: kept.gitlabRunnerId, since: kept.freeSince });
+  for (const runner of facts.runners)
+    byName.set(registrationNameOf(runner), {
+      ...(runner.gitlabRunnerId !== undefined && { gitlabRunnerId: runner.gitlabRunnerId }),
+      since: runner.updatedAt,
+    });
   for (const gitlabRunner of facts.gitlabRunners) {
     const name = runnerNameFromDescription(config.deployment, gitlabRunner.description);
     if (name === undefined) continue;
     const owner = byName.get(name);
-    // The record is written before the GitLab runner is created, so no record means it was retired.
+    // The record is written before the GitLab runner is created, and a registration is kept in
+    // the write that ends its record, so no owner means it was retired.
     const recordLost = !owner;
     const duplicate =
       owner?.gitlabRunnerId !== undefined &&
       owner.gitlabRunnerId !== gitlabRunner.id &&
-      secondsSince(owner.updatedAt, now) > ORPHAN_GRACE_SECONDS;
+      secondsSince(owner.since, now) > ORPHAN_GRACE_SECONDS;
     if (recordLost || duplicate)
       actions.push({ kind: "delete_orphan_gitlab_runner", gitlabRunner });
   }
   return actions;
+};
+
+/**
+ * A free registration is kept while its pool still keeps registrations made as it asks for them
+ * now, is not drained, and has used it within `runner.registration_idle_time`.
+ */
+const keepsRegistration = (facts: ReaperFacts, registration: Registration): boolean => {
+  const pool = facts.config.pools.find((candidate) => candidate.name === registration.pool);
+  return (
+    pool !== undefined &&
+    pool.runner.registrations === "reuse" &&
+    !facts.drainedPools.has(pool.name) &&
+    registration.fingerprint === registrationFingerprint(pool) &&
+    secondsSince(registration.freeSince, facts.now) <= pool.runner.registration_idle_time
+  );
 };

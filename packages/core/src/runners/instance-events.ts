@@ -1,3 +1,4 @@
+import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import type { Clock } from "../ports/clock";
 import type { Compute } from "../ports/compute";
 import type { DemandStore } from "../ports/demand-store";
@@ -9,6 +10,7 @@ import { retireRunner } from "./retire-runner";
 import type { RunnerRecord } from "./runner-record";
 
 export interface InstanceEventDependencies {
+  readonly config: Pick<AutoscalerConfig, "pools">;
   readonly runners: RunnerStore;
   readonly demand: DemandStore;
   readonly registry: RunnerRegistry;

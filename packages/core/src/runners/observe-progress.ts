@@ -4,6 +4,7 @@ import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 import { retryInterruptedJob } from "./interrupted-retry";
+import { isJobOfRunner } from "./registration";
 
 export interface JobProgress {
   readonly jobId: number;
@@ -15,6 +16,8 @@ export interface JobProgress {
   readonly interrupted?: boolean;
   /** From the job's creation to a runner taking it, when the hook says. */
   readonly waitSeconds?: number;
+  /** When a runner took it (ISO 8601), when the hook says. */
+  readonly startedAt?: string;
 }
 
 export interface ProgressOutcome {
@@ -70,7 +73,15 @@ export const observeJobProgress = async (
   let runnersMoved = 0;
   const retried: number[] = [];
   const waits: { pool: string; seconds: number }[] = [];
-  for (const { jobId, projectId, status, runnerId, interrupted, waitSeconds } of progress) {
+  for (const {
+    jobId,
+    projectId,
+    status,
+    runnerId,
+    interrupted,
+    waitSeconds,
+    startedAt,
+  } of progress) {
     if (interrupted && status === "failed") {
       const outcome = await retryInterruptedJob(deps, { jobId, projectId });
       if (outcome.kind === "retried") retried.push(outcome.retryId);
@@ -80,6 +91,9 @@ export const observeJobProgress = async (
     // A hook about another job than the one we know the runner runs is not believed: it would
     // let anyone with a hook secret end another project's running job.
     if (runner.jobId !== undefined && runner.jobId !== jobId) continue;
+    // A late hook of the job an earlier instance of the same registration ran is not this one's.
+    if (!isJobOfRunner(runner, { id: jobId, ...(startedAt !== undefined && { startedAt }) }))
+      continue;
     const change =
       status === "running"
         ? await deps.runners.transition(

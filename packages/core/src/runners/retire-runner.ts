@@ -1,14 +1,18 @@
 import type { JobStatus } from "../jobs/job-status";
+import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import type { Clock } from "../ports/clock";
 import type { Compute } from "../ports/compute";
 import type { DemandStore } from "../ports/demand-store";
-import type { RunnerRegistry } from "../ports/gitlab";
+import { RUNNER_JOBS_PAGE, type RunnerRegistry } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import { recordInterruptedJob } from "./observe-progress";
-import type { RunnerRecord } from "./runner-record";
+import { isJobOfRunner, registrationFingerprint } from "./registration";
+import { type RunnerRecord, registrationNameOf } from "./runner-record";
 
 export interface RetirementDependencies {
+  /** Which pools keep their GitLab runners between jobs (`runner.registrations`). */
+  readonly config: Pick<AutoscalerConfig, "pools">;
   readonly compute: Compute;
   readonly registry: RunnerRegistry;
   readonly tokens: TokenDrop;
@@ -28,9 +32,13 @@ const KILLED: ReadonlySet<string> = new Set(["running", "failed", "canceled"]);
  * and before the GitLab runner is deleted: the runner can take no job unseen, and its jobs are
  * still listed under it.
  */
-const markInterruptedJobs = async (deps: RetirementDependencies, gitlabRunnerId: number) => {
+const markInterruptedJobs = async (
+  deps: RetirementDependencies,
+  runner: RunnerRecord,
+  gitlabRunnerId: number,
+) => {
   for (const job of await deps.registry.listRunnerJobs(gitlabRunnerId)) {
-    if (!KILLED.has(job.status)) continue;
+    if (!KILLED.has(job.status) || !isJobOfRunner(runner, job)) continue;
     await recordInterruptedJob(deps, {
       jobId: job.id,
       projectId: job.projectId,
@@ -42,8 +50,9 @@ const markInterruptedJobs = async (deps: RetirementDependencies, gitlabRunnerId:
 
 /**
  * Claims the runner (→ retiring: concurrent retirements of one runner do the work once), terminates
- * its instance, marks a spot-warned runner's jobs interrupted, deletes its GitLab runner and token,
- * then releases the slot. Release comes last, so a retirement that fails part-way stays `retiring`
+ * its instance, marks a spot-warned runner's jobs interrupted, removes its token, deletes its
+ * GitLab runner or, where the pool keeps registrations, resets its token and keeps it, then
+ * releases the slot. Release comes last, so a retirement that fails part-way stays `retiring`
  * and is finished by calling this again with `resumeStalled`: by the reaper, and by EC2's events
  * for the runner's own instance (EventBridge redelivers a failed one). Every step may be done
  * twice (terminating, deleting a GitLab runner gone, removing a token removed, marking a job
@@ -70,12 +79,70 @@ export const retireRunner = async (
     ...new Set([...instanceIds, ...(claimed.instanceId ? [claimed.instanceId] : [])]),
   ];
   if (terminate && instances.length > 0) await deps.compute.terminate(instances);
+  if (claimed.gitlabRunnerId !== undefined && claimed.spotWarnedAt !== undefined)
+    await markInterruptedJobs(deps, claimed, claimed.gitlabRunnerId);
+  await removeTokens(deps, claimed, instances);
   if (claimed.gitlabRunnerId !== undefined) {
-    if (claimed.spotWarnedAt !== undefined) await markInterruptedJobs(deps, claimed.gitlabRunnerId);
+    if (keepsRegistration(deps, claimed)) {
+      const retained = await retainWithNewToken(deps, claimed, claimed.gitlabRunnerId);
+      if (retained !== undefined) return retained;
+    }
     await deps.registry.deleteRunner(claimed.gitlabRunnerId);
   }
-  // Under its instance too, wherever the token was granted (a crash may have left it unrecorded).
-  if (instances.length === 0) await deps.tokens.remove(claimed.name);
-  for (const instanceId of instances) await deps.tokens.remove(claimed.name, instanceId);
   return deps.runners.release(claimed.name, ["retiring"], deps.clock.now());
+};
+
+/** Under its instance too, wherever the token was granted (a crash may have left it unrecorded). */
+const removeTokens = async (
+  deps: RetirementDependencies,
+  runner: RunnerRecord,
+  instances: readonly string[],
+) => {
+  const name = registrationNameOf(runner);
+  if (instances.length === 0) await deps.tokens.remove(name);
+  for (const instanceId of instances) await deps.tokens.remove(name, instanceId);
+};
+
+/** Its pool keeps registrations, and this one was made as the pool asks for them now. */
+const keepsRegistration = (deps: RetirementDependencies, runner: RunnerRecord): boolean => {
+  const pool = deps.config.pools.find((candidate) => candidate.name === runner.pool);
+  return (
+    pool?.runner.registrations === "reuse" &&
+    runner.fingerprint !== undefined &&
+    runner.fingerprint === registrationFingerprint(pool)
+  );
+};
+
+/**
+ * Resets the token of the runner's GitLab runner (its instance is gone: the token it had is
+ * refused from now on), stores the new one under the registration's name, and keeps the
+ * registration for the next runner. Undefined when GitLab no longer has it: it is then deleted
+ * and released as any other. A crash after the reset leaves the record `retiring`: the
+ * retirement, resumed, resets again, so a token nobody stored is refused too.
+ */
+const retainWithNewToken = async (
+  deps: RetirementDependencies,
+  runner: RunnerRecord,
+  gitlabRunnerId: number,
+): Promise<boolean | undefined> => {
+  const token = await deps.registry.resetRunnerToken(gitlabRunnerId);
+  if (token === undefined) return undefined;
+  const name = registrationNameOf(runner);
+  await deps.tokens.put(name, token);
+  const pastJobIds = [
+    ...(runner.jobId === undefined ? [] : [runner.jobId]),
+    ...(runner.pastJobIds ?? []).filter((id) => id !== runner.jobId),
+  ].slice(0, RUNNER_JOBS_PAGE);
+  return deps.runners.retainRegistration(
+    runner.name,
+    ["retiring"],
+    {
+      name,
+      pool: runner.pool,
+      gitlabRunnerId,
+      fingerprint: runner.fingerprint as string,
+      pastJobIds,
+    },
+    deps.clock.now(),
+  );
 };

@@ -32,6 +32,18 @@ export interface RunnerRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly gitlabRunnerId?: number;
+  /**
+   * The retained registration whose GitLab runner it took (see Registration): its token waited
+   * under that name. Unset when the runner created its GitLab runner itself.
+   */
+  readonly registration?: string;
+  /**
+   * The jobs its registration ran before this runner took it, newest first: hooks and listings of
+   * those are about an instance before this one.
+   */
+  readonly pastJobIds?: readonly number[];
+  /** Its GitLab runner's registrationFingerprint, set when it was created or taken over. */
+  readonly fingerprint?: string;
   /** The capped GitLab scope (`group#42`) whose registered-runner count its slot is taken in. */
   readonly registrationScope?: string;
   readonly instanceId?: string;
@@ -115,3 +127,10 @@ const isLate = (
     phase === "creating" && ((runner.launchFailures ?? 0) > 0 || olderThanRule(runner.createdAt))
   );
 };
+
+/**
+ * The registration a runner runs as: the one it took, or the one it created, named after it. Its
+ * token waits under this name until granted.
+ */
+export const registrationNameOf = (runner: Pick<RunnerRecord, "name" | "registration">): string =>
+  runner.registration ?? runner.name;

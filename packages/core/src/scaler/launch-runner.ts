@@ -8,8 +8,9 @@ import type { Compute, LaunchResult } from "../ports/compute";
 import type { RunnerRegistry } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
+import { registrationFingerprint } from "../runners/registration";
 import { runnerDescription } from "../runners/runner-identity";
-import type { RunnerRecord, RunnerState } from "../runners/runner-record";
+import { type RunnerRecord, type RunnerState, registrationNameOf } from "../runners/runner-record";
 import { isRegisteredRunnerLimit, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 
 export interface LaunchDependencies {
@@ -60,7 +61,7 @@ const register = async (
   const registered = await deps.runners.transition(
     runner.name,
     ["reserved"],
-    { state: "registered", gitlabRunnerId: created.id },
+    { state: "registered", gitlabRunnerId: created.id, fingerprint: registrationFingerprint(pool) },
     deps.clock.now(),
   );
   if (!registered) {
@@ -70,9 +71,34 @@ const register = async (
   return registered;
 };
 
-const rollBack = async (deps: LaunchDependencies, runner: RunnerRecord) => {
-  if (runner.gitlabRunnerId !== undefined) await deps.registry.deleteRunner(runner.gitlabRunnerId);
-  await deps.tokens.remove(runner.name);
+/**
+ * A runner no instance came for gives its slot back. Where the pool keeps registrations, its
+ * GitLab runner is kept for the next one as it is: its token was never granted, and still waits.
+ */
+const rollBack = async (deps: LaunchDependencies, runner: RunnerRecord, pool: PoolConfig) => {
+  const { gitlabRunnerId, fingerprint } = runner;
+  if (
+    gitlabRunnerId !== undefined &&
+    fingerprint !== undefined &&
+    pool.runner.registrations === "reuse" &&
+    fingerprint === registrationFingerprint(pool)
+  ) {
+    const kept = await deps.runners.retainRegistration(
+      runner.name,
+      ["launching"],
+      {
+        name: registrationNameOf(runner),
+        pool: pool.name,
+        gitlabRunnerId,
+        fingerprint,
+        pastJobIds: runner.pastJobIds ?? [],
+      },
+      deps.clock.now(),
+    );
+    if (kept) return;
+  }
+  if (gitlabRunnerId !== undefined) await deps.registry.deleteRunner(gitlabRunnerId);
+  await deps.tokens.remove(registrationNameOf(runner));
   await deps.runners.release(runner.name, ["launching"], deps.clock.now());
 };
 
@@ -345,7 +371,10 @@ const launchOne = async (
   if (unwanted.length > 0) await deps.compute.terminate(unwanted).catch(() => undefined);
   await mapWithConcurrency(runners, concurrency, async (runner) => {
     try {
-      outcomes.set(runner.name, await bootOrRollBack(deps, runner, result, held.get(runner.name)));
+      outcomes.set(
+        runner.name,
+        await bootOrRollBack(deps, runner, pool, result, held.get(runner.name)),
+      );
     } catch (error) {
       outcomes.set(runner.name, errorOf(runner, error));
     }
@@ -357,6 +386,7 @@ const launchOne = async (
 const bootOrRollBack = async (
   deps: LaunchDependencies,
   runner: RunnerRecord,
+  pool: PoolConfig,
   result: LaunchResult,
   heldToken: string | undefined,
 ): Promise<LaunchOutcome> => {
@@ -367,11 +397,11 @@ const bootOrRollBack = async (
       result.kind === "launched"
         ? { kind: "no_capacity", errors: ["fewer instances than runners"] }
         : result;
-    await rollBack(deps, runner);
+    await rollBack(deps, runner, pool);
     return { kind: "rolled_back", result: refusal };
   }
   // "consumed" too moves on: a resumed launch whose instance already took its token is booting.
-  await deps.tokens.grant(runner.name, instance.instanceId, heldToken);
+  await deps.tokens.grant(registrationNameOf(runner), instance.instanceId, heldToken);
   const booting = await deps.runners.transition(
     runner.name,
     ["launching"],

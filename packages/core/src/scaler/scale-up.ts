@@ -13,6 +13,7 @@ import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { PoolControls } from "../ports/pool-controls";
 import type { CapacityCaps, ReserveOutcome } from "../ports/runner-store";
+import { registrationFingerprint } from "../runners/registration";
 import { canTakeJob, type RunnerRecord, supplyOf } from "../runners/runner-record";
 import {
   LAUNCH_STATES,
@@ -316,6 +317,10 @@ const reserveRunners = async (
   caps: CapacityCaps,
 ): Promise<{ reserved: RunnerRecord[]; refusal?: ReserveOutcome }> => {
   const reserved: RunnerRecord[] = [];
+  // A free registration of the pool is taken first: it needs no new GitLab runner, nor a slot in
+  // the scope's cap (it holds one).
+  const fingerprint = registrationFingerprint(pool);
+  let noneFree = pool.runner.registrations !== "reuse";
   for (let i = 0; i < wanted.count; i++) {
     const at = deps.clock.now().toISOString();
     const runner: RunnerRecord = {
@@ -326,6 +331,16 @@ const reserveRunners = async (
       updatedAt: at,
       ...(i < wanted.onDemand && { onDemand: true }),
     };
+    if (!noneFree) {
+      const { registrations: _, ...slots } = caps;
+      const taken = await deps.runners.takeRegistration(runner, fingerprint, slots);
+      if (typeof taken === "object") {
+        reserved.push(taken);
+        continue;
+      }
+      if (taken !== "none_free") return { reserved, refusal: taken };
+      noneFree = true;
+    }
     const outcome = await deps.runners.reserve(runner, caps);
     if (outcome !== "reserved") return { reserved, refusal: outcome };
     reserved.push(runner);

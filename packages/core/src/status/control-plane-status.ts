@@ -9,6 +9,7 @@ import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
+import type { Registration } from "../runners/registration";
 import { type RunnerRecord, supplyOf } from "../runners/runner-record";
 
 /** A job as operators see it: what GitLab said, without storage bookkeeping. */
@@ -20,6 +21,11 @@ export type JobView = { readonly id: number } & Omit<
 export type RunnerView = Pick<
   RunnerRecord,
   "name" | "pool" | "state" | "instanceId" | "gitlabRunnerId" | "market" | "updatedAt"
+>;
+
+export type RegistrationView = Pick<
+  Registration,
+  "name" | "pool" | "gitlabRunnerId" | "state" | "freeSince"
 >;
 
 export interface PoolView {
@@ -44,6 +50,8 @@ export interface ControlPlaneStatus {
   /** GitLab's statuses and ours: `not_visible` counts jobs GitLab answered 404 for. */
   readonly jobsByStatus: Readonly<Partial<Record<JobStatus, number>>>;
   readonly runners: readonly RunnerView[];
+  /** GitLab runners kept between jobs for the next ones (`runner.registrations: reuse`). */
+  readonly registrations: readonly RegistrationView[];
   readonly pools: readonly PoolView[];
   readonly pendingUnresolved: number;
   readonly pendingUnroutable: number;
@@ -100,12 +108,13 @@ export const readControlPlaneStatus = async ({
 }: StatusSources): Promise<ControlPlaneStatus> => {
   const now = clock.now();
   const since = new Date(now.getTime() - PROJECT_ACTIVITY_WINDOW_SECONDS * 1000);
-  const [jobs, projects, live, ledger, drained] = await Promise.all([
+  const [jobs, projects, live, ledger, drained, kept] = await Promise.all([
     demand.listJobs(now),
     demand.listActiveProjects(since),
     runners.listLive(),
     runners.ledger(),
     poolControls.drainedPools(),
+    runners.listRegistrations(),
   ]);
   const jobsByStatus: Partial<Record<JobStatus, number>> = {};
   for (const job of jobs) jobsByStatus[job.status] = (jobsByStatus[job.status] ?? 0) + 1;
@@ -121,6 +130,15 @@ export const readControlPlaneStatus = async ({
     jobs: jobs.map(toJobView).sort((a, b) => a.id - b.id),
     jobsByStatus,
     runners: live.map(toRunnerView).sort((a, b) => a.name.localeCompare(b.name)),
+    registrations: kept
+      .map(({ name, pool, gitlabRunnerId, state, freeSince }) => ({
+        name,
+        pool,
+        gitlabRunnerId,
+        state,
+        freeSince,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
     pools: config.pools.map((pool) => {
       const poolRunners = live.filter((runner) => runner.pool === pool.name);
       const isDrained = drained.has(pool.name);

@@ -17,6 +17,20 @@ export interface RunnerScriptSettings {
 export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'"'"'`)}'`;
 
 /**
+ * A registration kept between jobs shows in GitLab as one runner manager, not one per job:
+ * gitlab-runner reads its system_id from beside its config file, and here it is derived from the
+ * GitLab runner's id, which POST /runners/verify tells the token's holder (the token goes on
+ * curl's stdin, never its arguments). Without an answer, gitlab-runner makes one up, as before.
+ */
+const stableSystemId = (gitlabUrl: string): string => `runner_id=$(printf 'token=%s' "$token" |
+  curl -fsS --data @- ${shellQuote(`${gitlabUrl.replace(/\/+$/, "")}/api/v4/runners/verify`)} |
+  python3 -c "import json,sys; print(json.load(sys.stdin)['id'])") || runner_id=
+if [[ $runner_id =~ ^[0-9]+$ ]]; then
+  printf 's_%s\\n' "$(printf '%s' "$runner_id" | sha256sum | cut -c1-12)" >"$CONFIG_DIR/.runner_system_id"
+fi
+`;
+
+/**
  * The script every runner instance runs once: fetch the token granted to its instance id (then
  * delete it), install what the AMI lacks, run exactly one job, and power off whatever
  * happens. Credentials come from IMDSv2; the SSM call is signed by curl, so no AWS CLI is needed.
@@ -86,7 +100,7 @@ install -m 0600 -o root -g root /dev/null "$CONFIG_DIR/config.toml"
 cat >"$CONFIG_DIR/config.toml" <<TOML
 ${runnerConfigToml(pool, settings.gitlabUrl)}
 TOML
-unset token
+${pool.runner.registrations === "reuse" ? stableSystemId(settings.gitlabUrl) : ""}unset token
 
 # One job at most; exits when it is done or after WAIT_TIMEOUT seconds without one.
 ${runnerPathPrefix(pool)}gitlab-runner run-single --config "$CONFIG_DIR/config.toml" --runner ${shellQuote(pool.name)} \\

@@ -66,6 +66,12 @@ const createRunner: ApiHandler = (model, _params, body, _query, { token }) => {
 const deleteRunner: ApiHandler = (model, [id]) =>
   model.deleteRunner(Number(id)) ? { status: 204 } : message(404, "404 Not found");
 
+const resetRunnerToken: ApiHandler = (model, [id]) => {
+  const token = model.resetRunnerToken(Number(id));
+  if (token === undefined) return message(404, "404 Not found");
+  return { status: 201, body: { token, token_expires_at: null } };
+};
+
 const getRunner: ApiHandler = (model, [id], _body, _query, request) => {
   const facts = model.describeRunner(Number(id));
   if (!facts) return message(404, "404 Not found");
@@ -150,6 +156,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ["GET", /^\/api\/v4\/personal_access_tokens\/self$/, tokenSelf, currentToken],
   ["POST", /^\/api\/v4\/user\/runners$/, userRunners, createRunner],
   ["DELETE", /^\/api\/v4\/runners\/(\d+)$/, runner, deleteRunner],
+  ["POST", /^\/api\/v4\/runners\/(\d+)\/reset_authentication_token$/, runner, resetRunnerToken],
   ["GET", /^\/api\/v4\/runners\/(\d+)$/, runner, getRunner],
   ["GET", /^\/api\/v4\/runners\/(\d+)\/jobs$/, runner, runnerJobs],
   ["GET", /^\/api\/v4\/runners\/all$/, runnerListing, listRunners(undefined)],

@@ -68,6 +68,11 @@ export class FaultyGitlab implements RunnerRegistry, JobsApi, HooksApi {
     this.observer.runnerDeleted(runnerId, running);
   }
 
+  async resetRunnerToken(runnerId: number): Promise<string | undefined> {
+    this.admit("resetRunnerToken");
+    return this.gitlab.resetRunnerToken(runnerId);
+  }
+
   async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {
     this.admit("getRunner");
     const runner = await this.gitlab.getRunner(runnerId);

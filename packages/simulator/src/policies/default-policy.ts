@@ -15,9 +15,11 @@ import {
   StaticWebhookCredentials,
 } from "@ger/core";
 import type {
+  AutoscalerConfig,
   DemandStore,
   InstanceEvent,
   JobProgress,
+  Registration,
   ScalerDependencies,
   ScalerReport,
   WebhookDependencies,
@@ -229,16 +231,46 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
       deliver({ kind: "state_change", instanceId, state }),
     onSpotInterruption: (instanceId) => deliver({ kind: "spot_interruption", instanceId }),
     boot: (instance) => bootRunner(instance),
-    leftovers: async () => ({
-      gitlabRunners: runnersOf(world, config.deployment),
-      storedTokens: tokens.stored,
-      ledgerSlots: (await runners.ledger()).global,
-      warmInstances: config.pools.reduce(
-        (sum, pool) => sum + poolSettingsAt(pool, time.now()).idleCount,
-        0,
-      ),
-    }),
+    leftovers: async () => {
+      const retained = await retainedRegistrations(
+        world,
+        config,
+        await runners.listRegistrations(),
+      );
+      return {
+        gitlabRunners: runnersOf(world, config.deployment) - retained,
+        storedTokens: tokens.stored - retained,
+        retainedRegistrations: retained,
+        ledgerSlots: (await runners.ledger()).global,
+        warmInstances: config.pools.reduce(
+          (sum, pool) => sum + poolSettingsAt(pool, time.now()).idleCount,
+          0,
+        ),
+      };
+    },
   };
+};
+
+/**
+ * Registrations kept on purpose: free, within their pool's registration_idle_time, their GitLab
+ * runner registered and their reset token waiting. Anything else of theirs is a leak.
+ */
+const retainedRegistrations = async (
+  world: World,
+  config: AutoscalerConfig,
+  registrations: readonly Registration[],
+): Promise<number> => {
+  const now = world.time.nowMillis;
+  return registrations.filter((kept) => {
+    const pool = config.pools.find((candidate) => candidate.name === kept.pool);
+    return (
+      pool !== undefined &&
+      kept.state === "free" &&
+      now - Date.parse(kept.freeSince) <= pool.runner.registration_idle_time * 1000 &&
+      world.model.runners.has(kept.gitlabRunnerId) &&
+      world.parameterStore.waitsUnder(kept.name)
+    );
+  }).length;
 };
 
 /** GitLab runners whose description names the deployment. */

@@ -106,6 +106,12 @@ const STORE_UNITS: Record<string, CallUnits> = {
   reserve: { write: 4 },
   transition: { write: 1 },
   release: { write: 1 },
+  // Transactions: the registration's item, the record and the pool's and fleet's counters.
+  takeRegistration: { write: 4, read: () => 1 },
+  retainRegistration: { write: 4 },
+  expireRegistration: { write: 1 },
+  dropRegistration: { write: 2, read: () => 1 },
+  listRegistrations: { read: (result) => readUnitsFor((result as unknown[]).length) },
   tryAcquire: { write: 1 },
   setDrained: { write: 1 },
   get: { read: () => 1 },

@@ -84,9 +84,14 @@ export class ParameterStoreTokenDrop implements TokenDrop {
     return token;
   }
 
-  /** Tokens stored anywhere: zero once every runner is gone. */
+  /** Tokens stored anywhere: zero once every runner is gone, but those of kept registrations. */
   get stored(): number {
     return this.tokens.stored;
+  }
+
+  /** Whether a token waits under this name (a registration kept between jobs has one). */
+  waitsUnder(name: string): boolean {
+    return this.tokens.waiting.has(name);
   }
 
   get totalCalls(): number {

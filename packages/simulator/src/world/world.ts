@@ -43,6 +43,11 @@ export interface Leftovers {
   readonly ledgerSlots: number;
   /** Instances it keeps on purpose at this instant (a scheduled idle_count): not leaks. */
   readonly warmInstances: number;
+  /**
+   * GitLab runners kept between jobs on purpose, each with its reset token waiting and within
+   * its idle expiry: not leaks (they are not in `gitlabRunners` nor in `storedTokens`).
+   */
+  readonly retainedRegistrations?: number;
 }
 
 export type PolicyFactory = (world: World) => ControlPlane;

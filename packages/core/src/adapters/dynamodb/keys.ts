@@ -5,6 +5,7 @@ export const ItemKind = {
   Project: "project",
   Runner: "runner",
   Ledger: "ledger",
+  Registration: "registration",
 } as const;
 
 export const jobKey = (jobId: number) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
@@ -21,6 +22,15 @@ export const RETRIES_DUE_PARTITION = "RETRIES";
 
 export const runnerKey = (name: string) => ({ pk: `RUNNER#${name}`, sk: "RUNNER" });
 export const LIVE_RUNNERS_PARTITION = "RUNNERS";
+
+/** Registrations kept between jobs, indexed by pool and, within it, by when they were freed. */
+export const registrationKey = (name: string) => ({
+  pk: `REGISTRATION#${name}`,
+  sk: "REGISTRATION",
+});
+export const REGISTRATIONS_PARTITION = "REGISTRATIONS";
+export const registrationsSort = (pool: string, freeSince: string, name: string) =>
+  `${pool}#${freeSince}#${name}`;
 
 /** One counter per pool and one for the fleet, all listed under one index partition. */
 export const poolLedgerKey = (pool: string) => ({ pk: `LEDGER#pool#${pool}`, sk: "LEDGER" });

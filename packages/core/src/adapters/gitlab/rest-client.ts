@@ -63,6 +63,7 @@ interface ListedJob {
   readonly status: string;
   readonly tag_list?: string[];
   readonly runner?: { readonly id?: number } | null;
+  readonly started_at?: string | null;
 }
 
 const portJob = (job: ListedJob, projectId: number): GitlabJob => ({
@@ -71,6 +72,7 @@ const portJob = (job: ListedJob, projectId: number): GitlabJob => ({
   status: job.status,
   tagList: job.tag_list ?? [],
   ...(typeof job.runner?.id === "number" && { runnerId: job.runner.id }),
+  ...(typeof job.started_at === "string" && { startedAt: job.started_at }),
 });
 
 /** Where a job of GET /runners/:id/jobs belongs: `project` (JobBasicWithProject), or its pipeline's. */
@@ -147,6 +149,9 @@ export const runnerCreationBody = (
   locked: request.runnerType === "project_type",
 });
 
+/** Runner ids remembered as ours, at most: past it, the memory starts again (a read each). */
+const KNOWN_OURS_MAX = 10_000;
+
 /** The one module that speaks GitLab's REST API (v4) for the control plane. */
 export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   private readonly api: string;
@@ -154,6 +159,11 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
   private readonly maxAttempts: number;
   private readonly maxRetryAfterSeconds: number;
   private readonly budget: TokenBucket;
+  /**
+   * Runners this client read as this deployment's: a kept registration is reset after every job,
+   * and its owner does not change, so its description is read once per client, not per reset.
+   */
+  private readonly knownOurs = new Set<number>();
 
   constructor(private readonly options: GitLabRestOptions) {
     refuseCleartext(options.baseUrl);
@@ -179,6 +189,20 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     if (owner.kind === "gone") return;
     if (owner.kind === "theirs") return onRefusedDelete(runnerId, owner.description);
     await this.request({ method: "DELETE", path: `/runners/${runnerId}`, notFoundOk: true });
+    this.knownOurs.delete(runnerId);
+  }
+
+  /** Refused for another deployment's runner, as deleteRunner is: its token would become ours. */
+  async resetRunnerToken(runnerId: number): Promise<string | undefined> {
+    const owner = await this.ownership(runnerId);
+    if (owner.kind !== "ours") return undefined;
+    const reset = (await this.request({
+      method: "POST",
+      path: `/runners/${runnerId}/reset_authentication_token`,
+      notFoundOk: true,
+    })) as { token?: string } | undefined;
+    if (!reset) this.knownOurs.delete(runnerId);
+    return reset?.token;
   }
 
   /**
@@ -190,7 +214,7 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     runnerId: number,
   ): Promise<{ kind: "ours" | "gone" } | { kind: "theirs"; description: string }> {
     const { deployment } = this.options;
-    if (deployment === undefined) return { kind: "ours" };
+    if (deployment === undefined || this.knownOurs.has(runnerId)) return { kind: "ours" };
     const runner = (await this.request({
       method: "GET",
       path: `/runners/${runnerId}`,
@@ -198,9 +222,11 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
     })) as { description?: string } | undefined;
     if (!runner) return { kind: "gone" };
     const description = runner.description ?? "";
-    return runnerNameFromDescription(deployment, description) === undefined
-      ? { kind: "theirs", description }
-      : { kind: "ours" };
+    if (runnerNameFromDescription(deployment, description) === undefined)
+      return { kind: "theirs", description };
+    if (this.knownOurs.size >= KNOWN_OURS_MAX) this.knownOurs.clear();
+    this.knownOurs.add(runnerId);
+    return { kind: "ours" };
   }
 
   async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {

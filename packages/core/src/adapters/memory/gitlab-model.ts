@@ -77,8 +77,11 @@ export class GitlabModel extends EventEmitter<{
     project: new Map<number, number>(),
   };
 
-  /** Runners created and deleted so far, and the most registered at once (the simulator's counts). */
-  readonly lifecycle = { created: 0, deleted: 0, maxRegistered: 0 };
+  /**
+   * Runners created and deleted so far, tokens reset, and the most registered at once (the
+   * simulator's counts).
+   */
+  readonly lifecycle = { created: 0, deleted: 0, tokenResets: 0, maxRegistered: 0 };
 
   createRunner(fields: RunnerFields): GitlabModelRunner {
     this.refuseOverRegisteredLimit(fields);
@@ -125,6 +128,16 @@ export class GitlabModel extends EventEmitter<{
     this.lifecycle.deleted += 1;
     this.emit("runner", runner);
     return true;
+  }
+
+  /** A new token for the runner, the old one refused from now on; undefined when GitLab has no such runner. */
+  resetRunnerToken(runnerId: number): string | undefined {
+    const runner = this.runners.get(runnerId);
+    if (!runner) return undefined;
+    const token = `glrt-${randomBytes(12).toString("hex")}`;
+    this.runners.set(runnerId, { ...runner, token });
+    this.lifecycle.tokenResets += 1;
+    return token;
   }
 
   runnerByToken(token: string | undefined): GitlabModelRunner | undefined {

@@ -22,12 +22,20 @@ export interface InMemoryGitlabOptions extends GitlabModelOptions {
   readonly deployment?: string;
 }
 
-const asPortJob = ({ id, projectId, status, tagList, runnerId }: GitlabModelJob): GitlabJob => ({
+const asPortJob = ({
+  id,
+  projectId,
+  status,
+  tagList,
+  runnerId,
+  startedAt,
+}: GitlabModelJob): GitlabJob => ({
   id,
   projectId,
   status,
   tagList,
   ...(runnerId !== undefined && { runnerId }),
+  ...(startedAt !== undefined && { startedAt: startedAt.toISOString() }),
 });
 
 /**
@@ -42,6 +50,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
   calls = {
     createRunner: 0,
     deleteRunner: 0,
+    resetRunnerToken: 0,
     getJob: 0,
     getRunner: 0,
     listRunners: 0,
@@ -96,6 +105,22 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
       return;
     }
     this.model.deleteRunner(runnerId);
+  }
+
+  async resetRunnerToken(runnerId: number): Promise<string | undefined> {
+    this.calls.resetRunnerToken += 1;
+    this.admit();
+    const runner = this.model.runners.get(runnerId);
+    if (!runner || !this.isOurs(runner.description)) return undefined;
+    return this.model.resetRunnerToken(runnerId);
+  }
+
+  /** With a deployment set, as the REST client's: a runner whose description does not name it is not ours. */
+  private isOurs(description: string): boolean {
+    const { deployment } = this.options;
+    return (
+      deployment === undefined || runnerNameFromDescription(deployment, description) !== undefined
+    );
   }
 
   async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {

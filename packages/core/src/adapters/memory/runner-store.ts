@@ -4,7 +4,9 @@ import type {
   ReserveOutcome,
   RunnerChanges,
   RunnerStore,
+  TakeOutcome,
 } from "../../ports/runner-store";
+import { keptFrom, type Registration, takingOver } from "../../runners/registration";
 import type { RunnerRecord, RunnerState } from "../../runners/runner-record";
 
 const add = (counts: Map<string, number>, key: string, by: number) =>
@@ -22,6 +24,8 @@ export class InMemoryRunnerStore implements RunnerStore {
   private readonly slots = new Map<string, number>();
   private readonly registrations = new Map<string, number>();
   private slotsInUse = 0;
+  /** Registrations kept between jobs, by name, in the order freed. */
+  private readonly kept = new Map<string, Registration>();
 
   async reserve(runner: RunnerRecord, caps: CapacityCaps): Promise<ReserveOutcome> {
     if (this.live.has(runner.name) || this.gone.has(runner.name))
@@ -65,6 +69,65 @@ export class InMemoryRunnerStore implements RunnerStore {
     this.slots.set(runner.pool, (this.slots.get(runner.pool) ?? 0) - 1);
     if (runner.registrationScope) add(this.registrations, runner.registrationScope, -1);
     this.slotsInUse -= 1;
+    return true;
+  }
+
+  async takeRegistration(
+    runner: RunnerRecord,
+    fingerprint: string,
+    caps: Omit<CapacityCaps, "registrations">,
+  ): Promise<TakeOutcome> {
+    if (this.live.has(runner.name) || this.gone.has(runner.name))
+      throw new Error(`runner ${runner.name} exists already`);
+    const free = [...this.kept.values()]
+      .reverse()
+      .find(
+        (kept) =>
+          kept.state === "free" && kept.pool === runner.pool && kept.fingerprint === fingerprint,
+      );
+    if (!free) return "none_free";
+    if ((this.slots.get(runner.pool) ?? 0) >= caps.poolMaxInstances) return "pool_full";
+    if (this.slotsInUse >= caps.globalMaxInstances) return "global_full";
+    this.kept.delete(free.name);
+    const record = takingOver(runner, free);
+    this.live.set(runner.name, record);
+    this.slots.set(runner.pool, (this.slots.get(runner.pool) ?? 0) + 1);
+    this.slotsInUse += 1;
+    return record;
+  }
+
+  async retainRegistration(
+    name: string,
+    from: readonly RunnerState[],
+    registration: Omit<Registration, "state" | "freeSince" | "registrationScope">,
+    at: Date,
+  ): Promise<boolean> {
+    const runner = this.live.get(name);
+    if (!runner || !from.includes(runner.state) || this.kept.has(registration.name)) return false;
+    this.live.delete(name);
+    this.gone.set(name, { ...runner, state: "gone", updatedAt: at.toISOString() });
+    this.slots.set(runner.pool, (this.slots.get(runner.pool) ?? 0) - 1);
+    this.slotsInUse -= 1;
+    this.kept.set(registration.name, keptFrom(runner, registration, at));
+    return true;
+  }
+
+  async listRegistrations(): Promise<Registration[]> {
+    return [...this.kept.values()];
+  }
+
+  async expireRegistration(name: string): Promise<boolean> {
+    const kept = this.kept.get(name);
+    if (kept?.state !== "free") return false;
+    this.kept.set(name, { ...kept, state: "expiring" });
+    return true;
+  }
+
+  async dropRegistration(name: string): Promise<boolean> {
+    const kept = this.kept.get(name);
+    if (kept?.state !== "expiring") return false;
+    this.kept.delete(name);
+    if (kept.registrationScope) add(this.registrations, kept.registrationScope, -1);
     return true;
   }
 
