@@ -122,12 +122,13 @@ export const dashboardBody = (inputs: MonitoringInputs) => {
       { region },
     ),
     metricWidget(
-      "Orphans cleaned, busy runners spared, quota errors",
+      "Orphans cleaned, registrations expired, busy runners spared, quota errors",
       [
         line(ourMetric("OrphansCleaned", { Kind: "instance" }), { label: "orphan instances" }),
         line(ourMetric("OrphansCleaned", { Kind: "gitlab_runner" }), {
           label: "orphan GitLab runners",
         }),
+        line(ourMetric("RegistrationsExpired"), { label: "kept registrations expired" }),
         line(ourMetric("BusyRunnersSpared"), { label: "busy spared" }),
         line(ourMetric("QuotaExceeded"), { label: "quota exceeded" }),
       ],

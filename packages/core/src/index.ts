@@ -93,7 +93,11 @@ export {
 export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { LAUNCH_RETRY_SECONDS, launchRunners } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
-export { DEFAULT_SCALER_LIMITS, runScalerPass } from "./scaler/scale-up";
+export {
+  DEFAULT_SCALER_LIMITS,
+  REGISTRATION_REVISIT_SECONDS,
+  runScalerPass,
+} from "./scaler/scale-up";
 export {
   nextRevisitSeconds,
   runScalerInvocation,

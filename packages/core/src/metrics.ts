@@ -22,6 +22,7 @@ export const MetricName = {
   RegistrationLimited: "RegistrationLimited",
   RunnersRetired: "RunnersRetired",
   OrphansCleaned: "OrphansCleaned",
+  RegistrationsExpired: "RegistrationsExpired",
   BusyRunnersSpared: "BusyRunnersSpared",
   ReaperActionsFailed: "ReaperActionsFailed",
   IdleRunnersFoundBusy: "IdleRunnersFoundBusy",
@@ -88,6 +89,8 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   JobWaitTime: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
   RunnersRetired: count(["reaper"], ["Reason"]),
   OrphansCleaned: count(["reaper"], ["Kind"]),
+  // Kept registrations deleted: idle past registration_idle_time, or their pool changed.
+  RegistrationsExpired: count(["reaper"]),
   BusyRunnersSpared: count(["reaper"]),
   // An action GitLab or AWS refused (429, 5xx): the next pass retries it.
   ReaperActionsFailed: count(["reaper"], ["Kind"]),

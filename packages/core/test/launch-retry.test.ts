@@ -147,6 +147,27 @@ describe("a launch that stalls", () => {
     // Without a rule (the status view), it is simply on its way.
     expect(supplyOf([{ ...reserved, launchFailures: 1 }])).toMatchObject({ creating: 1 });
   });
+
+  it("still covers its job after Parameter Store refused a step for its throughput, until straggler_after", () => {
+    // A second launch for the job would need the same throughput, and throttle the first further.
+    const throttled = {
+      state: "registered" as const,
+      createdAt: after(0),
+      updatedAt: after(0),
+      launchFailures: 2,
+      lastError: "ThrottlingException: Rate exceeded",
+    };
+    const rule = (seconds: number) => ({
+      now: new Date(Date.parse(after(seconds))),
+      afterSeconds: 30,
+    });
+
+    expect(supplyOf([throttled], rule(30))).toMatchObject({ creating: 1, stalled: 0 });
+    expect(supplyOf([throttled], rule(31))).toMatchObject({ creating: 0, stalled: 1 });
+    expect(
+      supplyOf([{ ...throttled, lastError: "GitLabApiError: 502 Bad Gateway" }], rule(0)),
+    ).toMatchObject({ stalled: 1 });
+  });
 });
 
 describe("revisits", () => {

@@ -6,6 +6,7 @@ import { configInput } from "../../../test/support/config";
 import { scalerWorld } from "../../../test/support/scaler-world";
 import {
   DEFAULT_SCALER_LIMITS,
+  REGISTRATION_REVISIT_SECONDS,
   registrationCapOf,
   runScalerPass,
   scalerMetrics,
@@ -81,6 +82,8 @@ describe("a GitLab scope's registered-runner cap", () => {
     });
     expect(world.gitlab.model.listRunners({ groupId: 42 })).toHaveLength(2);
     expect((await world.runners.ledger()).byScope).toEqual({ "group#42": 2 });
+    // A slot comes back when a runner retires, which wakes no scaler: the pass looks again soon.
+    expect(report.revisitAfterSeconds).toBe(REGISTRATION_REVISIT_SECONDS);
     expect(scalerMetrics(report)).toContainEqual({
       name: "RegistrationLimited",
       value: 1,

@@ -21,6 +21,7 @@ export const reaperMetrics = (report: ReaperReport): MetricPoint[] =>
           value: report.orphanGitlabRunners,
           dimensions: { Kind: "gitlab_runner" },
         },
+        { name: MetricName.RegistrationsExpired, value: report.registrationsExpired },
         { name: MetricName.BusyRunnersSpared, value: report.sparedBusy },
         { name: MetricName.IdleRunnersFoundBusy, value: report.foundBusy },
         ...failuresByKind(report).map(([kind, count]) => ({

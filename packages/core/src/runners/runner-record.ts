@@ -98,7 +98,10 @@ export interface StragglerRule {
 
 /** Counts a pool's live runners by the phases the scaling policy reasons about. */
 export const supplyOf = (
-  runners: readonly Pick<RunnerRecord, "state" | "createdAt" | "updatedAt" | "launchFailures">[],
+  runners: readonly Pick<
+    RunnerRecord,
+    "state" | "createdAt" | "updatedAt" | "launchFailures" | "lastError"
+  >[],
   straggler?: StragglerRule,
 ): PoolSupply => {
   const supply: Record<keyof PoolSupply, number> = { ...NO_SUPPLY };
@@ -114,19 +117,24 @@ export const supplyOf = (
 
 /**
  * An instance that boots for longer than the rule may never take its job in time; neither may a
- * launch that outlived the rule, or whose failed step is retried only after a backoff.
+ * launch that outlived the rule, or whose failed step is retried only after a backoff. A step
+ * Parameter Store refused for its throughput is the exception until the rule: a second launch
+ * for the same job would need the same throughput, and throttle the first further.
  */
 const isLate = (
-  runner: Pick<RunnerRecord, "createdAt" | "updatedAt" | "launchFailures">,
+  runner: Pick<RunnerRecord, "createdAt" | "updatedAt" | "launchFailures" | "lastError">,
   phase: keyof PoolSupply,
   { now, afterSeconds }: StragglerRule,
 ): boolean => {
   const olderThanRule = (since: string) => now.getTime() - Date.parse(since) > afterSeconds * 1000;
   if (phase === "booting") return olderThanRule(runner.updatedAt);
-  return (
-    phase === "creating" && ((runner.launchFailures ?? 0) > 0 || olderThanRule(runner.createdAt))
-  );
+  const failed = (runner.launchFailures ?? 0) > 0 && !throttledByParameterStore(runner);
+  return phase === "creating" && (failed || olderThanRule(runner.createdAt));
 };
+
+/** Parameter Store's answer past its throughput (its error code leads the noted error). */
+const throttledByParameterStore = (runner: Pick<RunnerRecord, "lastError">): boolean =>
+  runner.lastError?.startsWith("ThrottlingException:") === true;
 
 /**
  * The registration a runner runs as: the one it took, or the one it created, named after it. Its

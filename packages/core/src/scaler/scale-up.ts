@@ -220,6 +220,9 @@ export const runScalerPass = async (
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "no_capacity",
     );
     const registrationLimited = registrationLimitOf(pool, cap, refusal, outcomes);
+    // A scope at its cap gets a slot back when a job's runner retires, which wakes no scaler: the
+    // pass comes back soon rather than at the next minute, or every slot would idle till then.
+    if (registrationLimited) revisits.push(now.getTime() + REGISTRATION_REVISIT_SECONDS * 1000);
     // Held back by its scope's cap, the pool's uncovered jobs may find room in another scope.
     if (isStarved || registrationLimited) {
       starved.add(pool.name);
@@ -309,6 +312,9 @@ const onDemandWanted = (
   const covering = poolRunners.filter((runner) => runner.onDemand && canTakeJob(runner.state));
   return Math.max(0, retries - covering.length);
 };
+
+/** How soon a pass held back by a scope's registered-runner cap looks again. */
+export const REGISTRATION_REVISIT_SECONDS = 5;
 
 const reserveRunners = async (
   deps: ScalerDependencies,
