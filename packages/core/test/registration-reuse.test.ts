@@ -4,8 +4,10 @@ import { configInput } from "../../../test/support/config";
 import { stateWorlds, type World } from "../../../test/support/state-worlds";
 import {
   handleInstanceEvent,
+  launchRunners,
   observeJobProgress,
   parseAutoscalerConfig,
+  REGISTRATION_REVISIT_SECONDS,
   runReaperPass,
   runScalerPass,
 } from "../src/index";
@@ -67,7 +69,7 @@ describe.each(stateWorlds())("registrations kept between jobs, state %s", (_, ma
     expect(world.gitlab.calls.resetRunnerToken).toBe(1);
     // The first job's token is refused from now on; a new one waits for the next instance.
     expect(world.gitlab.model.runnerByToken(first.token)).toBeUndefined();
-    expect([...world.tokens.waiting.keys()]).toEqual([first.runner.name]);
+    expect([...world.tokens.waiting.keys()]).toEqual([`${first.runner.name}-next`]);
     expect(world.tokens.granted.size).toBe(0);
     expect(await world.runners.listRegistrations()).toMatchObject([
       { name: first.runner.name, gitlabRunnerId: first.gitlabRunnerId, pastJobIds: [41] },
@@ -116,8 +118,10 @@ describe.each(stateWorlds())("registrations kept between jobs, state %s", (_, ma
       // The earlier job's own hooks, replayed late...
       { ...first.running, status: "running" },
       { ...first.running, status: "success" },
-      // ...and one of a job that instance ran whose hooks never came: it started before.
+      // ...and one of a job that instance ran whose hooks never came: it started before...
       { ...first.running, jobId: 40, status: "success" },
+      // ...or reconciliation closed it with no start time known.
+      { jobId: 39, projectId: 5, status: "success", runnerId: first.gitlabRunnerId },
     ]);
 
     expect(late.runnersMoved).toBe(0);
@@ -241,6 +245,104 @@ describe.each(stateWorlds())("registrations kept between jobs, state %s", (_, ma
       launched: 1,
       registrationLimited: { scope: "group#42", limit: 1 },
     });
+    expect(await world.runners.ledger()).toMatchObject({ byScope: { "group#42": 1 } });
+  });
+
+  it("lets the EC2 event of an instance the reaper is retiring wait: one reset, not two", async () => {
+    const world = await makeWorld(reusing());
+    await world.addPendingJob(41, ["linux"]);
+    await runScalerPass(world.deps);
+    const [runner] = await world.runners.listLive();
+    await world.runners.transition(
+      runner!.name,
+      ["booting"],
+      { state: "retiring" },
+      world.clock.now(),
+    );
+
+    world.advance(1);
+    const meanwhile = await handleInstanceEvent(world.reaperDeps, {
+      kind: "state_change",
+      instanceId: runner!.instanceId!,
+      state: "shutting-down",
+    });
+
+    expect(meanwhile).toBe("ignored");
+    expect(world.gitlab.calls.resetRunnerToken).toBe(0);
+    expect(await world.runners.get(runner!.name)).toMatchObject({ state: "retiring" });
+  });
+
+  it("grants nothing of a registration's new token to a pass still holding its last runner", async () => {
+    const world = await makeWorld(reusing());
+    await world.addPendingJob(41, ["linux"]);
+    // The pass that launches the runner, as a second pass read it before the launch was done.
+    await runScalerPass(world.deps);
+    const [runner] = await world.runners.listLive();
+    const stale = { ...runner!, state: "launching" as const };
+    world.tokens.take(runner!.instanceId!);
+    await handleInstanceEvent(world.reaperDeps, {
+      kind: "state_change",
+      instanceId: runner!.instanceId!,
+      state: "shutting-down",
+    });
+
+    const outcomes = await launchRunners(world.deps, [stale], world.deps.config.pools[0]!, 1);
+
+    expect(outcomes).toEqual([{ kind: "superseded" }]);
+    expect(world.tokens.granted.size).toBe(0);
+    expect([...world.tokens.waiting.keys()]).toEqual([`${runner!.name}-next`]);
+    await world.addPendingJob(42, ["linux"]);
+    await runScalerPass(world.deps);
+    const [next] = await world.runners.listLive();
+    expect(world.gitlab.model.runnerByToken(world.tokens.take(next!.instanceId!))?.id).toBe(
+      runner!.gitlabRunnerId,
+    );
+  });
+
+  it("deletes no GitLab runner whose owner the pass's first reads missed", async () => {
+    const world = await makeWorld(reusing());
+    await runOneJob(world, 41);
+    // The pass read its lists while the registration changed owner: it saw neither.
+    let firstRead = true;
+    const runners = Object.create(world.runners) as typeof world.runners;
+    runners.listRegistrations = async () => {
+      if (!firstRead) return world.runners.listRegistrations();
+      firstRead = false;
+      return [];
+    };
+
+    const report = await runReaperPass({ ...world.reaperDeps, runners });
+
+    expect(report.actions.map((action) => action.kind)).toContain("delete_orphan_gitlab_runner");
+    expect(report.orphanGitlabRunners).toBe(0);
+    expect(world.gitlab.runners.size).toBe(1);
+  });
+
+  it("gives a scope's slot held by another pool's free registration to a pool at the cap", async () => {
+    // Both pools register in group 42, whose cap of one the arm pool's kept registration holds.
+    const world = await makeWorld(
+      reusing({ registered_runner_limit: 1 }, (config) => {
+        config.pools[1]!.runner = {
+          runner_type: "group_type",
+          group_id: 42,
+          registered_runner_limit: 1,
+        };
+      }),
+    );
+    await runOneJob(world, 41);
+    await world.addPendingJob(50, ["gpu"]);
+
+    const held = await runScalerPass(world.deps);
+    world.advance(REGISTRATION_REVISIT_SECONDS);
+    const next = await runScalerPass(world.deps);
+
+    expect(held.pools.find((pool) => pool.pool === "gpu")).toMatchObject({
+      launched: 0,
+      registrationLimited: { scope: "group#42" },
+    });
+    expect(next.pools.find((pool) => pool.pool === "gpu")).toMatchObject({ launched: 1 });
+    expect(await world.runners.listRegistrations()).toEqual([]);
+    expect(world.gitlab.runners.size).toBe(1);
     expect(await world.runners.ledger()).toMatchObject({ byScope: { "group#42": 1 } });
   });
 

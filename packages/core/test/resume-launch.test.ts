@@ -1,4 +1,4 @@
-import { ThrottlingException } from "@aws-sdk/client-ssm";
+import { InternalServerError, ThrottlingException } from "@aws-sdk/client-ssm";
 import type { ScalerDependencies } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { scalerWorld } from "../../../test/support/scaler-world";
@@ -37,6 +37,12 @@ const ssmThrottle = () =>
     message: "Rate exceeded",
     Message: "Rate exceeded",
     $metadata: { httpStatusCode: 400 },
+  });
+
+const ssmFailure = () =>
+  new InternalServerError({
+    message: "An internal error occurred",
+    $metadata: { httpStatusCode: 500 },
   });
 
 describe("a launch that fails or is resumed part-way", () => {
@@ -93,12 +99,13 @@ describe("a launch that fails or is resumed part-way", () => {
     await world.addPendingJob(42, ["linux"]);
     world.advance(61);
 
-    // The resumed launch's grant fails; the new job's launch (a later grant) goes through.
-    const report = await runScalerPass(failing(world.deps, "tokens", "grant", ssmThrottle()));
+    // The resumed launch's grant fails; the new job's launch (a later grant) goes through. (A
+    // throttle would not be replaced: a second launch would need the same throughput.)
+    const report = await runScalerPass(failing(world.deps, "tokens", "grant", ssmFailure()));
 
     expect(report.resumed).toBe(1);
     expect(report.pools[0]).toMatchObject({ launched: 2, supply: { stalled: 1 } });
-    expect(report.pools[0]!.errors.map((error) => error.code)).toEqual(["ThrottlingException"]);
+    expect(report.pools[0]!.errors.map((error) => error.code)).toEqual(["InternalServerError"]);
   });
 
   it("gives a resumed launch's unheld places to the runners that never joined it, so no slot gets two instances", async () => {

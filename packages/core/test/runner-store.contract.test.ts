@@ -174,7 +174,14 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
       store.retainRegistration(
         name,
         ["retiring"],
-        { name, pool: "small", gitlabRunnerId: id, fingerprint: "fp-1", pastJobIds: [id * 10] },
+        {
+          name,
+          tokenName: `${name}-next`,
+          pool: "small",
+          gitlabRunnerId: id,
+          fingerprint: "fp-1",
+          pastJobIds: [id * 10],
+        },
         at,
       );
 
@@ -189,6 +196,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
       expect(await store.listRegistrations()).toEqual([
         {
           name,
+          tokenName: `${name}-next`,
           pool: "small",
           gitlabRunnerId: 1,
           registrationScope: "group#42",
@@ -221,6 +229,7 @@ describe.each(stores)("RunnerStore contract: %s", (_, makeStore) => {
         state: "registered",
         gitlabRunnerId: 2,
         registration: newer,
+        tokenName: `${newer}-next`,
         pastJobIds: [20],
         fingerprint: "fp-1",
         registrationScope: "group#42",
@@ -314,6 +323,7 @@ describe("DynamoRunnerStore under concurrent scalers", () => {
               ["retiring"],
               {
                 name: runner.name,
+                tokenName: runner.name,
                 pool: "a",
                 gitlabRunnerId: id,
                 fingerprint: "fp",

@@ -176,7 +176,8 @@ describe("chaos (local stack: DynamoDB Local on disk, GitLab double, simulated E
           .filter(
             (kept) =>
               kept.state === "free" &&
-              double.model.runnerByToken(tokens.waiting.get(kept.name))?.id === kept.gitlabRunnerId,
+              double.model.runnerByToken(tokens.waiting.get(kept.tokenName))?.id ===
+                kept.gitlabRunnerId,
           )
           .map((kept) => kept.gitlabRunnerId),
       );

@@ -204,6 +204,8 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
   });
 
   it("leaves nothing behind once the work is done: no runner, no GitLab runner, no slot", async () => {
+    // Registrations the earlier cases' jobs left for the next jobs.
+    const keptBefore = JSON.parse((await cli("status", "--json")).stdout).registrations.length;
     const { stdout } = await cli(
       "enqueue",
       "--tags",
@@ -250,7 +252,7 @@ describe("npm start + npm run cli (the README's walk-through)", () => {
     // than ran at once.
     expect(gitlabRunners.map((runner) => runner.id).sort()).toEqual(kept(status).sort());
     expect(status.registrations.every((registration) => registration.state === "free")).toBe(true);
-    expect(status.registrations.length).toBeLessThanOrEqual(3);
+    expect(status.registrations.length).toBeLessThanOrEqual(keptBefore + 3);
   }, 60_000);
 });
 

@@ -10,14 +10,16 @@ import { poolSettingsAt } from "../pools/schedule";
 import type { Clock } from "../ports/clock";
 import type { Compute } from "../ports/compute";
 import type { DemandStore } from "../ports/demand-store";
-import type { RunnerRegistry } from "../ports/gitlab";
+import type { GitlabRunner, RunnerRegistry } from "../ports/gitlab";
 import type { Lease } from "../ports/lease";
 import type { PoolControls } from "../ports/pool-controls";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
-import { hasPolledSince, isJobOfRunner, type Registration } from "../runners/registration";
+import { expireRegistration } from "../runners/expire-registration";
+import { hasPolledSince, isJobOfRunner } from "../runners/registration";
 import { retireRunner } from "../runners/retire-runner";
-import type { RunnerRecord } from "../runners/runner-record";
+import { runnerNameFromDescription } from "../runners/runner-identity";
+import { type RunnerRecord, registrationNameOf } from "../runners/runner-record";
 import {
   decideReaperActions,
   listedOnline,
@@ -158,8 +160,9 @@ const stillNeeded = async (
   const known = runner.instanceId === undefined && instanceId ? { instanceId } : {};
   // GitLab's busy flag lags the job by up to a minute; its listing of the runner's jobs does not.
   // A runner that is not online has not polled for a job in two hours: no listing needed.
+  // The busy flag is the registration's: on one taken over, it may be an earlier instance's job.
   const busy =
-    gitlab.busy ||
+    (runner.pastJobIds === undefined && gitlab.busy) ||
     (gitlab.status === "online" &&
       (await deps.registry.listRunnerJobs(runner.gitlabRunnerId)).some(
         (job) => job.status === "running" && isJobOfRunner(runner, job),
@@ -201,19 +204,27 @@ const targetOf = (action: ReaperAction): string => {
 };
 
 /**
- * A kept registration no runner may take any more (expiring, in the same write), then its GitLab
- * runner and waiting token deleted, then forgotten with its scope slot. An expiring one is a
- * pass that died part-way: finished here.
+ * A GitLab runner found without an owner (or a duplicate of its owner's) is read for again before
+ * it is deleted: a registration changes owner (record ↔ kept registration) in one write, but the
+ * pass read the two lists apart. Registrations, then records, then registrations again: whichever
+ * way it changed owner in between, one of the reads sees the owner. An owner that knows no GitLab
+ * runner yet (it is being created) owns it too.
  */
-const expireRegistration = async (
+const stillUnowned = async (
   deps: ReaperDependencies,
-  registration: Registration,
+  gitlabRunner: Pick<GitlabRunner, "id" | "description">,
 ): Promise<boolean> => {
-  if (registration.state === "free" && !(await deps.runners.expireRegistration(registration.name)))
+  const name = runnerNameFromDescription(deps.config.deployment, gitlabRunner.description);
+  const owns = (id: number | undefined) => id === undefined || id === gitlabRunner.id;
+  const kept = async () =>
+    (await deps.runners.listRegistrations()).some(
+      (registration) => registration.name === name && owns(registration.gitlabRunnerId),
+    );
+  if (await kept()) return false;
+  const live = await deps.runners.listLive();
+  if (live.some((runner) => registrationNameOf(runner) === name && owns(runner.gitlabRunnerId)))
     return false;
-  await deps.registry.deleteRunner(registration.gitlabRunnerId);
-  await deps.tokens.remove(registration.name);
-  return deps.runners.dropRegistration(registration.name);
+  return !(await kept());
 };
 
 /**
@@ -347,7 +358,7 @@ export const runReaperPass = async (
         orphanInstances++;
       } else if (action.kind === "expire_registration") {
         if (await expireRegistration(deps, action.registration)) registrationsExpired++;
-      } else {
+      } else if (await stillUnowned(deps, action.gitlabRunner)) {
         await deps.registry.deleteRunner(action.gitlabRunner.id);
         orphanGitlabRunners++;
       }

@@ -5,6 +5,7 @@ import type { DemandStore } from "../ports/demand-store";
 import type { RunnerRegistry } from "../ports/gitlab";
 import type { RunnerChanges, RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
+import { RETIREMENT_IN_FLIGHT_SECONDS } from "../reaper/reaper-decisions";
 import { awaitsInstance, ownerOfUnrecordedInstance } from "./instance-owner";
 import { retireRunner } from "./retire-runner";
 import type { RunnerRecord } from "./runner-record";
@@ -101,6 +102,10 @@ const learn = async (
   return undefined;
 };
 
+/** A retirement claimed longer ago than any retirement takes to finish its calls died part-way. */
+const retirementStalled = (runner: RunnerRecord, now: Date): boolean =>
+  now.getTime() - Date.parse(runner.updatedAt) > RETIREMENT_IN_FLIGHT_SECONDS * 1000;
+
 /**
  * An instance that is going away retires its runner at once (GitLab runner, token, slot), without
  * waiting for the reaper; a retirement that failed part-way (`retiring`) is finished by its
@@ -130,7 +135,11 @@ export const handleInstanceEvent = async (
   }
   const runner = await learn(deps, found.runner, { ...found.learnt, ...warning });
   if (!runner) return "ignored";
-  // Its own instance's event: a retirement left `retiring` is finished (every step is idempotent).
+  // Its own instance's event: a retirement left `retiring` is finished (every step is
+  // idempotent), once it is no longer in flight: the reaper's TerminateInstances is followed by
+  // this very event, and two retirements of one kept registration at once would reset its token
+  // under each other.
+  if (runner.state === "retiring" && !retirementStalled(runner, deps.clock.now())) return "ignored";
   const retirement = {
     instanceIds: [event.instanceId],
     resumeStalled: runner.state === "retiring",

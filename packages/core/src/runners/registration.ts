@@ -14,6 +14,8 @@ export interface Registration {
   readonly name: string;
   readonly pool: string;
   readonly gitlabRunnerId: number;
+  /** Where its token waits, reset since its last job (see nextTokenNameOf). */
+  readonly tokenName: string;
   /** The capped GitLab scope (`group#42`) whose slot it holds, if any. */
   readonly registrationScope?: string;
   /** What it was created with (registrationFingerprint): only a pool asking the same takes it. */
@@ -38,15 +40,16 @@ export const registrationFingerprint = (pool: PoolConfig): string => {
 /**
  * Whether a job GitLab shows under the runner's GitLab runner (in a hook or a listing) is this
  * runner's: with a registration taken over, the jobs it ran before, listed or started before this
- * runner's record was made, are an earlier instance's.
+ * runner's record was made, are an earlier instance's, and so is one whose start is not known
+ * (a job a runner took always has one; its own hooks carry it).
  */
 export const isJobOfRunner = (
   runner: { readonly createdAt: string; readonly pastJobIds?: readonly number[] },
   job: { readonly id: number; readonly startedAt?: string },
 ): boolean => {
   if (runner.pastJobIds === undefined) return true;
-  if (runner.pastJobIds.includes(job.id)) return false;
-  return job.startedAt === undefined || Date.parse(job.startedAt) >= Date.parse(runner.createdAt);
+  if (runner.pastJobIds.includes(job.id) || job.startedAt === undefined) return false;
+  return Date.parse(job.startedAt) >= Date.parse(runner.createdAt);
 };
 
 /**
@@ -71,6 +74,7 @@ export const takingOver = (runner: RunnerRecord, kept: Registration): RunnerReco
   state: "registered",
   gitlabRunnerId: kept.gitlabRunnerId,
   registration: kept.name,
+  tokenName: kept.tokenName,
   pastJobIds: kept.pastJobIds,
   fingerprint: kept.fingerprint,
   ...(kept.registrationScope && { registrationScope: kept.registrationScope }),

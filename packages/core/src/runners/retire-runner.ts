@@ -8,7 +8,12 @@ import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import { recordInterruptedJob } from "./observe-progress";
 import { isJobOfRunner, registrationFingerprint } from "./registration";
-import { type RunnerRecord, registrationNameOf } from "./runner-record";
+import {
+  nextTokenNameOf,
+  type RunnerRecord,
+  registrationNameOf,
+  tokenNameOf,
+} from "./runner-record";
 
 export interface RetirementDependencies {
   /** Which pools keep their GitLab runners between jobs (`runner.registrations`). */
@@ -89,6 +94,9 @@ export const retireRunner = async (
     }
     await deps.registry.deleteRunner(claimed.gitlabRunnerId);
   }
+  // A retirement that died after storing the next runner's token, resumed under a pool that no
+  // longer keeps it, leaves none behind.
+  if (resumeStalled) await deps.tokens.remove(nextTokenNameOf(claimed));
   return deps.runners.release(claimed.name, ["retiring"], deps.clock.now());
 };
 
@@ -98,7 +106,7 @@ const removeTokens = async (
   runner: RunnerRecord,
   instances: readonly string[],
 ) => {
-  const name = registrationNameOf(runner);
+  const name = tokenNameOf(runner);
   if (instances.length === 0) await deps.tokens.remove(name);
   for (const instanceId of instances) await deps.tokens.remove(name, instanceId);
 };
@@ -115,8 +123,8 @@ const keepsRegistration = (deps: RetirementDependencies, runner: RunnerRecord): 
 
 /**
  * Resets the token of the runner's GitLab runner (its instance is gone: the token it had is
- * refused from now on), stores the new one under the registration's name, and keeps the
- * registration for the next runner. Undefined when GitLab no longer has it: it is then deleted
+ * refused from now on), stores the new one under a name of this runner's (nextTokenNameOf), and
+ * keeps the registration for the next runner. Undefined when GitLab no longer has it: it is then deleted
  * and released as any other. A crash after the reset leaves the record `retiring`: the
  * retirement, resumed, resets again, so a token nobody stored is refused too.
  */
@@ -127,8 +135,8 @@ const retainWithNewToken = async (
 ): Promise<boolean | undefined> => {
   const token = await deps.registry.resetRunnerToken(gitlabRunnerId);
   if (token === undefined) return undefined;
-  const name = registrationNameOf(runner);
-  await deps.tokens.put(name, token);
+  const tokenName = nextTokenNameOf(runner);
+  await deps.tokens.put(tokenName, token);
   const pastJobIds = [
     ...(runner.jobId === undefined ? [] : [runner.jobId]),
     ...(runner.pastJobIds ?? []).filter((id) => id !== runner.jobId),
@@ -137,7 +145,8 @@ const retainWithNewToken = async (
     runner.name,
     ["retiring"],
     {
-      name,
+      name: registrationNameOf(runner),
+      tokenName,
       pool: runner.pool,
       gitlabRunnerId,
       fingerprint: runner.fingerprint as string,

@@ -37,6 +37,8 @@ export interface RunnerRecord {
    * under that name. Unset when the runner created its GitLab runner itself.
    */
   readonly registration?: string;
+  /** Where its token waits until granted, when not under its own name (a registration's). */
+  readonly tokenName?: string;
   /**
    * The jobs its registration ran before this runner took it, newest first: hooks and listings of
    * those are about an instance before this one.
@@ -136,9 +138,18 @@ const isLate = (
 const throttledByParameterStore = (runner: Pick<RunnerRecord, "lastError">): boolean =>
   runner.lastError?.startsWith("ThrottlingException:") === true;
 
-/**
- * The registration a runner runs as: the one it took, or the one it created, named after it. Its
- * token waits under this name until granted.
- */
+/** The registration a runner runs as: the one it took, or the one it created, named after it. */
 export const registrationNameOf = (runner: Pick<RunnerRecord, "name" | "registration">): string =>
   runner.registration ?? runner.name;
+
+/** Where a runner's token waits until it is granted to its instance. */
+export const tokenNameOf = (runner: Pick<RunnerRecord, "name" | "tokenName">): string =>
+  runner.tokenName ?? runner.name;
+
+/**
+ * Where the token reset after a runner's job waits for the registration's next runner: a name of
+ * this runner's own, so that a pass still holding an earlier runner of the registration (one that
+ * went stale) grants nothing of it.
+ */
+export const nextTokenNameOf = (runner: Pick<RunnerRecord, "name">): string =>
+  `${runner.name}-next`;

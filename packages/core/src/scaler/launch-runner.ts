@@ -10,7 +10,12 @@ import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import { registrationFingerprint } from "../runners/registration";
 import { runnerDescription } from "../runners/runner-identity";
-import { type RunnerRecord, type RunnerState, registrationNameOf } from "../runners/runner-record";
+import {
+  type RunnerRecord,
+  type RunnerState,
+  registrationNameOf,
+  tokenNameOf,
+} from "../runners/runner-record";
 import { isRegisteredRunnerLimit, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 
 export interface LaunchDependencies {
@@ -88,6 +93,7 @@ const rollBack = async (deps: LaunchDependencies, runner: RunnerRecord, pool: Po
       ["launching"],
       {
         name: registrationNameOf(runner),
+        tokenName: tokenNameOf(runner),
         pool: pool.name,
         gitlabRunnerId,
         fingerprint,
@@ -98,7 +104,7 @@ const rollBack = async (deps: LaunchDependencies, runner: RunnerRecord, pool: Po
     if (kept) return;
   }
   if (gitlabRunnerId !== undefined) await deps.registry.deleteRunner(gitlabRunnerId);
-  await deps.tokens.remove(registrationNameOf(runner));
+  await deps.tokens.remove(tokenNameOf(runner));
   await deps.runners.release(runner.name, ["launching"], deps.clock.now());
 };
 
@@ -401,7 +407,7 @@ const bootOrRollBack = async (
     return { kind: "rolled_back", result: refusal };
   }
   // "consumed" too moves on: a resumed launch whose instance already took its token is booting.
-  await deps.tokens.grant(registrationNameOf(runner), instance.instanceId, heldToken);
+  await deps.tokens.grant(tokenNameOf(runner), instance.instanceId, heldToken);
   const booting = await deps.runners.transition(
     runner.name,
     ["launching"],

@@ -13,6 +13,7 @@ import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
 import type { PoolControls } from "../ports/pool-controls";
 import type { CapacityCaps, ReserveOutcome } from "../ports/runner-store";
+import { freeScopeSlotsFor } from "../runners/expire-registration";
 import { registrationFingerprint } from "../runners/registration";
 import { canTakeJob, type RunnerRecord, supplyOf } from "../runners/runner-record";
 import {
@@ -220,6 +221,13 @@ export const runScalerPass = async (
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "no_capacity",
     );
     const registrationLimited = registrationLimitOf(pool, cap, refusal, outcomes);
+    if (refusal === "scope_full" && cap)
+      await freeScopeSlotsFor(deps, {
+        scope: cap.key,
+        pool: pool.name,
+        fingerprint: registrationFingerprint(pool),
+        wanted: toStart - reserved.length,
+      });
     // A scope at its cap gets a slot back when a job's runner retires, which wakes no scaler: the
     // pass comes back soon rather than at the next minute, or every slot would idle till then.
     if (registrationLimited) revisits.push(now.getTime() + REGISTRATION_REVISIT_SECONDS * 1000);

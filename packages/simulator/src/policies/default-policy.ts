@@ -268,7 +268,7 @@ const retainedRegistrations = async (
       kept.state === "free" &&
       now - Date.parse(kept.freeSince) <= pool.runner.registration_idle_time * 1000 &&
       world.model.runners.has(kept.gitlabRunnerId) &&
-      world.parameterStore.waitsUnder(kept.name)
+      world.parameterStore.waitsUnder(kept.tokenName)
     );
   }).length;
 };
