@@ -77,7 +77,11 @@ export const webhookStatements = (context: IamContext, webhookSecretArn: string)
   secretStatement("ReadWebhookSecret", webhookSecretArn),
 ];
 
-/** What retiring a runner needs: terminate only our instances, delete only our tokens. */
+/**
+ * What retiring a runner needs: terminate only our instances, delete only our tokens, and store
+ * the token reset for a kept registration's next runner (under the aws/ssm key, which every
+ * principal of the account may encrypt with through SSM: no KMS statement).
+ */
 const retireStatements = (context: IamContext): Statement[] => [
   {
     sid: "TerminateOwnInstances",
@@ -86,8 +90,8 @@ const retireStatements = (context: IamContext): Statement[] => [
     conditions: [ownedByDeployment(context, "aws:ResourceTag")],
   },
   {
-    sid: "RemoveRunnerTokens",
-    actions: ["ssm:DeleteParameter"],
+    sid: "KeepAndRemoveRunnerTokens",
+    actions: ["ssm:PutParameter", "ssm:DeleteParameter"],
     resources: [tokenParameters(context)],
   },
 ];

@@ -15,6 +15,7 @@ import {
 import {
   Ec2FleetCompute,
   launchTemplateData,
+  nextTokenNameOf,
   parseAutoscalerConfig,
   SsmTokenDrop,
   TABLE_KEYS,
@@ -302,8 +303,14 @@ const scalerTokenCalls = await tokenDropCalls("scaler", async () => {
   await tokenDrop.grant(RUNNER, INSTANCE);
   await tokenDrop.remove(RUNNER);
 });
+// A retirement removes under both names and, keeping the registration, stores the reset token
+// for its next runner (removed again by a resumed retirement that keeps nothing).
 const retiringTokenCalls = (role: Role) =>
-  tokenDropCalls(role, () => tokenDrop.remove(RUNNER, INSTANCE));
+  tokenDropCalls(role, async () => {
+    await tokenDrop.remove(RUNNER, INSTANCE);
+    await tokenDrop.put(nextTokenNameOf({ name: RUNNER }), "glrt-sample");
+    await tokenDrop.remove(nextTokenNameOf({ name: RUNNER }));
+  });
 // The runner's script reads and deletes the parameter of its own instance id.
 const grantedToken = [parameter(tokenDrop.instanceParameterName(INSTANCE))];
 

@@ -90,7 +90,7 @@ export {
   runnerDescription,
   runnerNameFromDescription,
 } from "./runners/runner-identity";
-export { RUNNER_STATES, supplyOf } from "./runners/runner-record";
+export { nextTokenNameOf, RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { LAUNCH_RETRY_SECONDS, launchRunners } from "./scaler/launch-runner";
 export { resolveJobTags } from "./scaler/resolve-tags";
 export {

@@ -22,11 +22,17 @@ export interface JobEvent {
 }
 
 /**
- * The runner GitLab's API says took a job, as a job event carries it: a job the control plane
- * closes from the API then tells the scaler which runner is busy, as the hook would have.
+ * The runner GitLab's API says took a job, and when, as a job event carries them: a job the
+ * control plane closes from the API then tells the scaler which runner is busy, as the hook would
+ * have (the start tells a kept registration's runner from the one before it).
  */
-export const runnerOf = (job: { readonly runnerId?: number }): Pick<JobEvent, "runnerId"> =>
-  job.runnerId === undefined ? {} : { runnerId: job.runnerId };
+export const runnerOf = (job: {
+  readonly runnerId?: number;
+  readonly startedAt?: string;
+}): Pick<JobEvent, "runnerId" | "startedAt"> => ({
+  ...(job.runnerId !== undefined && { runnerId: job.runnerId }),
+  ...(job.startedAt !== undefined && { startedAt: job.startedAt }),
+});
 
 /** The fields a Job Hook may lack; a forward event removes the ones it lacks (see applyJobEvent). */
 export const OPTIONAL_JOB_EVENT_FIELDS = [

@@ -175,12 +175,7 @@ export const reconcileDemand = async (
     // With the runner that took it, so the stream tells the scaler that runner is busy: the hook
     // saying so, on its way, will find the job recorded already and change nothing.
     const outcome = await deps.demand.recordJobEvent(
-      {
-        ...jobEventOf(job),
-        status,
-        ...runnerOf(current),
-        ...(current.startedAt !== undefined && { startedAt: current.startedAt }),
-      },
+      { ...jobEventOf(job), status, ...runnerOf(current) },
       now,
     );
     if (outcome.kind === "recorded") staleJobsClosed.push(job.jobId);
