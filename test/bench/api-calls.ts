@@ -1,5 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, loadLocalSettings, startLocalStack } from "@ger/local";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoRunnerStore } from "@ger/core";
+import { freePort, type LocalStack, loadLocalSettings, startLocalStack } from "@ger/local";
+
+/** Every runner retired, and the GitLab runners left the registrations kept for the next jobs. */
+const settled = async (stack: LocalStack, runners: DynamoRunnerStore) => {
+  const [live, kept] = await Promise.all([runners.listLive(), runners.listRegistrations()]);
+  return live.length === 0 && stack.edges.double?.model.runners.size === kept.length;
+};
 
 /**
  * GitLab and EC2 calls the control plane makes per job, in the local stack: a burst of `jobs` jobs
@@ -21,6 +30,11 @@ export const measureApiCallsPerJob = async (jobs: number) => {
   );
   const { double, simulatedEc2 } = stack.edges;
   if (!double || !simulatedEc2) throw new Error("the API-call bench needs the simulated edges");
+  const client = new DynamoDBClient({
+    endpoint: stack.dynamodbEndpoint,
+    ...stack.dynamodbClientSettings,
+  });
+  const runners = new DynamoRunnerStore(DynamoDBDocumentClient.from(client), "bench-api-calls");
   const started = performance.now();
   try {
     const ids = Array.from(
@@ -29,7 +43,7 @@ export const measureApiCallsPerJob = async (jobs: number) => {
     );
     const finished = () => ids.every((id) => double.model.jobs.get(id)?.status === "success");
     const deadline = Date.now() + 300_000;
-    while ((!finished() || double.model.runners.size > 0) && Date.now() < deadline)
+    while ((!finished() || !(await settled(stack, runners))) && Date.now() < deadline)
       await sleep(250);
     if (!finished()) throw new Error("the jobs did not all finish within 5 minutes");
     const gitlabByRoute = Object.fromEntries(double.apiCalls);
@@ -47,9 +61,11 @@ export const measureApiCallsPerJob = async (jobs: number) => {
       ec2CallsPerJob: Math.round((ec2Total / jobs) * 100) / 100,
       gitlabByRoute,
       ec2,
-      leftBehind: { gitlabRunners: double.model.runners.size },
+      keptRegistrations: (await runners.listRegistrations()).length,
+      leftBehind: { liveRunners: (await runners.listLive()).length },
     };
   } finally {
+    client.destroy();
     await stack.stop();
   }
 };
