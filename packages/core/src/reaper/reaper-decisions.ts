@@ -3,7 +3,7 @@ import type { AutoscalerConfig } from "../pools/autoscaler-config";
 import { poolSettingsAt } from "../pools/schedule";
 import type { ComputeInstance } from "../ports/compute";
 import type { GitlabRunner } from "../ports/gitlab";
-import { type Registration, registrationFingerprint } from "../runners/registration";
+import { poolKeeps, type Registration } from "../runners/registration";
 import { runnerNameFromDescription } from "../runners/runner-identity";
 import { type RunnerRecord, registrationNameOf } from "../runners/runner-record";
 
@@ -275,9 +275,8 @@ const keepsRegistration = (facts: ReaperFacts, registration: Registration): bool
   const pool = facts.config.pools.find((candidate) => candidate.name === registration.pool);
   return (
     pool !== undefined &&
-    pool.runner.registrations === "reuse" &&
+    poolKeeps(pool, registration.fingerprint) &&
     !facts.drainedPools.has(pool.name) &&
-    registration.fingerprint === registrationFingerprint(pool) &&
     secondsSince(registration.freeSince, facts.now) <= pool.runner.registration_idle_time
   );
 };

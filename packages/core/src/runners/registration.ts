@@ -38,6 +38,15 @@ export const registrationFingerprint = (pool: PoolConfig): string => {
 };
 
 /**
+ * The pool keeps registrations, and one made with `fingerprint` is made as the pool asks for them
+ * now: only then is a GitLab runner kept after its job (or its failed launch).
+ */
+export const poolKeeps = (pool: PoolConfig | undefined, fingerprint: string | undefined): boolean =>
+  pool?.runner.registrations === "reuse" &&
+  fingerprint !== undefined &&
+  fingerprint === registrationFingerprint(pool);
+
+/**
  * Whether a job GitLab shows under the runner's GitLab runner (in a hook or a listing) is this
  * runner's: with a registration taken over, the jobs it ran before, listed or started before this
  * runner's record was made, are an earlier instance's, and so is one whose start is not known

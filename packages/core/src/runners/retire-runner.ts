@@ -7,7 +7,7 @@ import { RUNNER_JOBS_PAGE, type RunnerRegistry } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
 import { recordInterruptedJob } from "./observe-progress";
-import { isJobOfRunner, registrationFingerprint } from "./registration";
+import { isJobOfRunner, poolKeeps } from "./registration";
 import {
   nextTokenNameOf,
   type RunnerRecord,
@@ -88,7 +88,8 @@ export const retireRunner = async (
     await markInterruptedJobs(deps, claimed, claimed.gitlabRunnerId);
   await removeTokens(deps, claimed, instances);
   if (claimed.gitlabRunnerId !== undefined) {
-    if (keepsRegistration(deps, claimed)) {
+    const pool = deps.config.pools.find((candidate) => candidate.name === claimed.pool);
+    if (poolKeeps(pool, claimed.fingerprint)) {
       const retained = await retainWithNewToken(deps, claimed, claimed.gitlabRunnerId);
       if (retained !== undefined) return retained;
     }
@@ -109,16 +110,6 @@ const removeTokens = async (
   const name = tokenNameOf(runner);
   if (instances.length === 0) await deps.tokens.remove(name);
   for (const instanceId of instances) await deps.tokens.remove(name, instanceId);
-};
-
-/** Its pool keeps registrations, and this one was made as the pool asks for them now. */
-const keepsRegistration = (deps: RetirementDependencies, runner: RunnerRecord): boolean => {
-  const pool = deps.config.pools.find((candidate) => candidate.name === runner.pool);
-  return (
-    pool?.runner.registrations === "reuse" &&
-    runner.fingerprint !== undefined &&
-    runner.fingerprint === registrationFingerprint(pool)
-  );
 };
 
 /**

@@ -8,7 +8,7 @@ import type { Compute, LaunchResult } from "../ports/compute";
 import type { RunnerRegistry } from "../ports/gitlab";
 import type { RunnerStore } from "../ports/runner-store";
 import type { TokenDrop } from "../ports/token-drop";
-import { registrationFingerprint } from "../runners/registration";
+import { poolKeeps, registrationFingerprint } from "../runners/registration";
 import { runnerDescription } from "../runners/runner-identity";
 import {
   type RunnerRecord,
@@ -82,12 +82,7 @@ const register = async (
  */
 const rollBack = async (deps: LaunchDependencies, runner: RunnerRecord, pool: PoolConfig) => {
   const { gitlabRunnerId, fingerprint } = runner;
-  if (
-    gitlabRunnerId !== undefined &&
-    fingerprint !== undefined &&
-    pool.runner.registrations === "reuse" &&
-    fingerprint === registrationFingerprint(pool)
-  ) {
+  if (gitlabRunnerId !== undefined && fingerprint !== undefined && poolKeeps(pool, fingerprint)) {
     const kept = await deps.runners.retainRegistration(
       runner.name,
       ["launching"],
