@@ -238,7 +238,7 @@ describe.each(subjects)("GitLab contract: %s", (_, makeSubject) => {
       );
       model.enqueue({ projectId: 6 });
 
-      const two = await gitlab.listNewestPendingJobs(5, 2);
+      const two = await gitlab.listNewestWaitingJobs(5, 2);
 
       expect(two.map((job) => [job.id, job.tagList])).toEqual([
         [newest!.id, ["docker"]],

@@ -294,7 +294,7 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
         getJob: (projectId, jobId) => gitlab.getJob(projectId, jobId),
         listPendingJobs: (projectId, limit) =>
           projectId === 7 ? Promise.reject(throttled) : gitlab.listPendingJobs(projectId, limit),
-        listNewestPendingJobs: (projectId, limit) => gitlab.listNewestPendingJobs(projectId, limit),
+        listNewestWaitingJobs: (projectId, limit) => gitlab.listNewestWaitingJobs(projectId, limit),
         projectGroupIds: (projectId) => gitlab.projectGroupIds(projectId),
         retryJob: (projectId, jobId) => gitlab.retryJob(projectId, jobId),
       };
@@ -321,7 +321,7 @@ describe.each(stateWorlds())("reconcileDemand, state %s", (_, makeWorld) => {
       const jobsApi: JobsApi = {
         getJob: (projectId, jobId) => gitlab.getJob(projectId, jobId),
         listPendingJobs: () => Promise.reject(throttled),
-        listNewestPendingJobs: (projectId, limit) => gitlab.listNewestPendingJobs(projectId, limit),
+        listNewestWaitingJobs: (projectId, limit) => gitlab.listNewestWaitingJobs(projectId, limit),
         projectGroupIds: (projectId) => gitlab.projectGroupIds(projectId),
         retryJob: (projectId, jobId) => gitlab.retryJob(projectId, jobId),
       };

@@ -137,6 +137,30 @@ describe("runScalerPass", () => {
     expect(world.gitlab.calls).toMatchObject({ listPendingJobs: 1, getJob: 0 });
   });
 
+  it("knows a pipeline's later stage's tags from the first stage's listing, before it is pending", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(41, ["linux"]);
+    // Job 42 is the next stage's: GitLab created it with the pipeline, and its hook said so.
+    world.gitlab.model.enqueue({ id: 42, projectId: 5, tags: ["linux", "docker"], pending: false });
+    await world.demand.recordJobEvent(
+      { jobId: 42, projectId: 5, status: "created" },
+      world.clock.now(),
+    );
+    await runScalerPass(world.deps);
+    const listings = world.gitlab.calls.listPendingJobs;
+
+    world.gitlab.model.release(42);
+    await world.demand.recordJobEvent(
+      { jobId: 42, projectId: 5, status: "pending" },
+      world.clock.now(),
+    );
+    const report = await runScalerPass(world.deps);
+
+    expect(listings).toBe(1);
+    expect(world.gitlab.calls).toMatchObject({ listPendingJobs: 1, getJob: 0 });
+    expect(report.pools.find((pool) => pool.pool === "linux-arm")).toMatchObject({ launched: 1 });
+  });
+
   it("reads the tags of a project's new jobs from one pending listing per project, not a read each", async () => {
     const world = scalerWorld();
     for (const jobId of [1, 2, 3, 4]) await world.addPendingJob(jobId, ["linux"]);

@@ -99,10 +99,11 @@ export interface JobsApi {
     paging?: PendingJobsPaging,
   ): Promise<GitlabJob[]>;
   /**
-   * The NEWEST `limit` (at most 100) of a project's pending jobs, newest first, in one request: the
-   * jobs whose tags the scaler has not read yet are the ones that just arrived.
+   * The NEWEST `limit` (at most 100) of a project's pending and created jobs (a pipeline's later
+   * stages), newest first, in one request: the jobs whose tags the scaler has not read yet are
+   * the ones that just arrived, and the later stages' tags are known before they are pending.
    */
-  listNewestPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]>;
+  listNewestWaitingJobs(projectId: number, limit: number): Promise<GitlabJob[]>;
   /**
    * The ids of the project's group and of every group above it (GET /projects/:id/groups), which
    * decide whether a group runner may take its jobs; undefined when GitLab does not show the project.

@@ -66,11 +66,16 @@ export const resolveJobTags = async (
   const discovered: number[] = [];
   const listProjectsPending = async (projectId: number) => {
     if (!mayRead()) return;
-    const jobs = await deps.jobsApi.listNewestPendingJobs(projectId, LISTED_PER_PROJECT);
+    const jobs = await deps.jobsApi.listNewestWaitingJobs(projectId, LISTED_PER_PROJECT);
     for (const job of jobs) listed.set(job.id, job);
+    // A later stage's jobs get their tags now, where their `created` hooks were recorded: pending
+    // later, they need no listing of their own.
+    for (const job of jobs.filter((candidate) => candidate.status === "created"))
+      await deps.demand.annotateJob(job.id, { tags: job.tagList });
     // The listing is read anyway: the jobs in it that we do not hold pending cost no call. The
     // state rule leaves a job we know further along (running, finished) as it is.
-    for (const job of jobs.filter((candidate) => !known.has(candidate.id))) {
+    const pendingListed = jobs.filter((candidate) => candidate.status === "pending");
+    for (const job of pendingListed.filter((candidate) => !known.has(candidate.id))) {
       const outcome = await deps.demand.recordJobEvent(
         { jobId: job.id, projectId, status: "pending" },
         deps.clock.now(),

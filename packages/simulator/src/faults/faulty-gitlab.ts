@@ -101,9 +101,9 @@ export class FaultyGitlab implements RunnerRegistry, JobsApi, HooksApi {
     return this.gitlab.listPendingJobs(projectId, limit);
   }
 
-  async listNewestPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
+  async listNewestWaitingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
     this.admit("listPendingJobs");
-    return this.gitlab.listNewestPendingJobs(projectId, limit);
+    return this.gitlab.listNewestWaitingJobs(projectId, limit);
   }
 
   async projectGroupIds(projectId: number): Promise<number[] | undefined> {

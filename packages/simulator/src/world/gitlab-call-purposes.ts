@@ -23,7 +23,7 @@ export const purposeOf = (method: string, fn: LambdaFunction): GitlabCallPurpose
     case "deleteRunner":
     case "resetRunnerToken":
       return "lifecycle";
-    case "listNewestPendingJobs":
+    case "listNewestWaitingJobs":
     case "projectGroupIds":
       return "tags";
     case "listPendingJobs":

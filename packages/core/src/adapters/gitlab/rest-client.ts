@@ -361,10 +361,10 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
       .map((job) => portJob(job, projectId));
   }
 
-  async listNewestPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
+  async listNewestWaitingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
     // GitLab lists newest first: page 1 is the newest.
     const { items } = await this.requestPage<ListedJob>(
-      `/projects/${projectId}/jobs?scope[]=pending`,
+      `/projects/${projectId}/jobs?scope[]=pending&scope[]=created`,
       1,
       Math.max(1, Math.min(100, limit)),
     );

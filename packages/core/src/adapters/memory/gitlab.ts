@@ -169,11 +169,11 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     return this.model.listJobs(projectId, ["pending"]).reverse().slice(0, limit).map(asPortJob);
   }
 
-  async listNewestPendingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
+  async listNewestWaitingJobs(projectId: number, limit: number): Promise<GitlabJob[]> {
     this.calls.listPendingJobs += 1;
     this.admit();
     return this.model
-      .listJobs(projectId, ["pending"])
+      .listJobs(projectId, ["pending", "created"])
       .slice(0, Math.min(100, limit))
       .map(asPortJob);
   }
