@@ -50,6 +50,10 @@ const toRegistration = (item: Record<string, unknown>): Registration =>
 /** Free registrations tried per take: past these, a registration is made anew. */
 const TAKE_ATTEMPTS = 5;
 
+/** Which items of a cancelled transaction failed their condition, in the transaction's order. */
+const failedConditions = (error: TransactionCanceledException): boolean[] =>
+  (error.CancellationReasons ?? []).map((reason) => reason.Code === "ConditionalCheckFailed");
+
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 /** Takes a slot in a ledger counter, on condition that it stays within `max`. */
@@ -151,14 +155,11 @@ export class DynamoRunnerStore implements RunnerStore {
       return "reserved";
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const [record, pool, global, scope] = (error.CancellationReasons ?? []).map(
-        (reason) => reason.Code,
-      );
-      if (pool === "ConditionalCheckFailed") return "pool_full";
-      if (global === "ConditionalCheckFailed") return "global_full";
-      if (scope === "ConditionalCheckFailed") return "scope_full";
-      if (record === "ConditionalCheckFailed")
-        throw new Error(`runner ${runner.name} exists already`, { cause: error });
+      const [record, pool, global, scope] = failedConditions(error);
+      if (pool) return "pool_full";
+      if (global) return "global_full";
+      if (scope) return "scope_full";
+      if (record) throw new Error(`runner ${runner.name} exists already`, { cause: error });
       throw error;
     }
   }
@@ -308,15 +309,12 @@ export class DynamoRunnerStore implements RunnerStore {
         return record;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        const [taken, exists, pool, global] = (error.CancellationReasons ?? []).map(
-          (reason) => reason.Code,
-        );
-        if (pool === "ConditionalCheckFailed") return "pool_full";
-        if (global === "ConditionalCheckFailed") return "global_full";
-        if (exists === "ConditionalCheckFailed")
-          throw new Error(`runner ${runner.name} exists already`, { cause: error });
+        const [taken, exists, pool, global] = failedConditions(error);
+        if (pool) return "pool_full";
+        if (global) return "global_full";
+        if (exists) throw new Error(`runner ${runner.name} exists already`, { cause: error });
         // Another runner took this registration first (the index lags): try the next.
-        if (taken !== "ConditionalCheckFailed") throw error;
+        if (!taken) throw error;
       }
     }
     return "none_free";
