@@ -4,6 +4,7 @@ import { stateWorlds, type World } from "../../../test/support/state-worlds";
 import {
   handleInstanceEvent,
   observeJobProgress,
+  RETIREMENT_IN_FLIGHT_SECONDS,
   RETRY_CLAIM_SECONDS,
   runReaperPass,
   runScalerPass,
@@ -264,11 +265,15 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       await expect(handleInstanceEvent(world.deps, event)).rejects.toThrow("500");
       const stuck = await world.runners.get(runner.name);
 
-      // EventBridge delivers the failed event again, a second later: no reaper pass needed.
+      // EventBridge delivers the failed event again: a second later the retirement may still be
+      // in flight and is left alone; past that window it is finished, no reaper pass needed.
       world.advance(1);
+      const early = await handleInstanceEvent(world.deps, event);
+      world.advance(RETIREMENT_IN_FLIGHT_SECONDS);
       const outcome = await handleInstanceEvent(world.deps, event);
 
       expect(stuck).toMatchObject({ state: "retiring" });
+      expect(early).toBe("ignored");
       expect(outcome).toBe("retired");
       expect(world.gitlab.calls.deleteRunner).toBe(2);
       expect(world.gitlab.runners.size).toBe(0);

@@ -110,6 +110,8 @@ describe.each(stateWorlds())("spot interruptions, state %s", (_, makeWorld) => {
         handleInstanceEvent(world.deps, spotWarning(runner.instanceId!)),
       ).rejects.toThrow("429");
       const stuck = await world.runners.get(runner.name);
+      // Lambda retries a failed asynchronous invocation after about a minute.
+      world.advance(60);
       const redelivered = await handleInstanceEvent(world.deps, spotWarning(runner.instanceId!));
       world.gitlab.model.finishJob(41, "failed");
       await hook(world, runner.gitlabRunnerId!, "failed");

@@ -102,9 +102,6 @@ const learn = async (
   return undefined;
 };
 
-const keepsRegistrations = (deps: InstanceEventDependencies, runner: RunnerRecord): boolean =>
-  deps.config.pools.find((pool) => pool.name === runner.pool)?.runner.registrations === "reuse";
-
 /** A retirement claimed longer ago than any retirement takes to finish its calls died part-way. */
 const retirementStalled = (runner: RunnerRecord, now: Date): boolean =>
   now.getTime() - Date.parse(runner.updatedAt) > RETIREMENT_IN_FLIGHT_SECONDS * 1000;
@@ -139,15 +136,10 @@ export const handleInstanceEvent = async (
   const runner = await learn(deps, found.runner, { ...found.learnt, ...warning });
   if (!runner) return "ignored";
   // Its own instance's event: a retirement left `retiring` is finished (every step is
-  // idempotent). Where the pool keeps registrations, only once it is no longer in flight: the
-  // reaper's TerminateInstances is followed by this very event, and two retirements of one kept
-  // registration at once would reset its token under each other.
-  if (
-    runner.state === "retiring" &&
-    keepsRegistrations(deps, runner) &&
-    !retirementStalled(runner, deps.clock.now())
-  )
-    return "ignored";
+  // idempotent), once it is no longer in flight: the reaper's TerminateInstances is followed by
+  // this very event, and two retirements at once would delete twice, or reset a kept
+  // registration's token under each other.
+  if (runner.state === "retiring" && !retirementStalled(runner, deps.clock.now())) return "ignored";
   const retirement = {
     instanceIds: [event.instanceId],
     resumeStalled: runner.state === "retiring",
