@@ -26,6 +26,7 @@ export type {
 export type { ConnectedHooks } from "./ports/connected-hooks";
 export type { DemandStore } from "./ports/demand-store";
 export type {
+  CappedRunnerScope,
   CreatedRunner,
   CreateRunnerRequest,
   GitlabJob,

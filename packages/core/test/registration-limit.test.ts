@@ -45,9 +45,9 @@ describe("a GitLab scope's registered-runner cap", () => {
     });
 
     expect(config.pools.map((pool) => registrationCapOf(config, pool))).toEqual([
-      { key: "group#42", limit: 3 },
+      { key: "group#42", limit: 3, source: "registered_runner_limit" },
       undefined,
-      { key: "group#42", limit: 3 },
+      { key: "group#42", limit: 3, source: "registered_runner_limit" },
       undefined,
     ]);
   });

@@ -37,6 +37,8 @@ export const registrationScopeKey = (pool: PoolConfig): string | undefined => {
 export interface RegistrationCap {
   readonly key: string;
   readonly limit: number;
+  /** Where the cap comes from: the config, GitLab's refusal, or gitlab.com's plan (`plan free`). */
+  readonly source: "registered_runner_limit" | "refusal" | `plan ${string}`;
 }
 
 /**
@@ -58,5 +60,7 @@ export const registrationCapOf = (
         ? [other.runner.registered_runner_limit]
         : [],
     );
-  return limits.length > 0 ? { key, limit: Math.min(...limits) } : undefined;
+  return limits.length > 0
+    ? { key, limit: Math.min(...limits), source: "registered_runner_limit" }
+    : undefined;
 };

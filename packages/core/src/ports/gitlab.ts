@@ -25,6 +25,9 @@ export type RunnerScope =
   | { readonly runnerType: "group_type"; readonly groupId: number }
   | { readonly runnerType: "project_type"; readonly projectId: number };
 
+/** A scope GitLab caps the registered runners of: a group or a project. */
+export type CappedRunnerScope = Exclude<RunnerScope, { readonly runnerType: "instance_type" }>;
+
 export interface GitlabRunner {
   readonly id: number;
   readonly description: string;
@@ -47,6 +50,13 @@ export interface RunnerRegistry {
   resetRunnerToken(runnerId: number): Promise<string | undefined>;
   /** Undefined when GitLab no longer has it. */
   getRunner(runnerId: number): Promise<GitlabRunner | undefined>;
+  /**
+   * The plan of the namespace a group or project runner is registered in (GET /namespaces/:id
+   * `plan`, the top-level group's on gitlab.com): what sets its registered-runner cap there.
+   * Undefined when GitLab does not show it (only the namespace's Owners see it) or has no such
+   * namespace.
+   */
+  namespacePlan(scope: CappedRunnerScope): Promise<string | undefined>;
   /** The runners in a scope (ids and descriptions; status as listed). */
   listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]>;
   /**

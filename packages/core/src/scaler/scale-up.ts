@@ -2,11 +2,7 @@ import type { JobRecord } from "../jobs/job-record";
 import { isUnserved } from "../jobs/passed-over";
 import type { PoolConfig } from "../pools/autoscaler-config";
 import { type RoutableJob, routeJob, type UnroutableReason, whyUnroutable } from "../pools/routing";
-import {
-  type RegistrationCap,
-  registrationCapOf,
-  registrationScopeKey,
-} from "../pools/runner-scope";
+import { type RegistrationCap, registrationScopeKey } from "../pools/runner-scope";
 import { roomToStart, runnersToStart } from "../pools/scaling-policy";
 import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
@@ -22,6 +18,7 @@ import {
   type LaunchOutcome,
   launchRunners,
 } from "./launch-runner";
+import { registrationCapsOf } from "./registration-caps";
 import { limitInRefusal, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 import { resolveJobTags } from "./resolve-tags";
 
@@ -67,7 +64,12 @@ export interface PoolReport {
    * Its GitLab scope's registered-runner cap held it back this pass (the ledger's count of the
    * scope, or GitLab's refusal): set to the scope and its cap.
    */
-  readonly registrationLimited?: { readonly scope: string; readonly limit?: number };
+  readonly registrationLimited?: {
+    readonly scope: string;
+    readonly limit?: number;
+    /** Where the cap the ledger held it to comes from (see RegistrationCap). */
+    readonly source?: RegistrationCap["source"];
+  };
 }
 
 export interface ScalerReport {
@@ -132,6 +134,8 @@ export const runScalerPass = async (
   const resumed = await resumeStalledLaunches(deps, live, limits, now);
   if (resumed.length > 0) live = await deps.runners.listLive();
   const ledger = await deps.runners.ledger();
+  const caps = registrationCapsOf(deps.registry);
+  await caps.refresh(deps);
   let globalInUse = ledger.global;
   let launchBudget = limits.launchesPerPass;
   let quotaExceeded: string | undefined;
@@ -170,7 +174,8 @@ export const runScalerPass = async (
     // demand already: a spare spot runner idles out, a retry hit twice is a job failed twice.
     const onDemand = Math.min(onDemandWanted(pool, demand, poolRunners), roomToStart(scaling));
     const toStart = stopped ? 0 : Math.min(Math.max(wanted, onDemand), launchBudget);
-    const cap = registrationCapOf(deps.config, pool);
+    const cap = caps.capOf(deps.config, pool, now);
+    const scopeKey = registrationScopeKey(pool);
     const { reserved, refusal } = await reserveRunners(
       deps,
       pool,
@@ -220,6 +225,9 @@ export const runScalerPass = async (
     const isStarved = outcomes.some(
       (outcome) => outcome.kind === "rolled_back" && outcome.result.kind === "no_capacity",
     );
+    const refusedAt = limitGitlabRefusedAt(outcomes);
+    if (refusedAt !== undefined && scopeKey !== undefined)
+      caps.learnRefusal(scopeKey, refusedAt, now);
     const registrationLimited = registrationLimitOf(pool, cap, refusal, outcomes);
     if (refusal === "scope_full" && cap)
       await freeScopeSlotsFor(deps, {
@@ -285,12 +293,22 @@ const registrationLimitOf = (
   );
   if (refusal !== "scope_full" && !refused) return undefined;
   const scope = registrationScopeKey(pool) ?? "";
-  const named =
-    refused?.kind === "rolled_back" && refused.result.kind === "failed"
-      ? limitInRefusal(refused.result.message)
-      : undefined;
-  const limit = named ?? cap?.limit;
-  return { scope, ...(limit !== undefined && { limit }) };
+  const limit = limitGitlabRefusedAt(outcomes) ?? cap?.limit;
+  return { scope, ...(limit !== undefined && { limit }), ...(cap && { source: cap.source }) };
+};
+
+/** The cap GitLab named when it refused one of these launches' registrations, if it did. */
+const limitGitlabRefusedAt = (outcomes: readonly LaunchOutcome[]): number | undefined => {
+  for (const outcome of outcomes)
+    if (
+      outcome.kind === "rolled_back" &&
+      outcome.result.kind === "failed" &&
+      outcome.result.code === REGISTERED_RUNNER_LIMIT
+    ) {
+      const limit = limitInRefusal(outcome.result.message);
+      if (limit !== undefined) return limit;
+    }
+  return undefined;
 };
 
 /** The soonest of the instants still ahead, in whole seconds from now. */

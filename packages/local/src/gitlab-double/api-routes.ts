@@ -138,6 +138,41 @@ const projectGroups: ApiHandler = (model, [projectId]) => ({
   body: model.projectGroupIds(Number(projectId)).map((id) => ({ id, full_path: `group-${id}` })),
 });
 
+/** A project in no group is in its owner's namespace, given an id of its own here. */
+const USER_NAMESPACE_BASE = 1_000_000;
+
+/** GET /projects/:id, as far as the control plane reads it: the project's namespace. */
+const getProject: ApiHandler = (model, [projectId]) => {
+  const id = Number(projectId);
+  const groupId = model.projects.get(id)?.groupId;
+  return {
+    status: 200,
+    body: {
+      ...projectResource(id),
+      namespace:
+        groupId === undefined
+          ? { id: USER_NAMESPACE_BASE + id, kind: "user", full_path: "double" }
+          : { id: groupId, kind: "group", full_path: `group-${groupId}` },
+    },
+  };
+};
+
+/** GET /namespaces/:id: `plan` where the model sets one (GitLab shows it to Owners only). */
+const getNamespace: ApiHandler = (model, [namespaceId]) => {
+  const id = Number(namespaceId);
+  const plan = model.namespacePlans.get(id);
+  return {
+    status: 200,
+    body: {
+      id,
+      ...(id >= USER_NAMESPACE_BASE
+        ? { kind: "user", full_path: "double" }
+        : { kind: "group", full_path: `group-${id}` }),
+      ...(plan !== undefined && { plan }),
+    },
+  };
+};
+
 const versionInfo: ApiHandler = (_model, _params, _body, _query, request) => ({
   status: 200,
   body: request.version,
@@ -166,4 +201,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ["POST", /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)\/retry$/, api, retryJob],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/jobs$/, api, listJobs],
   ["GET", /^\/api\/v4\/projects\/(\d+)\/groups$/, api, projectGroups],
+  ["GET", /^\/api\/v4\/projects\/(\d+)$/, api, getProject],
+  ["GET", /^\/api\/v4\/namespaces\/(\d+)$/, api, getNamespace],
 ];

@@ -1,5 +1,6 @@
 import { GitLabApiError, type InMemoryGitlab } from "@ger/core";
 import type {
+  CappedRunnerScope,
   CreatedRunner,
   CreateRunnerRequest,
   GitlabJob,
@@ -78,6 +79,11 @@ export class FaultyGitlab implements RunnerRegistry, JobsApi, HooksApi {
     const runner = await this.gitlab.getRunner(runnerId);
     const lagging = this.time.nowMillis < (this.lagUntil.get(runnerId) ?? 0);
     return runner?.busy && lagging ? { ...runner, busy: false } : runner;
+  }
+
+  async namespacePlan(scope: CappedRunnerScope): Promise<string | undefined> {
+    this.admit("namespacePlan");
+    return this.gitlab.namespacePlan(scope);
   }
 
   async listRunners(scope: RunnerScope): Promise<Omit<GitlabRunner, "busy" | "contactedAt">[]> {

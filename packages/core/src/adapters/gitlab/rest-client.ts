@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigurationError, GitLabApiError } from "../../errors";
 import type {
+  CappedRunnerScope,
   CreatedRunner,
   CreateRunnerRequest,
   GitlabJob,
@@ -262,6 +263,33 @@ export class GitLabRestClient implements RunnerRegistry, JobsApi, HooksApi {
       ...(runner.contacted_at && { contactedAt: runner.contacted_at }),
       busy,
     };
+  }
+
+  /** A project's namespace is read first (GET /projects/:id): its group, or a user's namespace. */
+  async namespacePlan(scope: CappedRunnerScope): Promise<string | undefined> {
+    try {
+      const namespaceId =
+        scope.runnerType === "group_type"
+          ? scope.groupId
+          : (
+              (await this.request({
+                method: "GET",
+                path: `/projects/${scope.projectId}`,
+                notFoundOk: true,
+              })) as { namespace?: { id?: number } } | undefined
+            )?.namespace?.id;
+      if (namespaceId === undefined) return undefined;
+      const namespace = (await this.request({
+        method: "GET",
+        path: `/namespaces/${namespaceId}`,
+        notFoundOk: true,
+      })) as { plan?: string | null } | undefined;
+      return namespace?.plan ?? undefined;
+    } catch (error) {
+      // A namespace the token may not read is one whose plan it cannot know.
+      if (error instanceof GitLabApiError && error.status === 403) return undefined;
+      throw error;
+    }
   }
 
   /**

@@ -265,6 +265,19 @@ export class GitlabModel extends EventEmitter<{
     return this.jobs.ofRunner(runnerId, status === undefined ? [] : [status]);
   }
 
+  /**
+   * gitlab.com plan names by namespace id (a group's id; a project's namespace is its group):
+   * GET /namespaces/:id shows `plan` only where one is set, as GitLab shows it only to Owners.
+   */
+  readonly namespacePlans = new Map<number, string>();
+
+  /** The plan of the group, or of the project's group, where one is shown. */
+  namespacePlan(scope: { groupId: number } | { projectId: number }): string | undefined {
+    const namespaceId =
+      "groupId" in scope ? scope.groupId : this.projects.get(scope.projectId)?.groupId;
+    return namespaceId === undefined ? undefined : this.namespacePlans.get(namespaceId);
+  }
+
   /** GET /projects/:id/groups: the project's group (this model nests no groups), or none. */
   projectGroupIds(projectId: number): number[] {
     const groupId = this.projects.get(projectId)?.groupId;

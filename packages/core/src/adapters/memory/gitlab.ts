@@ -1,5 +1,6 @@
 import { GitLabApiError } from "../../errors";
 import type {
+  CappedRunnerScope,
   CreatedRunner,
   CreateRunnerRequest,
   GitlabJob,
@@ -53,6 +54,7 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     resetRunnerToken: 0,
     getJob: 0,
     getRunner: 0,
+    namespacePlan: 0,
     listRunners: 0,
     listRunnerJobs: 0,
     retryJob: 0,
@@ -121,6 +123,12 @@ export class InMemoryGitlab implements RunnerRegistry, JobsApi, HooksApi {
     return (
       deployment === undefined || runnerNameFromDescription(deployment, description) !== undefined
     );
+  }
+
+  async namespacePlan(scope: CappedRunnerScope): Promise<string | undefined> {
+    this.calls.namespacePlan += 1;
+    this.admit();
+    return this.model.namespacePlan(scope);
   }
 
   async getRunner(runnerId: number): Promise<GitlabRunner | undefined> {
