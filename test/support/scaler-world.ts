@@ -13,6 +13,7 @@ import {
   InMemoryRunnerStore,
   InMemoryTokenDrop,
   parseAutoscalerConfig,
+  RegistrationCaps,
 } from "@ger/core";
 import type {
   AutoscalerConfigInput,
@@ -94,6 +95,7 @@ export const scalerWorld = (
     poolControls: world.poolControls,
     clock: world.clock,
     newRunnerName: (pool) => `${pool}-${String(++sequence).padStart(4, "0")}`,
+    registrationCaps: new RegistrationCaps(),
   };
   const reaperDeps: ReaperDependencies & ReconcileDependencies = { ...deps, lease: world.lease };
   // Projects 5 and 7 sit in group 42, whose runners the linux-arm pool makes; project 7 is also

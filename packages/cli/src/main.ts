@@ -58,6 +58,8 @@ Options:
   --registered-runner-limit N
                         simulate: GitLab's registered-runner cap of each group or project the
                         pools register in (gitlab.com: 50 on Free, 1,000 on Premium)
+  --gitlab-plan NAME    simulate: the world is gitlab.com, the pools' groups on this plan
+                        (free, premium, ultimate, opensource): its cap, read by the scaler
   --parameter-store-tps N
                         simulate: Parameter Store's throughput (default 40, its standard one)
   --since, --until      import-trace: the window, by job creation (YYYY-MM-DD or ISO 8601)
@@ -89,6 +91,7 @@ const main = async (argv: string[]): Promise<number> => {
       seed: { type: "string" },
       faults: { type: "string" },
       "registered-runner-limit": { type: "string" },
+      "gitlab-plan": { type: "string" },
       "parameter-store-tps": { type: "string" },
       report: { type: "string" },
       since: { type: "string" },

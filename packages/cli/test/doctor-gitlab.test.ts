@@ -1,8 +1,11 @@
+import type { AutoscalerConfigInput } from "@ger/core/types";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectHook } from "../src/connect/connect-hook";
 import { runDoctor } from "../src/doctor/run-doctor";
 import { WEBHOOK_URL } from "./support/doctor-account";
 import { type DoctorWorld, startDoctorWorld, WEBHOOK_SECRET } from "./support/doctor-world";
+
+type PoolInput = AutoscalerConfigInput["pools"][number];
 
 let world: DoctorWorld | undefined;
 afterEach(async () => {
@@ -24,6 +27,16 @@ const connectProject = async ({ double, context, connected }: DoctorWorld) => {
     WEBHOOK_SECRET,
   );
 };
+
+/** A config change that applies `change` to the group pools alone. */
+const withGroupPools =
+  (change: (pool: PoolInput) => PoolInput) =>
+  (input: AutoscalerConfigInput): AutoscalerConfigInput => ({
+    ...input,
+    pools: input.pools.map((pool) =>
+      pool.runner.runner_type === "group_type" ? change(pool) : pool,
+    ),
+  });
 
 const doctor = async (current: DoctorWorld) => {
   const report = await runDoctor(current.context);
@@ -178,14 +191,10 @@ describe("doctor against GitLab", () => {
 
   it("warns when a scope's registered-runner cap holds the pools below their max_instances", async () => {
     const current = await start({
-      config: (input) => ({
-        ...input,
-        pools: input.pools.map((pool) =>
-          pool.runner.runner_type === "group_type"
-            ? { ...pool, runner: { ...pool.runner, registered_runner_limit: 4 } }
-            : pool,
-        ),
-      }),
+      config: withGroupPools((pool) => ({
+        ...pool,
+        runner: { ...pool.runner, registered_runner_limit: 4 },
+      })),
     });
     current.double.model.createRunner({
       description: "someone else's",
@@ -205,6 +214,42 @@ describe("doctor against GitLab", () => {
     expect(byId("gitlab.registrations.project-7")).toMatchObject({
       status: "pass",
       saw: "no registered_runner_limit set: the pools may register up to 2; 0 registered there now",
+    });
+  });
+
+  it("on gitlab.com, reads each scope's plan and weighs the pools against the plan's cap", async () => {
+    const current = await start({
+      config: (input) => ({ ...input, gitlab_url: "https://gitlab.com" }),
+    });
+    current.double.model.namespacePlans.set(42, "free");
+
+    const { byId } = await doctor(current);
+
+    expect(byId("gitlab.registrations.group-42")).toMatchObject({
+      status: "pass",
+      saw: "gitlab.com's free plan 50; the pools may register up to 10; 0 registered there now",
+    });
+    expect(byId("gitlab.registrations.project-7")).toMatchObject({
+      status: "warn",
+      saw: expect.stringContaining("the token cannot read project 7's plan"),
+    });
+  });
+
+  it("on gitlab.com, warns when the plan's cap holds the pools below their max_instances", async () => {
+    const current = await start({
+      config: (input) => ({
+        ...withGroupPools((pool) => ({ ...pool, max_instances: 80 }))(input),
+        gitlab_url: "https://gitlab.com",
+      }),
+    });
+    current.double.model.namespacePlans.set(42, "free");
+
+    const { byId } = await doctor(current);
+
+    expect(byId("gitlab.registrations.group-42")).toMatchObject({
+      status: "warn",
+      saw: "gitlab.com's free plan 50 holds the pools (up to 80 runners) to 50 at once; 0 registered there now: jobs beyond it wait",
+      fix: expect.stringContaining("upgrade the plan"),
     });
   });
 

@@ -54,6 +54,7 @@ export { parseGitlabTimestamp } from "./jobs/timestamps";
 export { METRIC_DEFINITIONS, METRICS_NAMESPACE, MetricName } from "./metrics";
 export { defineConfig, parseAutoscalerConfig } from "./pools/autoscaler-config";
 export { DEFAULT_CONFIG_FILE, loadConfigFile } from "./pools/config-file";
+export { gitlabComPlanLimit, isGitlabCom } from "./pools/plan-limits";
 export {
   groupsOfPools,
   needsProjectGroups,
@@ -92,6 +93,7 @@ export {
 } from "./runners/runner-identity";
 export { nextTokenNameOf, RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { LAUNCH_RETRY_SECONDS, launchRunners } from "./scaler/launch-runner";
+export { RegistrationCaps } from "./scaler/registration-caps";
 export { resolveJobTags } from "./scaler/resolve-tags";
 export {
   DEFAULT_SCALER_LIMITS,

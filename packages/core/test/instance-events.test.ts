@@ -69,7 +69,7 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(await world.runners.ledger()).toEqual({
         global: 0,
         byPool: { "linux-arm": 0 },
-        byScope: {},
+        byScope: { "group#42": 0 },
       });
     });
 
@@ -250,7 +250,7 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(await world.runners.ledger()).toEqual({
         global: 0,
         byPool: { "linux-arm": 0 },
-        byScope: {},
+        byScope: { "group#42": 0 },
       });
     });
 
@@ -280,7 +280,7 @@ describe.each(stateWorlds())("EC2 instance events, state %s", (_, makeWorld) => 
       expect(await world.runners.ledger()).toEqual({
         global: 0,
         byPool: { "linux-arm": 0 },
-        byScope: {},
+        byScope: { "group#42": 0 },
       });
     });
 

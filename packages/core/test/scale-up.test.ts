@@ -39,7 +39,7 @@ describe("runScalerPass", () => {
     expect(await world.runners.ledger()).toEqual({
       global: 1,
       byPool: { "linux-arm": 1 },
-      byScope: {},
+      byScope: { "group#42": 1 },
     });
     expect(report.pools[0]).toMatchObject({
       pool: "linux-arm",
@@ -227,7 +227,7 @@ describe("runScalerPass", () => {
     expect(await world.runners.ledger()).toEqual({
       global: 11,
       byPool: { "linux-arm": 10, gpu: 1 },
-      byScope: {},
+      byScope: { "group#42": 10, "project#7": 1 },
     });
   });
 
@@ -306,7 +306,7 @@ describe("runScalerPass", () => {
     expect(await world.runners.ledger()).toEqual({
       global: 1,
       byPool: { "linux-arm": 0, gpu: 1 },
-      byScope: {},
+      byScope: { "group#42": 0, "project#7": 1 },
     });
   });
 
@@ -410,7 +410,7 @@ describe("a pass that crashes part-way through a launch", () => {
       expect(await world.runners.ledger()).toEqual({
         global: 1,
         byPool: { "linux-arm": 1 },
-        byScope: {},
+        byScope: { "group#42": 1 },
       });
       // A GitLab runner created just before the crash has a description naming this runner and no
       // record pointing at it: the reaper's orphan pass removes it after its grace period.

@@ -11,6 +11,7 @@ import {
   groupsOfPools,
   loadConfigFile,
   newRunnerName,
+  RegistrationCaps,
   StaticWebhookCredentials,
   scalerWantsRecord,
   systemClock,
@@ -145,7 +146,7 @@ export const startLocalStack = async (
     clock,
   };
   const scaler = createScalerHandler(
-    { ...controlPlane, newRunnerName },
+    { ...controlPlane, newRunnerName, registrationCaps: new RegistrationCaps() },
     createObservability("scaler"),
   );
   const reaper = createReaperHandler(controlPlane, createObservability("reaper"));

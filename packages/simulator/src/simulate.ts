@@ -41,7 +41,12 @@ const STEP_MS = 60_000;
 export const runSimulation = async (options: SimulationOptions): Promise<SimulationRun> => {
   const wallStart = performance.now();
   const settings: WorldSettings = { ...DEFAULT_WORLD, ...options.world };
-  const { trace, config } = options;
+  const { trace } = options;
+  // On gitlab.com's plans the control plane reads the plan, as it does where gitlab_url says so.
+  const config =
+    settings.gitlabPlan === undefined
+      ? options.config
+      : { ...options.config, gitlab_url: "https://gitlab.com" };
   const policy = options.policy ?? "default";
   const first = trace[0];
   if (!first) throw new Error("the trace has no jobs");

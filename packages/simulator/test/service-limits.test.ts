@@ -1,3 +1,4 @@
+import { DEFAULT_SCALER_LIMITS } from "@ger/core";
 import { describe, expect, it } from "vitest";
 import type { SimulationSummary } from "../src/result";
 import { runSimulation } from "../src/simulate";
@@ -50,8 +51,14 @@ describe("GitLab's registered-runner cap in the simulated world", () => {
     expect(summary.starvedByScopeLimit).toBeGreaterThan(0);
     // GitLab refused some creations: more lifecycle calls than a create and a delete (and the
     // read before it) per runner.
+    const served = 2 * summary.gitlabRunnersCreated + summary.tokenResets;
     expect(summary.gitlabApiCallsByPurpose.lifecycle).toBeGreaterThan(
-      summary.gitlabRunnersCreated + 2 * summary.gitlabRunnersDeleted,
+      served + 2 * summary.gitlabRunnersDeleted,
+    );
+    // The refusal is remembered from one scaler pass to the next: a pass's launches at most are
+    // refused, not one per job per pass (a cap forgotten between passes cost 800 calls here).
+    expect(summary.gitlabApiCallsByPurpose.lifecycle).toBeLessThanOrEqual(
+      served + 2 * summary.gitlabRunnersDeleted + DEFAULT_SCALER_LIMITS.launchConcurrency,
     );
   });
 
@@ -67,6 +74,24 @@ describe("GitLab's registered-runner cap in the simulated world", () => {
     expect(summary.gitlabApiCallsByPurpose.lifecycle).toBe(
       2 * summary.gitlabRunnersCreated + summary.tokenResets + 2 * summary.gitlabRunnersDeleted,
     );
+  });
+
+  it("fills a slot freed under the cap within seconds with runners created per job", async () => {
+    const config = groupConfig(10);
+    const perJob = {
+      ...config,
+      pools: config.pools.map((pool) => ({
+        ...pool,
+        runner: { ...pool.runner, registrations: "per_job" as const },
+      })),
+    };
+    const summary = await simulate(perJob, { registeredRunnerLimit: 10 }, 300);
+
+    // Thirty rounds of ten: a deleted runner's slot refilled slower than the scaler's revisit
+    // would make the waiting jobs late.
+    expect(clean(summary)).toEqual(CLEAN);
+    expect(summary.gitlabRunnersCreated).toBe(300);
+    expect(summary.maxLiveRegistrations).toBe(10);
   });
 
   it("counts every GitLab call under one purpose", async () => {

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { loadConfigFile } from "@ger/core";
+import { gitlabComPlanLimit, loadConfigFile } from "@ger/core";
 import {
   type FaultSpec,
   FaultSpecError,
@@ -23,6 +23,7 @@ export interface SimulateOptions {
   readonly report?: string;
   readonly faults?: string;
   readonly "registered-runner-limit"?: string;
+  readonly "gitlab-plan"?: string;
   readonly "parameter-store-tps"?: string;
 }
 
@@ -76,12 +77,22 @@ const positiveWhole = (flag: string, text: string): number => {
 /** The world's service limits the flags set: GitLab's registered-runner cap, Parameter Store's TPS. */
 const serviceLimitsOf = (options: SimulateOptions) => {
   const cap = options["registered-runner-limit"];
+  const plan = options["gitlab-plan"];
+  if (plan !== undefined && gitlabComPlanLimit(plan) === undefined)
+    throw new UsageError(
+      `--gitlab-plan must be one of free, premium, ultimate, opensource, got '${plan}'`,
+    );
+  if (plan !== undefined && cap !== undefined)
+    throw new UsageError(
+      "--gitlab-plan sets the registered-runner cap: leave out --registered-runner-limit",
+    );
   const tps = options["parameter-store-tps"];
   const rate = tps === undefined ? undefined : positiveWhole("parameter-store-tps", tps);
   return {
     ...(cap !== undefined && {
       registeredRunnerLimit: positiveWhole("registered-runner-limit", cap),
     }),
+    ...(plan !== undefined && { gitlabPlan: plan }),
     ...(rate !== undefined && {
       parameterStore: {
         getPut: { capacity: rate, perSecond: rate },

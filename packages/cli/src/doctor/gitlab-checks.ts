@@ -18,7 +18,7 @@ const { pass, warn, fail } = checksOf("gitlab");
 export interface GitlabChecksContext {
   readonly config: AutoscalerConfig;
   readonly setup: GitlabSetupApi;
-  readonly registry: Pick<RunnerRegistry, "listRunners">;
+  readonly registry: Pick<RunnerRegistry, "listRunners" | "namespacePlan">;
   readonly webhookUrl: string;
   readonly connectedHooks: readonly HookOwner[];
   readonly clock: Clock;

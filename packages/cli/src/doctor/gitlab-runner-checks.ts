@@ -1,6 +1,13 @@
-import { createRunnerRequest, registrationCapOf, runnerScopeOf } from "@ger/core";
+import {
+  createRunnerRequest,
+  gitlabComPlanLimit,
+  isGitlabCom,
+  registrationCapOf,
+  runnerScopeOf,
+} from "@ger/core";
 import type {
   AutoscalerConfig,
+  CappedRunnerScope,
   GitlabSetupApi,
   RunnerRegistry,
   RunnerScope,
@@ -30,7 +37,7 @@ const neededRole = (scope: RunnerScope) =>
 export interface RunnerChecksContext {
   readonly config: AutoscalerConfig;
   readonly setup: GitlabSetupApi;
-  readonly registry: Pick<RunnerRegistry, "listRunners">;
+  readonly registry: Pick<RunnerRegistry, "listRunners" | "namespacePlan">;
   readonly gitlabUrl: string;
   readonly replaceToken: string;
 }
@@ -52,58 +59,76 @@ export const checkRunnerScopes = async (context: RunnerChecksContext): Promise<C
   for (const { scope, pools } of byScope.values()) {
     const { result, registered } = await checkScope(context, scope, pools);
     results.push(result);
-    const limit = registrationCheck(context, scope, pools, registered);
+    const limit = await registrationCheck(context, scope, pools, registered);
     if (limit) results.push(limit);
   }
   return results;
 };
 
-const GITLAB_COM = /^https:\/\/gitlab\.com\/?$/;
-
 /**
- * GitLab caps the runners registered in a group or project (gitlab.com: 50 on Free, 1,000 on
- * Premium); the pools of a scope, one registration per runner, may want up to their caps' sum.
+ * GitLab caps the runners registered in a group or project (gitlab.com: by plan, 50 on Free,
+ * 1,000 on Premium); the pools of a scope, one registration per runner, may want up to their
+ * caps' sum. Where the config sets no cap, the scaler holds to the plan's on gitlab.com.
  */
-const registrationCheck = (
-  { config }: RunnerChecksContext,
+const registrationCheck = async (
+  { config, registry }: RunnerChecksContext,
   scope: RunnerScope,
   pools: AutoscalerConfig["pools"],
   registered: number | undefined,
-): CheckResult | undefined => {
+): Promise<CheckResult | undefined> => {
   const first = pools[0];
   if (scope.runnerType === "instance_type" || !first) return undefined;
   const where = scopeName(scope);
   const id = `gitlab.registrations.${where.replace(" ", "-")}`;
   const title = `registered-runner cap of ${where}`;
   const wanted = pools.reduce((sum, pool) => sum + pool.max_instances, 0);
-  const cap = registrationCapOf(config, first);
   const now = registered === undefined ? "" : `; ${registered} registered there now`;
   const docs =
     "https://docs.gitlab.com/administration/instance_limits/#number-of-registered-runners-for-each-scope";
-  if (!cap) {
-    if (!GITLAB_COM.test(config.gitlab_url))
+  const configured = registrationCapOf(config, first);
+  const plan =
+    configured || !isGitlabCom(config.gitlab_url) ? undefined : await planOf(registry, scope);
+  const planLimit = plan === undefined ? undefined : gitlabComPlanLimit(plan);
+  const cap = configured?.limit ?? planLimit;
+  const source = configured ? "registered_runner_limit" : `gitlab.com's ${plan} plan`;
+  if (cap === undefined) {
+    if (!isGitlabCom(config.gitlab_url))
       return pass(
         id,
         title,
         `no registered_runner_limit set: the pools may register up to ${wanted}${now}`,
       );
+    const unread =
+      plan === undefined
+        ? `the token cannot read ${where}'s plan (GitLab shows it to Owners only)`
+        : `${where}'s plan "${plan}" has no cap this tool knows`;
     return warn(id, title, {
-      saw: `gitlab.com caps registered runners per ${scope.runnerType === "group_type" ? "group" : "project"} (50 on Free, 1,000 on Premium); the pools may want ${wanted}${now}`,
+      saw: `gitlab.com caps registered runners per ${scope.runnerType === "group_type" ? "group" : "project"} (50 on Free, 1,000 on Premium) and ${unread}; the pools may want ${wanted}${now}`,
       fix: `set runner.registered_runner_limit of pool ${first.name} to your plan's cap minus the runners registered there by others`,
       docs,
     });
   }
-  if (wanted <= cap.limit)
-    return pass(
-      id,
-      title,
-      `registered_runner_limit ${cap.limit}; the pools may register up to ${wanted}${now}`,
-    );
+  if (wanted <= cap)
+    return pass(id, title, `${source} ${cap}; the pools may register up to ${wanted}${now}`);
   return warn(id, title, {
-    saw: `registered_runner_limit ${cap.limit} holds the pools (up to ${wanted} runners) to ${cap.limit} at once${now}: jobs beyond it wait`,
-    fix: "raise the cap in GitLab (plan, or the administrator's setting) and registered_runner_limit, or lower max_instances",
+    saw: `${source} ${cap} holds the pools (up to ${wanted} runners) to ${cap} at once${now}: jobs beyond it wait`,
+    fix: configured
+      ? "raise the cap in GitLab (plan, or the administrator's setting) and registered_runner_limit, or lower max_instances"
+      : "upgrade the plan, or lower max_instances (runner.registrations: reuse keeps registrations to the peak)",
     docs,
   });
+};
+
+/** The scope's plan, or undefined where GitLab will not show it (this is a check, not a gate). */
+const planOf = async (
+  registry: Pick<RunnerRegistry, "namespacePlan">,
+  scope: CappedRunnerScope,
+): Promise<string | undefined> => {
+  try {
+    return await registry.namespacePlan(scope);
+  } catch {
+    return undefined;
+  }
 };
 
 const checkScope = async (

@@ -17,7 +17,7 @@ const { fail } = checksOf("gitlab");
 
 export interface GitlabClients {
   readonly setup: GitlabSetupApi;
-  readonly registry: Pick<RunnerRegistry, "listRunners">;
+  readonly registry: Pick<RunnerRegistry, "listRunners" | "namespacePlan">;
 }
 
 export interface DoctorContext {

@@ -4,7 +4,7 @@ import type { RunnerRecord, RunnerState } from "../runners/runner-record";
 export interface CapacityCaps {
   readonly poolMaxInstances: number;
   readonly globalMaxInstances: number;
-  /** The GitLab group's or project's registered-runner cap the runner counts against, if any. */
+  /** The GitLab group or project whose registered runners this one counts among, and their cap. */
   readonly registrations?: { readonly scope: string; readonly max: number };
 }
 
@@ -13,11 +13,11 @@ export type ReserveOutcome = "reserved" | "pool_full" | "global_full" | "scope_f
 /** The record made with a free registration, or why none was made. */
 export type TakeOutcome = RunnerRecord | "none_free" | "pool_full" | "global_full";
 
-/** Slots in use per pool, per capped GitLab scope and in total, as the ledger holds them. */
+/** Slots in use per pool, per GitLab group or project and in total, as the ledger holds them. */
 export interface LedgerView {
   readonly global: number;
   readonly byPool: Readonly<Record<string, number>>;
-  /** Registrations per capped scope (`group#42`), counted from reservation to release. */
+  /** Registrations per GitLab group or project (`group#42`), counted from reservation to release. */
   readonly byScope: Readonly<Record<string, number>>;
 }
 

@@ -6,7 +6,6 @@ import {
   registrationScopeKey,
   runnerScopeOf,
 } from "../pools/runner-scope";
-import type { RunnerRegistry } from "../ports/gitlab";
 import type { ScalerDependencies } from "./scale-up";
 
 /** A plan changes rarely (an upgrade): read once an hour per scope. */
@@ -87,15 +86,3 @@ export class RegistrationCaps {
       : { key, limit, source: `plan ${plan?.plan}` };
   }
 }
-
-// One per GitLab client, which lives as long as the process (a Lambda container, a local stack,
-// a simulation): what was learned lasts as long, with no wiring of its own.
-const capsByRegistry = new WeakMap<RunnerRegistry, RegistrationCaps>();
-
-export const registrationCapsOf = (registry: RunnerRegistry): RegistrationCaps => {
-  const known = capsByRegistry.get(registry);
-  if (known) return known;
-  const caps = new RegistrationCaps();
-  capsByRegistry.set(registry, caps);
-  return caps;
-};

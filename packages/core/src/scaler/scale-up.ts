@@ -18,7 +18,7 @@ import {
   type LaunchOutcome,
   launchRunners,
 } from "./launch-runner";
-import { registrationCapsOf } from "./registration-caps";
+import type { RegistrationCaps } from "./registration-caps";
 import { limitInRefusal, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 import { resolveJobTags } from "./resolve-tags";
 
@@ -27,6 +27,11 @@ export interface ScalerDependencies extends LaunchDependencies {
   readonly jobsApi: JobsApi;
   readonly poolControls: PoolControls;
   readonly newRunnerName: (pool: string) => string;
+  /**
+   * The caps learned from GitLab (plans, refusals): one per process (a Lambda container, the local
+   * stack, a simulation), so what one pass learned holds the next.
+   */
+  readonly registrationCaps: RegistrationCaps;
 }
 
 export interface ScalerLimits {
@@ -134,7 +139,7 @@ export const runScalerPass = async (
   const resumed = await resumeStalledLaunches(deps, live, limits, now);
   if (resumed.length > 0) live = await deps.runners.listLive();
   const ledger = await deps.runners.ledger();
-  const caps = registrationCapsOf(deps.registry);
+  const caps = deps.registrationCaps;
   await caps.refresh(deps);
   let globalInUse = ledger.global;
   let launchBudget = limits.launchesPerPass;
@@ -183,7 +188,11 @@ export const runScalerPass = async (
       {
         poolMaxInstances: settings.maxInstances,
         globalMaxInstances,
-        ...(cap && { registrations: { scope: cap.key, max: cap.limit } }),
+        // Every registration holds its scope's slot, capped or not yet: a cap learned later
+        // (GitLab's refusal, the plan read) then counts the registrations made before it.
+        ...(scopeKey !== undefined && {
+          registrations: { scope: scopeKey, max: cap?.limit ?? Number.MAX_SAFE_INTEGER },
+        }),
       },
     );
     launchBudget -= reserved.length;
@@ -228,7 +237,7 @@ export const runScalerPass = async (
     const refusedAt = limitGitlabRefusedAt(outcomes);
     if (refusedAt !== undefined && scopeKey !== undefined)
       caps.learnRefusal(scopeKey, refusedAt, now);
-    const registrationLimited = registrationLimitOf(pool, cap, refusal, outcomes);
+    const registrationLimited = registrationLimitOf(scopeKey, cap, refusal, outcomes, refusedAt);
     if (refusal === "scope_full" && cap)
       await freeScopeSlotsFor(deps, {
         scope: cap.key,
@@ -280,21 +289,25 @@ export const runScalerPass = async (
 
 /** The scope cap that held a pool back this pass: the ledger's count, or GitLab's refusal. */
 const registrationLimitOf = (
-  pool: PoolConfig,
+  scopeKey: string | undefined,
   cap: RegistrationCap | undefined,
   refusal: ReserveOutcome | undefined,
   outcomes: readonly LaunchOutcome[],
+  refusedAt: number | undefined,
 ): PoolReport["registrationLimited"] => {
-  const refused = outcomes.find(
+  const refused = outcomes.some(
     (outcome) =>
       outcome.kind === "rolled_back" &&
       outcome.result.kind === "failed" &&
       outcome.result.code === REGISTERED_RUNNER_LIMIT,
   );
   if (refusal !== "scope_full" && !refused) return undefined;
-  const scope = registrationScopeKey(pool) ?? "";
-  const limit = limitGitlabRefusedAt(outcomes) ?? cap?.limit;
-  return { scope, ...(limit !== undefined && { limit }), ...(cap && { source: cap.source }) };
+  const limit = refusedAt ?? cap?.limit;
+  return {
+    scope: scopeKey ?? "",
+    ...(limit !== undefined && { limit }),
+    ...(cap && { source: cap.source }),
+  };
 };
 
 /** The cap GitLab named when it refused one of these launches' registrations, if it did. */

@@ -1,4 +1,4 @@
-import { newRunnerName } from "@ger/core";
+import { newRunnerName, RegistrationCaps } from "@ger/core";
 import { awsControlPlane } from "../shared/aws-control-plane";
 import { createObservability } from "../shared/observability";
 import { createScalerHandler } from "./handler";
@@ -6,6 +6,10 @@ import { createScalerHandler } from "./handler";
 const observability = createObservability("scaler");
 
 export const handler = createScalerHandler(
-  { ...awsControlPlane(process.env, observability.apiThrottles), newRunnerName },
+  {
+    ...awsControlPlane(process.env, observability.apiThrottles),
+    newRunnerName,
+    registrationCaps: new RegistrationCaps(),
+  },
   observability,
 );

@@ -84,8 +84,11 @@ export class InvariantChecker implements ComputeObserver, GitlabCallObserver {
     readonly bound: WaitBound,
   ) {
     this.pools = new Map(config.pools.map((pool) => [pool.name, pool]));
-    this.excuses = new PoolExcuses(config, time, bound.starvedForS * 1000, (pool) =>
-      atRegistrationCap(model, pool),
+    this.excuses = new PoolExcuses(
+      config,
+      time,
+      { starvedForMs: bound.starvedForS * 1000, refillMs: bound.registrationRefillS * 1000 },
+      (pool) => atRegistrationCap(model, pool),
     );
     model.on("runner", () => this.excuses.registrationsChanged());
     this.startMs = time.nowMillis;

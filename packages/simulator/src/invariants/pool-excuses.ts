@@ -12,7 +12,8 @@ interface Excuse {
 /**
  * The time each pool had an excuse for a job's wait (DESIGN, invariant 3): its real instances at
  * its max_instances, all of them at the global one, its GitLab scope at the registered-runner cap
- * GitLab enforces (counting GitLab's registrations), or EC2 without capacity for it (its last
+ * GitLab enforces (counting GitLab's registrations, and for a few seconds after one is deleted:
+ * the control plane's time to fill the slot again), or EC2 without capacity for it (its last
  * launch got no instance, until the next that got one, for at most one scheduled scaler pass: by
  * then the control plane should have asked again). Counted from the instances EC2 reports started
  * and stopping, not from anything the control plane says. Excused time is summed, so a job's
@@ -23,13 +24,21 @@ export class PoolExcuses {
   /** Pools EC2 refused, until when. */
   private readonly starved = new Map<string, number>();
   private readonly excuses = new Map<string, Excuse>();
+  /** Pools at their scope's registered-runner cap when GitLab's runners last changed; and those
+   * just below it, until when. */
+  private readonly atCap = new Set<string>();
+  private readonly refilling = new Map<string, number>();
   private upAll = 0;
 
   constructor(
     private readonly config: AutoscalerConfig,
     private readonly time: VirtualTime,
-    /** How long a refusal excuses a pool's waits at most. */
-    private readonly starvedForMs: number,
+    private readonly grace: {
+      /** How long a refusal excuses a pool's waits at most. */
+      readonly starvedForMs: number;
+      /** How long a slot freed under the registered-runner cap still excuses them. */
+      readonly refillMs: number;
+    },
     /** The pool's GitLab scope holds as many runners as GitLab lets it. */
     private readonly atRegistrationCap: (pool: PoolConfig) => boolean,
   ) {
@@ -59,7 +68,7 @@ export class PoolExcuses {
   launched(pool: string, gotInstances: boolean): void {
     if (gotInstances) this.starved.delete(pool);
     else {
-      const until = this.time.nowMillis + this.starvedForMs;
+      const until = this.time.nowMillis + this.grace.starvedForMs;
       this.starved.set(pool, until);
       this.time.at(until, () => this.update());
     }
@@ -68,6 +77,17 @@ export class PoolExcuses {
 
   /** GitLab created or deleted a runner. */
   registrationsChanged(): void {
+    const now = this.time.nowMillis;
+    for (const pool of this.config.pools) {
+      if (this.atRegistrationCap(pool)) {
+        this.atCap.add(pool.name);
+        this.refilling.delete(pool.name);
+      } else if (this.atCap.delete(pool.name)) {
+        const until = now + this.grace.refillMs;
+        this.refilling.set(pool.name, until);
+        this.time.at(until, () => this.update());
+      }
+    }
     this.update();
   }
 
@@ -83,7 +103,8 @@ export class PoolExcuses {
       (this.starved.get(pool.name) ?? 0) > this.time.nowMillis ||
       this.upAll >= this.config.max_instances ||
       this.upIn(pool.name) >= poolSettingsAt(pool, this.time.now()).maxInstances ||
-      this.atRegistrationCap(pool)
+      this.atRegistrationCap(pool) ||
+      (this.refilling.get(pool.name) ?? 0) > this.time.nowMillis
     );
   }
 

@@ -1,3 +1,4 @@
+import { REGISTRATION_REVISIT_SECONDS } from "@ger/core";
 import type { AutoscalerConfig } from "@ger/core/types";
 import type { FaultKind, FaultSpec } from "../faults/fault-spec";
 import { REORDER_WINDOW_S } from "../faults/hook-delivery";
@@ -18,6 +19,12 @@ export interface WaitBound {
   readonly bootS: number;
   /** How long EC2's refusal of capacity excuses a pool's waits: until the next scheduled pass. */
   readonly starvedForS: number;
+  /**
+   * How long a slot under GitLab's registered-runner cap may stay free (a runner deleted, none
+   * created yet) and the scope still count as at its cap: the scaler's revisit of a scope it was
+   * held in, twice, for the pass and the creation between.
+   */
+  readonly registrationRefillS: number;
 }
 
 /**
@@ -69,5 +76,6 @@ export const waitBound = (
     parts,
     bootS,
     starvedForS: settings.scalerScheduleS,
+    registrationRefillS: 2 * REGISTRATION_REVISIT_SECONDS,
   };
 };

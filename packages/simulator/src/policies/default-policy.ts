@@ -9,6 +9,7 @@ import {
   nextRevisitSeconds,
   poolSettingsAt,
   progressOfJob,
+  RegistrationCaps,
   receiveJobWebhook,
   runReaperInvocation,
   runScalerInvocation,
@@ -117,6 +118,7 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     clock: time,
     // Names in creation order, so a seed gives the same run.
     newRunnerName: (pool) => `${pool}-${(runnerCount++).toString(16).padStart(12, "0")}`,
+    registrationCaps: new RegistrationCaps(),
   };
   const ports: Ports = {
     deps,

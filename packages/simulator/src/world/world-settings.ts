@@ -50,6 +50,11 @@ export interface WorldSettings {
    */
   readonly registeredRunnerLimit?: number;
   /**
+   * The world is gitlab.com and every group the pools register in is on this plan (`free`,
+   * `premium`…): GitLab holds them to its cap, and shows the plan as GET /namespaces/:id does.
+   */
+  readonly gitlabPlan?: string;
+  /**
    * Parameter Store's throughput (the tokens' hand-off): 40 transactions a second by default,
    * shared by GetParameter(s) and PutParameter per account and region; DeleteParameter's limit is
    * not published, assumed the same, apart.

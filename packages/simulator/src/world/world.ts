@@ -1,4 +1,10 @@
-import { type GitlabModel, type GitlabModelJob, InMemoryGitlab, jobHookPayload } from "@ger/core";
+import {
+  type GitlabModel,
+  type GitlabModelJob,
+  gitlabComPlanLimit,
+  InMemoryGitlab,
+  jobHookPayload,
+} from "@ger/core";
 import type { AutoscalerConfig, InstanceState } from "@ger/core/types";
 import { Faults } from "../faults/faults";
 import { FaultyGitlab } from "../faults/faulty-gitlab";
@@ -91,14 +97,7 @@ export class World {
     });
     this.model = this.gitlab.model;
     this.parameterStore = new ParameterStoreTokenDrop(time, settings.parameterStore);
-    if (settings.registeredRunnerLimit !== undefined)
-      for (const { runner } of config.pools) {
-        const { group, project } = this.model.registeredRunnerLimits;
-        if (runner.runner_type === "group_type")
-          group.set(runner.group_id, settings.registeredRunnerLimit);
-        if (runner.runner_type === "project_type")
-          project.set(runner.project_id, settings.registeredRunnerLimit);
-      }
+    this.capScopes(settings);
     this.faults = new Faults(settings.faults, random);
     this.invariants = new InvariantChecker(
       time,
@@ -143,6 +142,22 @@ export class World {
     this.invariants.jobStarted(job, instance);
     if (job.runnerId !== undefined) this.gitlabApi.jobTaken(job.runnerId);
     this.spot.jobStarted(job, instance);
+  }
+
+  /** GitLab's registered-runner cap on the pools' groups and projects: set, or the plan's. */
+  private capScopes({ registeredRunnerLimit, gitlabPlan }: WorldSettings): void {
+    const limit =
+      registeredRunnerLimit ??
+      (gitlabPlan === undefined ? undefined : gitlabComPlanLimit(gitlabPlan));
+    const { group, project } = this.model.registeredRunnerLimits;
+    for (const { runner } of this.config.pools) {
+      if (runner.runner_type === "group_type") {
+        if (gitlabPlan !== undefined) this.model.namespacePlans.set(runner.group_id, gitlabPlan);
+        if (limit !== undefined) group.set(runner.group_id, limit);
+      }
+      if (runner.runner_type === "project_type" && limit !== undefined)
+        project.set(runner.project_id, limit);
+    }
   }
 
   /**
