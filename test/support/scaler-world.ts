@@ -12,6 +12,7 @@ import {
   InMemoryPoolControls,
   InMemoryRunnerStore,
   InMemoryTokenDrop,
+  ProjectGroups,
   parseAutoscalerConfig,
   RegistrationCaps,
 } from "@ger/core";
@@ -96,6 +97,7 @@ export const scalerWorld = (
     clock: world.clock,
     newRunnerName: (pool) => `${pool}-${String(++sequence).padStart(4, "0")}`,
     registrationCaps: new RegistrationCaps(),
+    projectGroups: new ProjectGroups(),
   };
   const reaperDeps: ReaperDependencies & ReconcileDependencies = { ...deps, lease: world.lease };
   // Projects 5 and 7 sit in group 42, whose runners the linux-arm pool makes; project 7 is also

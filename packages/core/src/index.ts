@@ -93,6 +93,11 @@ export {
 } from "./runners/runner-identity";
 export { nextTokenNameOf, RUNNER_STATES, supplyOf } from "./runners/runner-record";
 export { LAUNCH_RETRY_SECONDS, launchRunners } from "./scaler/launch-runner";
+export {
+  HIDDEN_PROJECT_TTL_SECONDS,
+  PROJECT_GROUPS_TTL_SECONDS,
+  ProjectGroups,
+} from "./scaler/project-groups";
 export { RegistrationCaps } from "./scaler/registration-caps";
 export { resolveJobTags } from "./scaler/resolve-tags";
 export {

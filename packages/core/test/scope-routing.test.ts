@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { scalerWorld } from "../../../test/support/scaler-world";
 import {
   MAX_PASSED_OVER,
+  PROJECT_GROUPS_TTL_SECONDS,
   retireRunner,
   runReaperPass,
   runScalerPass,
@@ -36,6 +37,39 @@ describe("routing by the pool's GitLab scope", () => {
       expect.objectContaining({ jobId: 82, groupIds: [42] }),
       expect.objectContaining({ jobId: 83, groupIds: [42] }),
     ]);
+  });
+
+  it("keeps a project's groups across passes for an hour", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(86, ["linux"], 5);
+    await runScalerPass(world.deps);
+
+    world.advance(PROJECT_GROUPS_TTL_SECONDS - 1);
+    await world.addPendingJob(87, ["linux"], 5);
+    await runScalerPass(world.deps);
+    const readsWithinTheHour = world.gitlab.calls.projectGroupIds;
+    world.advance(1);
+    await world.addPendingJob(88, ["linux"], 5);
+    const after = await runScalerPass(world.deps);
+
+    expect(readsWithinTheHour).toBe(1);
+    expect(world.gitlab.calls.projectGroupIds).toBe(2);
+    expect(after.unroutable).toEqual([]);
+  });
+
+  it("reads again at once after a failed read of a project's groups", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(92, ["linux"], 5);
+    // Its tags known already: the groups are the pass's only read.
+    await world.demand.annotateJob(92, { tags: ["linux"] });
+    world.gitlab.failures.push(503);
+    const failed = await runScalerPass(world.deps);
+
+    const again = await runScalerPass(world.deps);
+
+    expect(failed.deferred).toEqual([92]);
+    expect(again.pools[0]).toMatchObject({ pool: "linux-arm", launched: 1 });
+    expect(world.gitlab.calls.projectGroupIds).toBe(2);
   });
 
   it("asks for no groups where no group pool has the job's tags", async () => {

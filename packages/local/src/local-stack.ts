@@ -11,6 +11,7 @@ import {
   groupsOfPools,
   loadConfigFile,
   newRunnerName,
+  ProjectGroups,
   RegistrationCaps,
   StaticWebhookCredentials,
   scalerWantsRecord,
@@ -146,7 +147,12 @@ export const startLocalStack = async (
     clock,
   };
   const scaler = createScalerHandler(
-    { ...controlPlane, newRunnerName, registrationCaps: new RegistrationCaps() },
+    {
+      ...controlPlane,
+      newRunnerName,
+      registrationCaps: new RegistrationCaps(),
+      projectGroups: new ProjectGroups(),
+    },
     createObservability("scaler"),
   );
   const reaper = createReaperHandler(controlPlane, createObservability("reaper"));

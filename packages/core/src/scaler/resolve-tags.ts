@@ -9,6 +9,7 @@ import { needsProjectGroups, type RoutableJob, routableJob } from "../pools/rout
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { GitlabJob, JobsApi } from "../ports/gitlab";
+import type { ProjectGroups } from "./project-groups";
 
 /**
  * A project with jobs of unknown tags has them read from one request for its newest pending jobs
@@ -39,12 +40,14 @@ interface ResolveDependencies {
   readonly jobsApi: JobsApi;
   readonly clock: Clock;
   readonly pools: readonly PoolConfig[];
+  readonly projectGroups: ProjectGroups;
 }
 
 /**
  * The Job Hook carries neither the job's tags nor its project's groups, so both are read once from
  * GitLab (the job, or its project's pending listing when many wait; the project's groups only
- * where a group pool could take the job, once per project per pass) and kept on the job record.
+ * where a group pool could take the job, kept for the process: see ProjectGroups) and kept on the
+ * job record.
  * Bounded per pass; a rate limit ends the reading.
  */
 export const resolveJobTags = async (
@@ -56,7 +59,6 @@ export const resolveJobTags = async (
   const closed: number[] = [];
   const notVisible: number[] = [];
   const deferred: number[] = [];
-  const groupsOfProject = new Map<number, Promise<number[] | undefined>>();
   let reads = 0;
   let rateLimited = false;
   const mayRead = () => !rateLimited && reads++ < budget;
@@ -111,11 +113,14 @@ export const resolveJobTags = async (
     }
     let facts = routableJob({ ...job, tags }) as RoutableJob;
     if (needsProjectGroups(deps.pools, facts)) {
-      let lookup = groupsOfProject.get(job.projectId);
+      let lookup = deps.projectGroups.known(job.projectId, deps.clock.now());
       if (!lookup) {
         if (!mayRead()) return deferred.push(job.jobId);
-        lookup = deps.jobsApi.projectGroupIds(job.projectId);
-        groupsOfProject.set(job.projectId, lookup);
+        lookup = deps.projectGroups.remember(
+          job.projectId,
+          deps.clock.now(),
+          deps.jobsApi.projectGroupIds(job.projectId),
+        );
       }
       // A project GitLab does not show is in no group our token can see: no group pool takes it.
       const groupIds = (await lookup) ?? [];

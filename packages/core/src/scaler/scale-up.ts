@@ -18,6 +18,7 @@ import {
   type LaunchOutcome,
   launchRunners,
 } from "./launch-runner";
+import type { ProjectGroups } from "./project-groups";
 import type { RegistrationCaps } from "./registration-caps";
 import { limitInRefusal, REGISTERED_RUNNER_LIMIT } from "./registration-limit";
 import { resolveJobTags } from "./resolve-tags";
@@ -32,6 +33,8 @@ export interface ScalerDependencies extends LaunchDependencies {
    * stack, a simulation), so what one pass learned holds the next.
    */
   readonly registrationCaps: RegistrationCaps;
+  /** Each project's groups, read once an hour (see ProjectGroups); one per process too. */
+  readonly projectGroups: ProjectGroups;
 }
 
 export interface ScalerLimits {

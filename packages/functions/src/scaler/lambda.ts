@@ -1,4 +1,4 @@
-import { newRunnerName, RegistrationCaps } from "@ger/core";
+import { newRunnerName, ProjectGroups, RegistrationCaps } from "@ger/core";
 import { awsControlPlane } from "../shared/aws-control-plane";
 import { createObservability } from "../shared/observability";
 import { createScalerHandler } from "./handler";
@@ -10,6 +10,7 @@ export const handler = createScalerHandler(
     ...awsControlPlane(process.env, observability.apiThrottles),
     newRunnerName,
     registrationCaps: new RegistrationCaps(),
+    projectGroups: new ProjectGroups(),
   },
   observability,
 );

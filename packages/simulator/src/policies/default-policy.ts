@@ -7,6 +7,7 @@ import {
   InMemoryRunnerStore,
   jobWakesScaler,
   nextRevisitSeconds,
+  ProjectGroups,
   poolSettingsAt,
   progressOfJob,
   RegistrationCaps,
@@ -119,6 +120,7 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     // Names in creation order, so a seed gives the same run.
     newRunnerName: (pool) => `${pool}-${(runnerCount++).toString(16).padStart(12, "0")}`,
     registrationCaps: new RegistrationCaps(),
+    projectGroups: new ProjectGroups(),
   };
   const ports: Ports = {
     deps,
