@@ -56,3 +56,11 @@ export const configInput = (): AutoscalerConfigInput => ({
     },
   ],
 });
+
+/** `runner.docker` with every setting on: a registry mirror, its helper image, ECR, GPUs. */
+export const everyDockerSetting = {
+  registry_mirror: "https://mirror.example.com",
+  helper_image: "mirror.example.com/gitlab-runner-helper:arm64-latest",
+  ecr_credential_helper: true,
+  gpus: "all",
+};

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -26,6 +26,8 @@ export const TEST_INSTANCE_ARN_PREFIX = "arn:aws:ec2:eu-central-1:123456789012:i
 export interface StoredParameter {
   readonly value: string;
   readonly reader?: string;
+  /** The runner role may read it by a statement of its own (a CA certificate). */
+  readonly readable?: boolean;
 }
 
 // Parameter Store behind the runner role's IAM: a parameter is read or deleted only when its reader
@@ -39,7 +41,8 @@ with open(log, "a") as calls:
 with open(store) as f:
     parameters = json.load(f)
 parameter = parameters.get(name)
-if not parameter or parameter.get("reader") != "${TEST_INSTANCE_ARN_PREFIX}${TEST_INSTANCE_ID}":
+own = parameter and parameter.get("reader") == "${TEST_INSTANCE_ARN_PREFIX}${TEST_INSTANCE_ID}"
+if not own and not (parameter and parameter.get("readable") and target == "AmazonSSM.GetParameter"):
     sys.exit(22)
 if target == "AmazonSSM.GetParameter":
     print(json.dumps({"Parameter": {"Name": name, "Value": parameter["value"]}}))
@@ -71,6 +74,18 @@ case $url in
   */iam/security-credentials/) echo runner-role ;;
   */iam/security-credentials/runner-role) echo '${credentials}' ;;
   https://ssm.*) exec python3 "${dir}/fake-ssm.py" "${dir}/ssm-parameters.json" "${dir}/record/calls.log" "$target" "$data" ;;
+  # CloudWatch Logs: every call kept with its body, a file's when the body is @file.
+  https://logs.*)
+    [[ $data == @* ]] && data=$(cat "\${data#@}")
+    printf 'logs %s\n' "$target" >>${dir}/record/calls.log
+    printf '%s\t%s\n' "$target" "$data" >>${dir}/record/logs.tsv
+    echo '{}' ;;
+  # S3 GetObject of the objects the test put there; anything else is a 403.
+  https://*.s3.*.amazonaws.com/*)
+    object=\${url#https://}
+    printf 's3 GET %s\n' "$object" >>${dir}/record/calls.log
+    [[ -f "${dir}/s3/$object" ]] || exit 22
+    cat "${dir}/s3/$object" ;;
   # GitLab's POST /runners/verify: the runner's id, for the holder of its current token only.
   */api/v4/runners/verify)
     [[ $data == @- ]] && data=$(cat)
@@ -110,16 +125,45 @@ printf '%s\\0' "$@" >${record}/runuser.args
 printf '%s' "$PATH" >${record}/runuser.path
 `;
 
+// The block devices the instance has, as lsblk -dnpo NAME,MODEL prints them (the test's file).
+const lsblk = (dir: string) => `#!/bin/bash
+cat ${dir}/block-devices.txt 2>/dev/null || true
+`;
+
+// The runner unit's journal, as journalctl -o json prints it: the entries after --after-cursor.
+const journalctl = (dir: string) => `#!/bin/bash
+cursor=
+while (($#)); do
+  case $1 in --after-cursor) cursor=$2; shift ;; esac
+  shift
+done
+[[ -f ${dir}/journal.jsonl ]] || exit 0
+if [[ -z $cursor ]]; then cat ${dir}/journal.jsonl; exit 0; fi
+awk -v cursor=""__CURSOR":"$cursor"" 'seen { print } index($0, cursor) { seen = 1 }' ${dir}/journal.jsonl
+`;
+
 const standIns = (dir: string, record: string): Record<string, string> => ({
   curl: curl(dir),
+  lsblk: lsblk(dir),
+  journalctl: journalctl(dir),
   "gitlab-runner": gitlabRunner(record),
   runuser: runuser(record),
   // The job user does not exist here, and the tests must not create one.
   id: logCall(record, 1),
   ...Object.fromEntries(
-    ["systemctl", "useradd", "usermod", "chown", "docker", "apt-get", "dnf", "sleep"].map(
-      (name) => [name, logCall(record)],
-    ),
+    [
+      "systemctl",
+      "useradd",
+      "usermod",
+      "chown",
+      "docker",
+      "apt-get",
+      "dnf",
+      "sleep",
+      "mkfs.ext4",
+      "mount",
+      "update-ca-certificates",
+    ].map((name) => [name, logCall(record)]),
   ),
 });
 
@@ -160,22 +204,25 @@ export interface UserDataRun {
    * arguments, and every SSM call as `ssm <target> <parameter name>`.
    */
   readonly calls: string[];
+  /** Every CloudWatch Logs call: its X-Amz-Target and JSON body. */
+  readonly logCalls: { target: string; body: Record<string, unknown> }[];
   /** The fake Parameter Store after the run. */
   readonly parameters: Record<string, StoredParameter>;
   /** Runs a job script the way the shell executor does: runnerBash -l, in gitlab-runner's env. */
   readonly startJobShell: () => Promise<{ args: string[]; path: string }>;
 }
 
-/** The script a #cloud-config writes to `path`, read by a YAML parser as cloud-init would. */
-const scriptIn = async (userData: string, path: string): Promise<string> => {
+/** The files a #cloud-config writes, read by a YAML parser as cloud-init would. */
+export const writtenFiles = async (
+  userData: string,
+): Promise<{ path: string; content: string }[]> => {
   const child = run("python3", [
     "-c",
-    "import sys, yaml; files = yaml.safe_load(sys.stdin)['write_files']; " +
-      "print(next(f['content'] for f in files if f['path'] == sys.argv[1]), end='')",
-    path,
+    "import json, sys, yaml; files = yaml.safe_load(sys.stdin)['write_files']; " +
+      "print(json.dumps([{'path': f['path'], 'content': f['content']} for f in files]))",
   ]);
   child.child.stdin?.end(userData);
-  return (await child).stdout;
+  return JSON.parse((await child).stdout);
 };
 
 /**
@@ -186,8 +233,20 @@ const scriptIn = async (userData: string, path: string): Promise<string> => {
  */
 export const sandbox = async ({
   parameters,
+  s3Objects = {},
+  blockDevices = "",
+  journal = [],
+  files = {},
 }: {
   readonly parameters: Record<string, StoredParameter>;
+  /** S3 objects the runner role may read, by `bucket.s3.<region>.amazonaws.com/key`. */
+  readonly s3Objects?: Record<string, string>;
+  /** What lsblk -dnpo NAME,MODEL prints. */
+  readonly blockDevices?: string;
+  /** The runner unit's journal entries (journalctl -o json), each with __CURSOR. */
+  readonly journal?: readonly Record<string, string>[];
+  /** Files the AMI has, by path below RUNNER_ROOT. */
+  readonly files?: Record<string, string>;
 }) => {
   const dir = await mkdtemp(join(tmpdir(), "user-data-sandbox-"));
   const [bin, root, record] = ["bin", "root", "record"].map((name) => join(dir, name)) as [
@@ -200,13 +259,31 @@ export const sandbox = async ({
     await writeFile(join(bin, name), content);
     await chmod(join(bin, name), 0o755);
   }
+  for (const [object, content] of Object.entries(s3Objects)) {
+    await mkdir(dirname(join(dir, "s3", object)), { recursive: true });
+    await writeFile(join(dir, "s3", object), content);
+  }
+  await writeFile(join(dir, "block-devices.txt"), blockDevices);
+  await writeFile(
+    join(dir, "journal.jsonl"),
+    journal.map((entry) => `${JSON.stringify(entry)}\n`).join(""),
+  );
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
   const store = join(dir, "ssm-parameters.json");
   await writeFile(join(dir, "fake-ssm.py"), fakeSsm);
   await writeFile(store, JSON.stringify(parameters));
 
   const runUserData = async (userData: string, scriptPath: string): Promise<UserDataRun> => {
-    const script = join(dir, "runner-script");
-    await writeFile(script, await scriptIn(userData, scriptPath));
+    // Every program the user-data writes, where it writes it (below RUNNER_ROOT); the one at
+    // scriptPath is run.
+    for (const { path, content } of await writtenFiles(userData)) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), content, { mode: 0o750 });
+    }
+    const script = join(root, scriptPath);
     const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, RUNNER_ROOT: root };
     const { exitCode, stdout, stderr } = await run("bash", [script], {
       cwd: dir,
@@ -246,6 +323,13 @@ export const sandbox = async ({
       ...(systemId !== undefined && { systemId: systemId.trim() }),
       gitlabCurlArgs: ((await recorded("curl-args.log")) ?? "").split("\n").filter(Boolean),
       calls: ((await recorded("calls.log")) ?? "").split("\n").filter(Boolean),
+      logCalls: ((await recorded("logs.tsv")) ?? "")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+          const [target, body] = line.split("\t") as [string, string];
+          return { target, body: JSON.parse(body) };
+        }),
       parameters: JSON.parse(await readFile(store, "utf8")),
       startJobShell: async () => {
         await run(runnerBash, ["-l"], { env: runnerEnv, timeout: 10_000, killSignal: "SIGKILL" });

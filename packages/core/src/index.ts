@@ -112,8 +112,14 @@ export {
 } from "./scaler/scaler-invocation";
 export { scalerMetrics } from "./scaler/scaler-metrics";
 export { readControlPlaneStatus } from "./status/control-plane-status";
-export { RUNNER_SCRIPT_PATH, renderUserData } from "./user-data/cloud-config";
-export { runnerScript, shellQuote, tokenParameterPrefix } from "./user-data/runner-script";
+export { LOG_SHIPPER_PATH, runnerLogGroupName } from "./user-data/boot-logs";
+export { RUNNER_SCRIPT_PATH, renderUserData, userDataFiles } from "./user-data/cloud-config";
+export {
+  runnerScript,
+  runnerScriptSettings,
+  tokenParameterPrefix,
+} from "./user-data/runner-script";
+export { shellQuote } from "./user-data/shell-quote";
 export { authenticate } from "./webhook/authenticate";
 export { parseWebhookCredentials } from "./webhook/credentials";
 export { projectHookToken } from "./webhook/project-hook-token";

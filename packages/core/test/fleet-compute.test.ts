@@ -117,6 +117,30 @@ describe("Ec2FleetCompute", () => {
     });
   });
 
+  it("adds the deployment's and the pool's cost tags to the instances, volumes and fleet", async () => {
+    ec2.on(CreateFleetCommand).resolves(launched("i-0123456789abcdef0", "spot"));
+    const tagged = new Ec2FleetCompute(new EC2Client({ region: "us-east-1" }), {
+      deployment: "ci-autoscaler",
+      tags: { CostCenter: "ci-4711", team: "platform" },
+      launchTemplates: { "linux-arm": { launchTemplateId: "lt-0a1b2c3d4e5f60718", version: "3" } },
+    });
+    const pool = { ...armPool!, instance: { ...armPool!.instance, tags: { team: "arm" } } };
+
+    await tagged.launch({ launchId: "linux-arm-a1b2c3", count: 1, pool, waitTimeoutSeconds: 300 });
+
+    const specs = ec2.commandCalls(CreateFleetCommand)[0]!.args[0].input.TagSpecifications ?? [];
+    expect(specs.map((spec) => spec.ResourceType)).toEqual(["instance", "volume", "fleet"]);
+    for (const spec of specs) {
+      expect(spec.Tags).toContainEqual({ Key: "CostCenter", Value: "ci-4711" });
+      // The pool's own value wins over the deployment's.
+      expect(spec.Tags).toContainEqual({ Key: "team", Value: "arm" });
+      expect(spec.Tags).toContainEqual({
+        Key: "gitlab-runner-autoscaler:deployment",
+        Value: "ci-autoscaler",
+      });
+    }
+  });
+
   it("takes the instance from a partial result that also lists failed overrides", async () => {
     ec2.on(CreateFleetCommand).resolves({
       ...launched("i-0aaaaaaaaaaaaaaaa", "spot", "m7g.large"),

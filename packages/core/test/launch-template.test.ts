@@ -3,6 +3,7 @@ import { configInput } from "../../../test/support/config";
 import { launchTemplateData, parseAutoscalerConfig } from "../src/index";
 
 const pool = parseAutoscalerConfig(configInput()).pools[0]!;
+const KEY_ARN = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 describe("launchTemplateData", () => {
   const data = launchTemplateData(
@@ -42,5 +43,30 @@ describe("launchTemplateData", () => {
         Ebs: { VolumeSize: 30, VolumeType: "gp3", Encrypted: true, DeleteOnTermination: true },
       },
     ]);
+  });
+
+  it("gives the disk the pool's type, IOPS and throughput, under the customer's key", () => {
+    const fast = launchTemplateData(
+      {
+        ...pool,
+        instance: { ...pool.instance, disk_type: "gp3", disk_iops: 6000, disk_throughput: 500 },
+      },
+      {
+        userData: "#cloud-config\n",
+        instanceProfileArn: "arn:aws:iam::123456789012:instance-profile/runner",
+        securityGroupIds: [],
+        kmsKeyId: KEY_ARN,
+      },
+    );
+
+    expect(fast.BlockDeviceMappings?.[0]?.Ebs).toEqual({
+      VolumeSize: 30,
+      VolumeType: "gp3",
+      Iops: 6000,
+      Throughput: 500,
+      Encrypted: true,
+      KmsKeyId: KEY_ARN,
+      DeleteOnTermination: true,
+    });
   });
 });

@@ -41,6 +41,26 @@ const waitingToken = () =>
 describe("SsmTokenDrop", () => {
   beforeEach(() => ssm.reset());
 
+  it("encrypts both copies with the customer's key when the config names one", async () => {
+    const keyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const keyed = new SsmTokenDrop(new SSMClient({ region: "eu-central-1" }), {
+      parameterPrefix: "/gitlab-runner-autoscaler/ci-autoscaler/runners",
+      instanceArnPrefix: "arn:aws:ec2:eu-central-1:123456789012:instance/",
+      kmsKeyId: keyArn,
+    });
+    ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: "Standard", ...ok });
+    ssm.on(DeleteParameterCommand).resolves(ok);
+
+    await keyed.put("linux-arm-a1b2c3", "glrt-secret");
+    await keyed.grant("linux-arm-a1b2c3", "i-0123456789abcdef0", "glrt-secret");
+
+    const puts = ssm.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
+    expect(puts.map(({ Name, KeyId }) => ({ Name, KeyId }))).toEqual([
+      { Name: RUNNER_NAMED, KeyId: keyArn },
+      { Name: INSTANCE_NAMED, KeyId: keyArn },
+    ]);
+  });
+
   it("stores the token as a SecureString under the runner's name, untagged, overwriting a retry's", async () => {
     ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: "Standard", ...ok });
 

@@ -128,7 +128,7 @@ export const startLocalStack = async (
     : GITLAB_URL && GITLAB_TOKEN && LAUNCH_TEMPLATES && AWS_ACCOUNT_ID && AWS_REGION
       ? realEdges(
           { GITLAB_URL, GITLAB_TOKEN, LAUNCH_TEMPLATES, AWS_ACCOUNT_ID, AWS_REGION },
-          fileConfig.deployment,
+          fileConfig,
         )
       : await simulatedEdges(settings, `${baseUrl}/webhook`, onInstanceStateChange, clock);
   const controlPlane = {

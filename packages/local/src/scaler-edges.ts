@@ -7,7 +7,15 @@ import {
   SsmTokenDrop,
   tokenParameterPrefix,
 } from "@ger/core";
-import type { Clock, Compute, HooksApi, JobsApi, RunnerRegistry, TokenDrop } from "@ger/core/types";
+import type {
+  AutoscalerConfig,
+  Clock,
+  Compute,
+  HooksApi,
+  JobsApi,
+  RunnerRegistry,
+  TokenDrop,
+} from "@ger/core/types";
 import { type GitlabDouble, startGitlabDouble } from "./gitlab-double/index";
 import type { LocalSettings } from "./settings";
 import { SimulatedEc2 } from "./simulated-ec2";
@@ -76,7 +84,7 @@ export const realEdges = (
       "GITLAB_URL" | "GITLAB_TOKEN" | "LAUNCH_TEMPLATES" | "AWS_ACCOUNT_ID" | "AWS_REGION"
     >
   >,
-  deployment: string,
+  { deployment, tags, kms_key_arn }: Pick<AutoscalerConfig, "deployment" | "tags" | "kms_key_arn">,
 ): ScalerEdges => {
   const api = new GitLabRestClient({
     baseUrl: settings.GITLAB_URL,
@@ -91,9 +99,11 @@ export const realEdges = (
     tokens: new SsmTokenDrop(new SSMClient({}), {
       parameterPrefix: tokenParameterPrefix(deployment),
       instanceArnPrefix: `arn:aws:ec2:${settings.AWS_REGION}:${settings.AWS_ACCOUNT_ID}:instance/`,
+      ...(kms_key_arn && { kmsKeyId: kms_key_arn }),
     }),
     compute: new Ec2FleetCompute(new EC2Client({ retryMode: "adaptive", maxAttempts: 6 }), {
       deployment,
+      tags,
       launchTemplates: settings.LAUNCH_TEMPLATES,
     }),
     stop: async () => undefined,

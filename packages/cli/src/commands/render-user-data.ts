@@ -1,4 +1,4 @@
-import { loadConfigFile, renderUserData, tokenParameterPrefix } from "@ger/core";
+import { loadConfigFile, renderUserData, runnerScriptSettings } from "@ger/core";
 import { UsageError } from "../table-target";
 
 /** `render-user-data`: exactly the user-data a launch in this pool sends (it holds no secret). */
@@ -15,10 +15,5 @@ export const runRenderUserData = async (options: {
     throw new UsageError(`no pool '${options.pool}' in the config; pools: ${names.join(", ")}`);
   if (!options.pool && names.length > 1)
     console.error(`(pool ${pool.name}; --pool picks another of: ${names.join(", ")})`);
-  process.stdout.write(
-    renderUserData(pool, {
-      gitlabUrl: config.gitlab_url,
-      tokenParameterPrefix: tokenParameterPrefix(config.deployment),
-    }),
-  );
+  process.stdout.write(renderUserData(pool, runnerScriptSettings(config)));
 };

@@ -2,6 +2,20 @@ import { Cron } from "croner";
 import * as v from "valibot";
 import { ConfigurationError } from "../errors";
 import { parseDurationSeconds } from "./duration";
+import {
+  awsTags,
+  caCertificates,
+  diskProblem,
+  diskSettings,
+  dockerSettings,
+  installHooks,
+  kmsKeyArn,
+  MAX_OPERATOR_TAGS,
+  rolePath,
+  rolePermissionsBoundary,
+  runnerLogs,
+  runnerScripts,
+} from "./operator-settings";
 
 // Setting names follow GitLab's autoscaler (idle_count, idle_time, max_instances, policy.periods,
 // timezone) wherever the meaning is the same, so the file reads like a runner config.toml.
@@ -75,6 +89,8 @@ const runnerFieldEntries = {
   registrations: v.optional(v.picklist(["reuse", "per_job"]), "reuse"),
   /** A registration no job used for this long is deleted, so the set follows real peak concurrency. */
   registration_idle_time: v.optional(duration, 86_400),
+  ...runnerScripts,
+  docker: dockerSettings,
 };
 
 /**
@@ -117,28 +133,41 @@ const amiSchema = v.pipe(
   ),
 );
 
-const instanceSchema = v.strictObject({
-  types: v.pipe(
-    v.array(v.pipe(v.string(), v.regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "is not an EC2 instance type"))),
-    v.minLength(1, "needs at least one instance type"),
-  ),
-  subnets: v.pipe(
-    v.array(v.pipe(v.string(), v.regex(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet id"))),
-    v.minLength(1, "needs at least one subnet"),
-  ),
-  ami: amiSchema,
-  market: v.optional(
-    v.picklist(["spot", "on-demand", "spot-then-on-demand"]),
-    "spot-then-on-demand",
-  ),
-  /** A job retried after a spot interruption gets an on-demand runner, so it is not hit twice. */
-  retry_on_demand: v.optional(v.boolean(), true),
-  disk_size_gb: v.optional(v.pipe(count, v.minValue(8), v.maxValue(16384)), 30),
-  security_group_ids: v.optional(
-    v.array(v.pipe(v.string(), v.regex(/^sg-[0-9a-f]{8,17}$/, "is not a security group id"))),
-    [],
-  ),
-});
+const instanceSchema = v.pipe(
+  v.strictObject({
+    types: v.pipe(
+      v.array(
+        v.pipe(v.string(), v.regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "is not an EC2 instance type")),
+      ),
+      v.minLength(1, "needs at least one instance type"),
+    ),
+    subnets: v.pipe(
+      v.array(v.pipe(v.string(), v.regex(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet id"))),
+      v.minLength(1, "needs at least one subnet"),
+    ),
+    ami: amiSchema,
+    market: v.optional(
+      v.picklist(["spot", "on-demand", "spot-then-on-demand"]),
+      "spot-then-on-demand",
+    ),
+    /** A job retried after a spot interruption gets an on-demand runner, so it is not hit twice. */
+    retry_on_demand: v.optional(v.boolean(), true),
+    disk_size_gb: v.optional(v.pipe(count, v.minValue(8), v.maxValue(16384)), 30),
+    security_group_ids: v.optional(
+      v.array(v.pipe(v.string(), v.regex(/^sg-[0-9a-f]{8,17}$/, "is not a security group id"))),
+      [],
+    ),
+    ...diskSettings,
+    ...installHooks,
+    /** Cost allocation tags of this pool's instances, volumes and fleets, beside the deployment's. */
+    tags: awsTags,
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = diskProblem(dataset.value);
+    if (problem) addIssue({ message: problem });
+  }),
+);
 
 const cacheSchema = v.strictObject({
   bucket: v.pipe(
@@ -180,33 +209,64 @@ const poolSchema = v.pipe(
     (pool) => pool.idle_count <= pool.max_instances,
     "idle_count cannot exceed max_instances",
   ),
+  v.check(
+    (pool) =>
+      pool.runner.executor === "docker" ||
+      Object.values(pool.runner.docker).every((x) => x === undefined || x === false),
+    "runner.docker applies to the docker executor only",
+  ),
 );
 
-const configSchema = v.strictObject({
-  /** Names this deployment in instance tags and GitLab runner descriptions; unique per AWS account and GitLab. */
-  deployment: name,
-  gitlab_url: v.pipe(
-    v.string(),
-    v.url("is not a URL"),
-    // `gitlab.example.com:443` is a URL too, of scheme `gitlab.example.com:`.
-    v.regex(/^https?:\/\//i, "must start with https:// (http:// for a GitLab on this machine)"),
-  ),
-  /** The cap across every pool. */
-  max_instances: count,
-  /**
-   * Shell access to the runners through SSM Session Manager, for debugging: adds the agent's
-   * actions to the runner role, which every pool shares. Off, no SSM call but its own token's.
-   */
-  session_manager: v.optional(v.boolean(), false),
-  pools: v.pipe(
-    v.array(poolSchema),
-    v.minLength(1, "needs at least one pool"),
-    v.check(
-      (pools) => new Set(pools.map((pool) => pool.name)).size === pools.length,
-      "pool names must be unique",
+const configSchema = v.pipe(
+  v.strictObject({
+    /** Names this deployment in instance tags and GitLab runner descriptions; unique per AWS account and GitLab. */
+    deployment: name,
+    gitlab_url: v.pipe(
+      v.string(),
+      v.url("is not a URL"),
+      // `gitlab.example.com:443` is a URL too, of scheme `gitlab.example.com:`.
+      v.regex(/^https?:\/\//i, "must start with https:// (http:// for a GitLab on this machine)"),
     ),
-  ),
-});
+    /** The cap across every pool. */
+    max_instances: count,
+    /**
+     * Shell access to the runners through SSM Session Manager, for debugging: adds the agent's
+     * actions to the runner role, which every pool shares. Off, no SSM call but its own token's.
+     */
+    session_manager: v.optional(v.boolean(), false),
+    /** Cost allocation tags on every runner instance, volume and fleet (and each pool's own). */
+    tags: awsTags,
+    runner_logs: runnerLogs,
+    /** Trusted by the instances, Docker and gitlab-runner: for a GitLab or registry behind a private CA. */
+    ca_certificates: caCertificates,
+    /** The customer's key for the runner volumes, token parameters, secrets and logs. */
+    kms_key_arn: kmsKeyArn,
+    /** On every IAM role the deployment creates, as regulated organisations require. */
+    role_permissions_boundary: rolePermissionsBoundary,
+    role_path: rolePath,
+    pools: v.pipe(
+      v.array(poolSchema),
+      v.minLength(1, "needs at least one pool"),
+      v.check(
+        (pools) => new Set(pools.map((pool) => pool.name)).size === pools.length,
+        "pool names must be unique",
+      ),
+    ),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const pool of dataset.value.pools) {
+      const keys = new Set([
+        ...Object.keys(dataset.value.tags),
+        ...Object.keys(pool.instance.tags),
+      ]);
+      if (keys.size > MAX_OPERATOR_TAGS)
+        addIssue({
+          message: `pools.${pool.name}: the deployment's and the pool's tags come to ${keys.size}, more than ${MAX_OPERATOR_TAGS}`,
+        });
+    }
+  }),
+);
 
 export type AutoscalerConfigInput = v.InferInput<typeof configSchema>;
 export type AutoscalerConfig = v.InferOutput<typeof configSchema>;

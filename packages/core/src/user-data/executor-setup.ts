@@ -1,13 +1,8 @@
 import type { PoolConfig } from "../pools/autoscaler-config";
+import { dockerSetup } from "./docker-setup";
 
 /** Shell jobs run as this user: no sudo, no docker group, no way into the runner's config. */
 const JOB_USER = "gitlab-runner";
-
-const dockerSetup = `if ! command -v docker >/dev/null; then
-  if command -v dnf >/dev/null; then dnf install -y docker; else apt-get update && apt-get install -y docker.io; fi
-fi
-systemctl start docker
-mkdir -p "$STATE_DIR"`;
 
 // As gitlab-runner's package makes its user, without a home skeleton: Debian's .bash_logout
 // fails shell jobs. A user the AMI already has loses any supplementary group (docker, sudo).
@@ -30,8 +25,8 @@ JOB_SHELL
 chmod 0755 "$JOB_SHELL_DIR/bash"`;
 
 /** What the instance prepares for the pool's executor before gitlab-runner starts. */
-export const executorSetup = (pool: PoolConfig): string =>
-  pool.runner.executor === "docker" ? dockerSetup : shellSetup;
+export const executorSetup = (pool: PoolConfig, trustsExtraCas: boolean): string =>
+  pool.runner.executor === "docker" ? dockerSetup(pool, trustsExtraCas) : shellSetup;
 
 /** Shell pools start gitlab-runner with the job shell first on its PATH. */
 export const runnerPathPrefix = (pool: PoolConfig): string =>

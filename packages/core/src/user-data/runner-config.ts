@@ -23,6 +23,10 @@ const executorSettings = (pool: PoolConfig): string[] =>
         '  executor = "docker"',
         "  [runners.docker]",
         `    image = ${tomlString(pool.runner.image)}`,
+        ...(pool.runner.docker.helper_image
+          ? [`    helper_image = ${tomlString(pool.runner.docker.helper_image)}`]
+          : []),
+        ...(pool.runner.docker.gpus ? [`    gpus = ${tomlString(pool.runner.docker.gpus)}`] : []),
       ]
     : [
         '  executor = "shell"',
@@ -45,11 +49,19 @@ const cacheTables = (pool: PoolConfig): string[] => {
   ];
 };
 
+// GitLab's own per-job scripts, as config.toml names them.
+const jobScripts = (pool: PoolConfig): string[] =>
+  (["pre_get_sources_script", "pre_build_script", "post_build_script"] as const).flatMap((name) => {
+    const script = pool.runner[name];
+    return script === undefined ? [] : [`  ${name} = ${tomlString(script)}`];
+  });
+
 /**
- * The pool's config.toml, as the body of a bash here-document that expands the script's `$token`
- * and `$REGION`. `run-single --runner` takes the whole runner from it and ignores runner flags.
+ * The pool's config.toml, as the body of a bash here-document that expands the script's `$token`,
+ * `$REGION` and `$CONFIG_DIR`. `run-single --runner` takes the whole runner from it and ignores
+ * runner flags. `caFile`: the extra CAs' bundle, for GitLab behind a private CA.
  */
-export const runnerConfigToml = (pool: PoolConfig, gitlabUrl: string): string =>
+export const runnerConfigToml = (pool: PoolConfig, gitlabUrl: string, caFile?: string): string =>
   [
     "concurrent = 1",
     "",
@@ -57,6 +69,8 @@ export const runnerConfigToml = (pool: PoolConfig, gitlabUrl: string): string =>
     `  name = ${tomlString(pool.name)}`,
     `  url = ${tomlString(gitlabUrl)}`,
     '  token = "$token"',
+    ...(caFile ? [`  tls-ca-file = "${caFile}"`] : []),
+    ...jobScripts(pool),
     `  builds_dir = "${STATE_DIR}/builds"`,
     `  cache_dir = "${STATE_DIR}/cache"`,
     ...executorSettings(pool),

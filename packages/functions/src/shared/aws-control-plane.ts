@@ -60,9 +60,11 @@ export const awsControlPlane = (env: NodeJS.ProcessEnv, throttles: ThrottleCount
     tokens: new SsmTokenDrop(new SSMClient({}), {
       parameterPrefix: tokenParameterPrefix(config.deployment),
       instanceArnPrefix: `arn:${settings.AWS_PARTITION}:ec2:${settings.AWS_REGION}:${settings.AWS_ACCOUNT_ID}:instance/`,
+      ...(config.kms_key_arn && { kmsKeyId: config.kms_key_arn }),
     }),
     compute: new Ec2FleetCompute(ec2, {
       deployment: config.deployment,
+      tags: config.tags,
       launchTemplates: settings.LAUNCH_TEMPLATES,
     }),
     clock: systemClock,

@@ -28,6 +28,8 @@ export interface LaunchTemplateRef {
 
 export interface FleetComputeOptions {
   readonly deployment: string;
+  /** The config's cost allocation tags (`tags`), beside each pool's own (`instance.tags`). */
+  readonly tags?: Readonly<Record<string, string>>;
   /** One launch template per pool (it carries the pool's user-data, profile, security group, IMDSv2). */
   readonly launchTemplates: Readonly<Record<string, LaunchTemplateRef>>;
   /** Told of the instances `terminate` left alone, and why. Default: a warning on stderr. */
@@ -233,7 +235,10 @@ export class Ec2FleetCompute implements Compute {
     { launchId, pool, waitTimeoutSeconds }: LaunchRequest,
     template: LaunchTemplateRef,
   ): Promise<MarketLaunch> {
-    const tags = instanceTags(this.options.deployment, pool.name, launchId);
+    const operatorTags = Object.entries({ ...this.options.tags, ...pool.instance.tags }).map(
+      ([Key, Value]) => ({ Key, Value }),
+    );
+    const tags = [...instanceTags(this.options.deployment, pool.name, launchId), ...operatorTags];
     const input: CreateFleetCommandInput = {
       Type: "instant",
       // ≤ 64 ASCII characters; one per market, so the on-demand fallback is not mistaken for a replay.
@@ -267,6 +272,8 @@ export class Ec2FleetCompute implements Compute {
           Tags: [...tags, { Key: TAG_KEYS.waitTimeout, Value: String(waitTimeoutSeconds) }],
         },
         { ResourceType: "volume", Tags: tags },
+        // The fleet itself, so a bill split by tag counts it too (instant fleets take their tags here).
+        { ResourceType: "fleet", Tags: tags.filter((tag) => tag.Key !== TAG_KEYS.launch) },
       ],
     };
     let fleet: CreateFleetCommandOutput;

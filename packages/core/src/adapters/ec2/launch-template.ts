@@ -8,6 +8,8 @@ export interface LaunchTemplateInputs {
   readonly securityGroupIds: readonly string[];
   /** Root device of the AMIs in use (/dev/sda1 for Ubuntu, /dev/xvda for Amazon Linux). */
   readonly rootDeviceName?: string;
+  /** The customer's key for the volumes (`kms_key_arn`); unset, EBS's default key. */
+  readonly kmsKeyId?: string;
 }
 
 /**
@@ -36,8 +38,13 @@ export const launchTemplateData = (
       DeviceName: inputs.rootDeviceName ?? "/dev/sda1",
       Ebs: {
         VolumeSize: pool.instance.disk_size_gb,
-        VolumeType: "gp3",
+        VolumeType: pool.instance.disk_type,
+        ...(pool.instance.disk_iops !== undefined && { Iops: pool.instance.disk_iops }),
+        ...(pool.instance.disk_throughput !== undefined && {
+          Throughput: pool.instance.disk_throughput,
+        }),
         Encrypted: true,
+        ...(inputs.kmsKeyId && { KmsKeyId: inputs.kmsKeyId }),
         DeleteOnTermination: true,
       },
     },

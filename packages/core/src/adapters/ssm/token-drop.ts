@@ -16,6 +16,8 @@ export interface SsmTokenDropOptions {
   readonly parameterPrefix: string;
   /** arn:aws:ec2:<region>:<account>:instance/ */
   readonly instanceArnPrefix: string;
+  /** The customer's key (`kms_key_arn`); unset, SSM's AWS managed key aws/ssm. */
+  readonly kmsKeyId?: string;
 }
 
 const DESCRIPTION = "glrt- token of one ephemeral GitLab runner; deleted when the runner is";
@@ -63,6 +65,7 @@ export class SsmTokenDrop implements TokenDrop {
         Name: this.parameterName(runnerName),
         Value: token,
         Type: "SecureString",
+        ...(this.options.kmsKeyId && { KeyId: this.options.kmsKeyId }),
         Tier: "Standard",
         Overwrite: true,
         Description: DESCRIPTION,
@@ -81,6 +84,7 @@ export class SsmTokenDrop implements TokenDrop {
           Name: this.instanceParameterName(instanceId),
           Value: token,
           Type: "SecureString",
+          ...(this.options.kmsKeyId && { KeyId: this.options.kmsKeyId }),
           Tier: "Standard",
           Description: DESCRIPTION,
           Tags: [
