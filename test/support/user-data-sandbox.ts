@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -76,6 +76,7 @@ case $url in
   https://ssm.*) exec python3 "${dir}/fake-ssm.py" "${dir}/ssm-parameters.json" "${dir}/record/calls.log" "$target" "$data" ;;
   # CloudWatch Logs: every call kept with its body, a file's when the body is @file.
   https://logs.*)
+    [[ -e ${dir}/logs-refused ]] && exit 22
     [[ $data == @* ]] && data=$(cat "\${data#@}")
     printf 'logs %s\n' "$target" >>${dir}/record/calls.log
     printf '%s\t%s\n' "$target" "$data" >>${dir}/record/logs.tsv
@@ -139,7 +140,7 @@ while (($#)); do
 done
 [[ -f ${dir}/journal.jsonl ]] || exit 0
 if [[ -z $cursor ]]; then cat ${dir}/journal.jsonl; exit 0; fi
-awk -v cursor=""__CURSOR":"$cursor"" 'seen { print } index($0, cursor) { seen = 1 }' ${dir}/journal.jsonl
+awk -v cursor="$cursor" 'seen { print } index($0, "\\"__CURSOR\\":\\"" cursor "\\"") { seen = 1 }' ${dir}/journal.jsonl
 `;
 
 const standIns = (dir: string, record: string): Record<string, string> => ({
@@ -323,13 +324,7 @@ export const sandbox = async ({
       ...(systemId !== undefined && { systemId: systemId.trim() }),
       gitlabCurlArgs: ((await recorded("curl-args.log")) ?? "").split("\n").filter(Boolean),
       calls: ((await recorded("calls.log")) ?? "").split("\n").filter(Boolean),
-      logCalls: ((await recorded("logs.tsv")) ?? "")
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => {
-          const [target, body] = line.split("\t") as [string, string];
-          return { target, body: JSON.parse(body) };
-        }),
+      logCalls: await logCalls(),
       parameters: JSON.parse(await readFile(store, "utf8")),
       startJobShell: async () => {
         await run(runnerBash, ["-l"], { env: runnerEnv, timeout: 10_000, killSignal: "SIGKILL" });
@@ -341,7 +336,45 @@ export const sandbox = async ({
     };
   };
 
-  return { runUserData, remove: () => rm(dir, { recursive: true, force: true }) };
+  /**
+   * Runs another program the user-data wrote (after runUserData), as the instance would later,
+   * with `journal` entries added to the runner's journal first; its exit code.
+   */
+  const runWritten = async (path: string, journal: readonly Record<string, string>[] = []) => {
+    await appendFile(
+      join(dir, "journal.jsonl"),
+      journal.map((entry) => `${JSON.stringify(entry)}\n`).join(""),
+    );
+    const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, RUNNER_ROOT: root };
+    return run("bash", [join(root, path)], { cwd: dir, env, timeout: 20_000 }).then(
+      () => 0,
+      (error: { code?: number }) => error.code ?? -1,
+    );
+  };
+
+  /** Every CloudWatch Logs call so far: its X-Amz-Target and JSON body. */
+  const logCalls = async () =>
+    ((await optional(join(record, "logs.tsv"))) ?? "")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [target, body] = line.split("\t") as [string, string];
+        return { target, body: JSON.parse(body) as Record<string, unknown> };
+      });
+
+  /** CloudWatch Logs refuses every call from now on (a throttle, an outage), or takes them again. */
+  const refuseLogs = (refused: boolean) =>
+    refused
+      ? writeFile(join(dir, "logs-refused"), "")
+      : rm(join(dir, "logs-refused"), { force: true });
+
+  return {
+    runUserData,
+    runWritten,
+    refuseLogs,
+    logCalls,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 };
 
 /** A TOML file as data, read by Python's tomllib (3.11+), a complete TOML 1.0 parser. */

@@ -14,6 +14,7 @@ import {
   type UserDataRun,
 } from "../../../test/support/user-data-sandbox";
 import {
+  LOG_SHIPPER_PATH,
   parseAutoscalerConfig,
   RUNNER_SCRIPT_PATH,
   renderUserData,
@@ -244,5 +245,42 @@ describe("a pool with none of the operator settings", () => {
     expect(calls.map((call) => call.trim())).not.toContain("update-ca-certificates");
     expect(calls.filter((call) => call.startsWith("mkfs"))).toEqual([]);
     expect(logCalls).toEqual([]);
+  });
+});
+
+describe("the log shipper, run again while the instance lives", () => {
+  let box: Awaited<ReturnType<typeof sandbox>> | undefined;
+  afterAll(() => box?.remove());
+  const later = (n: number) => ({
+    __CURSOR: `s=1;i=${n}`,
+    __REALTIME_TIMESTAMP: `${4102444800 + n}000000`,
+    MESSAGE: `line ${n}`,
+  });
+  const puts = async () =>
+    (await box!.logCalls())
+      .filter((call) => call.target === "Logs_20140328.PutLogEvents")
+      .map((call) => (call.body.logEvents as { message: string }[]).map((event) => event.message));
+
+  it("sends only what is new, and again what a refused call did not deliver", async () => {
+    box = await sandbox({ parameters: granted, s3Objects, journal });
+    await box.runUserData(renderUserData(pool, settings), RUNNER_SCRIPT_PATH);
+
+    const shipped = await box.runWritten(LOG_SHIPPER_PATH, [later(3)]);
+    await box.refuseLogs(true);
+    const refused = await box.runWritten(LOG_SHIPPER_PATH, [later(4)]);
+    await box.refuseLogs(false);
+    const retried = await box.runWritten(LOG_SHIPPER_PATH);
+
+    expect([shipped, retried]).toEqual([0, 0]);
+    expect(refused).not.toBe(0);
+    expect(await puts()).toEqual([
+      ["runner: Runtime platform arch=arm64", "runner: Job succeeded"],
+      ["runner: line 3"],
+      ["runner: line 4"],
+    ]);
+    // The stream was made once.
+    expect(
+      (await box.logCalls()).filter((call) => call.target === "Logs_20140328.CreateLogStream"),
+    ).toHaveLength(1);
   });
 });
