@@ -232,7 +232,8 @@ const namedByLaunch = (request: FleetRequest): Named[] => {
     securityGroupIds: ["sg-0123456789abcdef0"],
   });
   return [
-    ...namedByFleet(request),
+    // The fleet is CreateFleet's own resource, not one of the RunInstances EC2 makes for it.
+    ...namedByFleet(request).filter((named) => named.type !== "fleet"),
     ...(template.SecurityGroupIds ?? []).map((id) => ({
       type: "security-group",
       ids: { SecurityGroupId: id },
@@ -436,7 +437,14 @@ describe("IAM policies cover every call the code makes (AWS's service authorizat
     const types = new Set(requests.flatMap(namedByFleet).map((named) => named.type));
 
     expect(requests.length).toBeGreaterThan(1);
-    expect([...types].sort()).toEqual(["image", "instance", "launch-template", "subnet", "volume"]);
+    expect([...types].sort()).toEqual([
+      "fleet",
+      "image",
+      "instance",
+      "launch-template",
+      "subnet",
+      "volume",
+    ]);
   });
 
   it("looks at every SSM call the scaler's token hand-over makes, under both names", () => {
