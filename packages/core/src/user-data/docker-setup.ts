@@ -33,7 +33,7 @@ DAEMON`;
 
 const ecrCredentialHelper = `# Images from ECR pulled with the instance role: gitlab-runner reads root's Docker config.
 if ! command -v docker-credential-ecr-login >/dev/null; then
-  if command -v dnf >/dev/null; then dnf install -y amazon-ecr-credential-helper; else apt-get install -y amazon-ecr-credential-helper; fi
+  if command -v dnf >/dev/null; then dnf install -y amazon-ecr-credential-helper; else apt-get update && apt-get install -y amazon-ecr-credential-helper; fi
 fi
 install -d -m 0700 "$RUNNER_ROOT/root/.docker"
 printf '%s\\n' '{"credsStore":"ecr-login"}' >"$RUNNER_ROOT/root/.docker/config.json"`;
