@@ -19,13 +19,15 @@ export default $config({
   async run() {
     // First: the config is validated, and the example's placeholders refused, before any resource.
     await import("./infra/settings");
+    // Then what every role and taggable resource gets, before any is declared.
+    await import("./infra/transforms");
     const { table } = await import("./infra/table");
     await import("./infra/runners");
     const { reaper } = await import("./infra/functions");
     const { webhookUrl } = await import("./infra/api");
     const { dashboardLink } = await import("./infra/monitoring");
     const { gitlabToken, webhookSecret } = await import("./infra/secrets");
-    const { stageOutputs } = await import("./infra/outputs");
+    const { stageOutputs, kmsKeyPolicy } = await import("./infra/outputs");
     return {
       webhookUrl,
       dashboard: dashboardLink,
@@ -35,6 +37,8 @@ export default $config({
       tableName: table.name,
       reaperFunction: reaper.name,
       stageOutputs: stageOutputs.name,
+      // With kms_key_arn only: what its key policy must also allow.
+      ...(kmsKeyPolicy && { kmsKeyPolicyStatements: kmsKeyPolicy }),
       nextSteps: $interpolate`1) aws secretsmanager put-secret-value --secret-id ${gitlabToken.name} --secret-string <glpat-… with create_runner, manage_runner, read_api>
 2) aws secretsmanager put-secret-value --secret-id ${webhookSecret.name} --secret-string <random token>
 3) npm run cli -- connect --stage ${$app.stage} --project <id>   (or --group <id>)

@@ -11,7 +11,7 @@ import {
 } from "./lib/iam";
 import { launchTemplates, runnerRole } from "./runners";
 import { gitlabToken, webhookSecret } from "./secrets";
-import { caller, deployment, partition, region, tokenPrefix } from "./settings";
+import { caller, config, deployment, partition, region, tokenPrefix } from "./settings";
 import { table } from "./table";
 
 /** Where async invocations, schedules and stream batches land after their last retry. */
@@ -25,7 +25,12 @@ const iamContext = $resolve({
   account: caller.accountId,
   tableArn: table.arn,
 }).apply(
-  (resolved): IamContext => ({ ...resolved, deployment, tokenParameterPrefix: tokenPrefix }),
+  (resolved): IamContext => ({
+    ...resolved,
+    deployment,
+    tokenParameterPrefix: tokenPrefix,
+    kmsKeyArn: config.kms_key_arn,
+  }),
 );
 
 const LAUNCH_TEMPLATES = $jsonStringify(

@@ -7,36 +7,32 @@ import {
   type MonitoringInputs,
   metricAlarmArgs,
 } from "./lib/monitoring";
+import { runnerLogGroup } from "./runners";
 import { alarmEmail, config, deployment, region } from "./settings";
 
-const inputs = $resolve([
-  region.region,
-  webhook.name,
-  scaler.name,
-  reaper.name,
-  instanceEvents.name,
-  api.nodes.api.id,
-  deadLetters.nodes.queue.name,
-]).apply(
-  ([
-    regionName,
-    webhookName,
-    scalerName,
-    reaperName,
-    eventsName,
-    apiId,
-    queueName,
-  ]): MonitoringInputs => ({
-    region: regionName,
+const inputs = $resolve({
+  regionName: region.region,
+  webhookName: webhook.name,
+  scalerName: scaler.name,
+  reaperName: reaper.name,
+  eventsName: instanceEvents.name,
+  apiId: api.nodes.api.id,
+  queueName: deadLetters.nodes.queue.name,
+  // runner_logs off: no log group, no widget of its failures.
+  logGroupName: runnerLogGroup ? runnerLogGroup.name : "",
+}).apply(
+  (resolved): MonitoringInputs => ({
+    region: resolved.regionName,
     pools: config.pools.map((pool) => pool.name),
     functions: {
-      webhook: webhookName,
-      scaler: scalerName,
-      reaper: reaperName,
-      "instance-events": eventsName,
+      webhook: resolved.webhookName,
+      scaler: resolved.scalerName,
+      reaper: resolved.reaperName,
+      "instance-events": resolved.eventsName,
     },
-    apiId,
-    deadLetterQueueName: queueName,
+    apiId: resolved.apiId,
+    deadLetterQueueName: resolved.queueName,
+    ...(resolved.logGroupName && { runnerLogGroup: resolved.logGroupName }),
   }),
 );
 

@@ -1,9 +1,10 @@
-import { stageOutputsParameter } from "@ger/core";
+import { runnerLogGroupName, stageOutputsParameter } from "@ger/core";
 import { webhookUrl } from "./api";
 import { instanceEvents, reaper, scaler, webhook } from "./functions";
+import { kmsKeyPolicyStatements } from "./lib/kms";
 import { launchTemplates } from "./runners";
 import { gitlabToken, webhookSecret } from "./secrets";
-import { deployment } from "./settings";
+import { caller, config, deployment, partition, region } from "./settings";
 import { table } from "./table";
 
 /**
@@ -36,3 +37,24 @@ export const stageOutputs = new aws.ssm.Parameter("StageOutputs", {
     ),
   }),
 });
+
+/**
+ * With kms_key_arn: the statements the operator adds to that key's policy (README, "Your own KMS
+ * key"), as JSON to paste into its Statement list.
+ */
+export const kmsKeyPolicy = config.kms_key_arn
+  ? $resolve({
+      partition: partition.partition,
+      region: region.region,
+      account: caller.accountId,
+    }).apply((where) =>
+      JSON.stringify(
+        kmsKeyPolicyStatements({
+          ...where,
+          logGroupName: config.runner_logs.enabled ? runnerLogGroupName(deployment) : undefined,
+        }),
+        null,
+        2,
+      ),
+    )
+  : undefined;

@@ -1,4 +1,9 @@
-import { launchTemplateData, renderUserData } from "@ger/core";
+import {
+  launchTemplateData,
+  renderUserData,
+  runnerLogGroupName,
+  runnerScriptSettings,
+} from "@ger/core";
 import { policyDocument, runnerManagedPolicies, runnerStatements } from "./lib/iam";
 import { toLaunchTemplateArgs } from "./lib/launch-template-args";
 import { caller, config, deployment, partition, region, tokenPrefix } from "./settings";
@@ -43,7 +48,22 @@ export const cacheBuckets = [
   return bucket;
 });
 
-/** The role every runner instance runs with: its own token, the cache, Session Manager if opted in. */
+/**
+ * The runners' boot, user-data and gitlab-runner logs (runner_logs), one stream per instance named
+ * by its id, written by the instances themselves: kept after the instance is gone.
+ */
+export const runnerLogGroup = config.runner_logs.enabled
+  ? new aws.cloudwatch.LogGroup("RunnerLogs", {
+      name: runnerLogGroupName(deployment),
+      retentionInDays: config.runner_logs.retention_days,
+      kmsKeyId: config.kms_key_arn,
+    })
+  : undefined;
+
+/**
+ * The role every runner instance runs with: its own token, the cache, Session Manager if opted in,
+ * its logs, the extra CAs, ECR pulls. Its path and permissions boundary: infra/transforms.ts.
+ */
 export const runnerRole = new aws.iam.Role("RunnerRole", {
   assumeRolePolicy: JSON.stringify({
     Version: "2012-10-17",
@@ -64,8 +84,19 @@ const runnerPolicy = new aws.iam.RolePolicy("RunnerPolicy", {
     JSON.stringify(
       policyDocument(
         runnerStatements(
-          { ...where, deployment, tokenParameterPrefix: tokenPrefix },
-          { cacheBucketArns: cacheArns, sessionManager: config.session_manager },
+          {
+            ...where,
+            deployment,
+            tokenParameterPrefix: tokenPrefix,
+            kmsKeyArn: config.kms_key_arn,
+          },
+          {
+            cacheBucketArns: cacheArns,
+            sessionManager: config.session_manager,
+            logGroupName: config.runner_logs.enabled ? runnerLogGroupName(deployment) : undefined,
+            caCertificates: config.ca_certificates,
+            ecrPull: config.pools.some((pool) => pool.runner.docker.ecr_credential_helper),
+          },
         ),
       ),
     ),
@@ -87,6 +118,7 @@ new aws.iam.RolePolicyAttachmentsExclusive("RunnerManagedPolicies", {
 
 export const runnerProfile = new aws.iam.InstanceProfile("RunnerProfile", {
   role: runnerRole.name,
+  path: config.role_path,
 });
 
 /** No inbound rules: runners only call out (GitLab, registries, AWS APIs). */
@@ -98,19 +130,20 @@ export const runnerSecurityGroup = new aws.ec2.SecurityGroup("RunnerSecurityGrou
   ],
 });
 
-/** One launch template per pool: user-data, profile, security groups, IMDSv2, encrypted disk. */
+/**
+ * One launch template per pool: user-data, profile, security groups, IMDSv2, encrypted disk
+ * (under the customer's key, if any).
+ */
 export const launchTemplates = Object.fromEntries(
   config.pools.map((pool) => {
     const data = $resolve({ profileArn: runnerProfile.arn, groupId: runnerSecurityGroup.id }).apply(
       ({ profileArn, groupId }) =>
         toLaunchTemplateArgs(
           launchTemplateData(pool, {
-            userData: renderUserData(pool, {
-              gitlabUrl: config.gitlab_url,
-              tokenParameterPrefix: tokenPrefix,
-            }),
+            userData: renderUserData(pool, runnerScriptSettings(config)),
             instanceProfileArn: profileArn,
             securityGroupIds: [groupId],
+            kmsKeyId: config.kms_key_arn,
           }),
         ),
     );

@@ -1,4 +1,5 @@
 import { SsmTokenDrop, TAG_KEYS, TOKEN_READER_TAG } from "@ger/core";
+import type { AutoscalerConfig } from "@ger/core/types";
 
 /** One IAM statement, in the shape SST's `permissions` takes and a policy document needs. */
 export interface Statement {
@@ -21,6 +22,8 @@ export interface IamContext {
   readonly tableArn: string;
   /** The SSM path of the runners' tokens, as tokenParameterPrefix gives it (leading slash). */
   readonly tokenParameterPrefix: string;
+  /** The customer's key (kms_key_arn); without it, AWS managed keys, which need no statement. */
+  readonly kmsKeyArn?: string;
 }
 
 type Where = Omit<IamContext, "tableArn">;
@@ -41,6 +44,34 @@ const tokenParameters = (context: Where) => parametersUnder(context, context.tok
 /** Granted tokens only: the one place a runner instance may read. */
 const grantedTokenParameters = (context: Where) =>
   parametersUnder(context, SsmTokenDrop.instanceParameterPrefix(context.tokenParameterPrefix));
+
+/** A log group's ARN, as KMS's encryption context for CloudWatch Logs names it. */
+export const logGroupArn = (
+  context: Pick<Where, "partition" | "region" | "account">,
+  name: string,
+) => `arn:${context.partition}:logs:${context.region}:${context.account}:log-group:${name}`;
+
+/** Only what the named service asks of KMS on the caller's behalf (ssm, ec2, secretsmanager). */
+const viaService = (context: Where, service: string) => ({
+  test: "StringEquals",
+  variable: "kms:ViaService",
+  values: [`${service}.${context.region}.amazonaws.com`],
+});
+
+/** Statements on the customer's key, none without one. */
+const withKey = (context: Where, statements: (keyArn: string) => Statement[]): Statement[] =>
+  context.kmsKeyArn ? statements(context.kmsKeyArn) : [];
+
+/** A secret under the customer's key: Secrets Manager decrypts it with the caller's rights. */
+const secretKeyStatements = (context: Where, sid: string): Statement[] =>
+  withKey(context, (key) => [
+    {
+      sid,
+      actions: ["kms:Decrypt"],
+      resources: [key],
+      conditions: [viaService(context, "secretsmanager")],
+    },
+  ]);
 
 const ownedByDeployment = (context: Where, key: "aws:ResourceTag" | "aws:RequestTag") => ({
   test: "StringEquals",
@@ -75,12 +106,14 @@ export const webhookStatements = (context: IamContext, webhookSecretArn: string)
     resources: [context.tableArn],
   },
   secretStatement("ReadWebhookSecret", webhookSecretArn),
+  ...secretKeyStatements(context, "DecryptWebhookSecret"),
 ];
 
 /**
  * What retiring a runner needs: terminate only our instances, delete only our tokens, and store
  * the token reset for a kept registration's next runner (under the aws/ssm key, which every
- * principal of the account may encrypt with through SSM: no KMS statement).
+ * principal of the account may encrypt with through SSM; under the customer's key, through SSM
+ * only).
  */
 const retireStatements = (context: IamContext): Statement[] => [
   {
@@ -94,6 +127,15 @@ const retireStatements = (context: IamContext): Statement[] => [
     actions: ["ssm:PutParameter", "ssm:DeleteParameter"],
     resources: [tokenParameters(context)],
   },
+  ...withKey(context, (key) => [
+    {
+      sid: "EncryptKeptRunnerTokens",
+      // A standard SecureString is encrypted with Encrypt, an advanced one with a data key.
+      actions: ["kms:Encrypt", "kms:GenerateDataKey"],
+      resources: [key],
+      conditions: [viaService(context, "ssm")],
+    },
+  ]),
 ];
 
 /**
@@ -221,9 +263,9 @@ export const scalerStatements = (
   {
     sid: "HandOverRunnerTokens",
     // Put under the runner's name; grant reads it back (the AWS managed key aws/ssm lets every
-    // principal of the account decrypt through SSM, so no KMS statement), creates it under the
-    // instance's id with its reader tag (tags given to PutParameter are authorized as
-    // AddTagsToResource too), and deletes the runner-named one.
+    // principal of the account decrypt through SSM; the customer's key is granted below),
+    // creates it under the instance's id with its reader tag (tags given to PutParameter are
+    // authorized as AddTagsToResource too), and deletes the runner-named one.
     actions: [
       "ssm:PutParameter",
       "ssm:GetParameter",
@@ -232,6 +274,40 @@ export const scalerStatements = (
     ],
     resources: [tokenParameters(context)],
   },
+  ...secretKeyStatements(context, "DecryptGitlabToken"),
+  ...withKey(context, (key) => [
+    {
+      sid: "EncryptAndDecryptRunnerTokens",
+      // The tokens are SecureStrings under the key (KeyId): put, and read back by the grant.
+      actions: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [key],
+      conditions: [viaService(context, "ssm")],
+    },
+    {
+      sid: "EncryptRunnerVolumes",
+      // The template's volumes are under the key: EC2 makes their data keys with the caller's
+      // rights, and re-encrypts an AMI snapshot under another key.
+      actions: [
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ],
+      resources: [key],
+      conditions: [viaService(context, "ec2")],
+    },
+    {
+      sid: "GrantEbsTheVolumeKey",
+      // EBS uses the key for an attached volume through a grant EC2 creates for it.
+      actions: ["kms:CreateGrant"],
+      resources: [key],
+      conditions: [
+        viaService(context, "ec2"),
+        { test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] },
+      ],
+    },
+  ]),
 ];
 
 /** EC2 events: retire the event's runner (GitLab through its token), nothing else. */
@@ -241,6 +317,7 @@ export const instanceEventsStatements = (
 ): Statement[] => [
   tableStatement(context, "ReadAndMoveState"),
   secretStatement("ReadGitlabToken", gitlabTokenSecretArn),
+  ...secretKeyStatements(context, "DecryptGitlabToken"),
   ...retireStatements(context),
   {
     sid: "DescribeInstances",
@@ -297,6 +374,52 @@ const sessionManagerStatements = (context: Where): Statement[] => [
   },
 ];
 
+type CaCertificate = AutoscalerConfig["ca_certificates"][number];
+
+/** IAM reads `*`, `?` and `${…}` in a Resource as patterns: such a key would grant more than itself. */
+const exactly = (resource: string) => {
+  if (/[*?]|\$\{/.test(resource))
+    throw new Error(`ca_certificates: ${resource} holds *, ? or \${, which IAM reads as a pattern`);
+  return resource;
+};
+
+/** The CAs' SSM parameters and S3 objects, each by its ARN (in the instance's region, as it reads them). */
+const caStatements = (context: Where, certificates: readonly CaCertificate[]): Statement[] => {
+  const parameters = certificates.flatMap((ca) =>
+    "ssm_parameter" in ca
+      ? [
+          `arn:${context.partition}:ssm:${context.region}:${context.account}:parameter${ca.ssm_parameter}`,
+        ]
+      : [],
+  );
+  const objects = certificates.flatMap((ca) =>
+    "s3" in ca ? [exactly(`arn:${context.partition}:s3:::${ca.s3.slice("s3://".length)}`)] : [],
+  );
+  return [
+    ...(parameters.length > 0
+      ? [{ sid: "ReadCaParameters", actions: ["ssm:GetParameter"], resources: parameters }]
+      : []),
+    ...(objects.length > 0
+      ? [{ sid: "ReadCaObjects", actions: ["s3:GetObject"], resources: objects }]
+      : []),
+  ];
+};
+
+/** docker-credential-ecr-login: a registry token, then this account's and region's repositories, read only. */
+const ecrPullStatements = (context: Where): Statement[] => [
+  {
+    sid: "EcrAuthorizationToken",
+    // No resource-level permissions: "*" is all it takes (the token's rights are the role's).
+    actions: ["ecr:GetAuthorizationToken"],
+    resources: ["*"],
+  },
+  {
+    sid: "EcrPullImages",
+    actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+    resources: [`arn:${context.partition}:ecr:${context.region}:${context.account}:repository/*`],
+  },
+];
+
 /**
  * The AWS managed policies the runner role has: none. Their allows would add to the inline
  * statements' (AmazonSSMManagedInstanceCore reads every parameter); the role is evaluated with
@@ -309,13 +432,20 @@ export const runnerManagedPolicies: readonly string[] = [];
  * it under the instance's id, tagged with the ARN of the one instance allowed to read it;
  * `ec2:SourceInstanceARN` is the ARN of the instance whose role credentials sign the request.
  * Tokens still waiting under a runner's name are outside the resource, whatever their tags. The
- * cache buckets, when pools name any; Session Manager's agent, when the config opts in.
+ * cache buckets, when pools name any; Session Manager's agent, when the config opts in; its own
+ * log streams (runner_logs), the extra CAs (ca_certificates), ECR pulls (ecr_credential_helper)
+ * and, under the customer's key, decryption through SSM (its token, the CA parameters).
  */
 export const runnerStatements = (
   context: Where,
   inputs: {
     readonly cacheBucketArns?: readonly string[];
     readonly sessionManager?: boolean;
+    /** The runner log group (runnerLogGroupName); none when runner_logs is off. */
+    readonly logGroupName?: string;
+    readonly caCertificates?: readonly CaCertificate[];
+    /** Whether any pool pulls from ECR with the instance role. */
+    readonly ecrPull?: boolean;
   } = {},
 ): Statement[] => [
   {
@@ -333,6 +463,28 @@ export const runnerStatements = (
   },
   ...cacheStatements(inputs.cacheBucketArns ?? []),
   ...(inputs.sessionManager ? sessionManagerStatements(context) : []),
+  ...(inputs.logGroupName
+    ? [
+        {
+          sid: "ShipOwnLogs",
+          // Streams are named by instance id, which IAM cannot tie to the caller: any stream of
+          // the one group, and no read.
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${logGroupArn(context, inputs.logGroupName)}:log-stream:*`],
+        },
+      ]
+    : []),
+  ...caStatements(context, inputs.caCertificates ?? []),
+  ...(inputs.ecrPull ? ecrPullStatements(context) : []),
+  ...withKey(context, (key) => [
+    {
+      sid: "DecryptThroughSsm",
+      // Through SSM only, where the role reads nothing but its token and the CA parameters.
+      actions: ["kms:Decrypt"],
+      resources: [key],
+      conditions: [viaService(context, "ssm")],
+    },
+  ]),
 ];
 
 /** The statements as an IAM policy document (for roles SST does not create). */

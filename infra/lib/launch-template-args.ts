@@ -17,7 +17,10 @@ export interface LaunchTemplateArgs {
     readonly ebs: {
       readonly volumeSize: number;
       readonly volumeType: string;
+      readonly iops?: number;
+      readonly throughput?: number;
       readonly encrypted: string;
+      readonly kmsKeyId?: string;
       readonly deleteOnTermination: string;
     };
   }[];
@@ -53,7 +56,10 @@ export const toLaunchTemplateArgs = (data: RequestLaunchTemplateData): LaunchTem
         ebs: {
           volumeSize: required(ebs.VolumeSize, "VolumeSize"),
           volumeType: required(ebs.VolumeType, "VolumeType"),
+          ...(ebs.Iops !== undefined && { iops: ebs.Iops }),
+          ...(ebs.Throughput !== undefined && { throughput: ebs.Throughput }),
           encrypted: String(ebs.Encrypted === true),
+          ...(ebs.KmsKeyId !== undefined && { kmsKeyId: ebs.KmsKeyId }),
           deleteOnTermination: String(ebs.DeleteOnTermination === true),
         },
       };

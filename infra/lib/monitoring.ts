@@ -39,6 +39,8 @@ export interface MonitoringInputs {
   readonly functions: Readonly<Record<MetricService, string>>;
   readonly apiId: string;
   readonly deadLetterQueueName: string;
+  /** The runner log group, when runner_logs is on. */
+  readonly runnerLogGroup?: string;
 }
 
 /** The `State` values of the Runners metric: the phases supplyOf counts. */
@@ -76,6 +78,36 @@ const line = (metric: MetricRef, options: Record<string, unknown> = {}): unknown
 const search = (expression: string, label: string): unknown[] => [
   { expression, label, id: label.toLowerCase().replaceAll(/[^a-z0-9]/g, "") },
 ];
+
+/**
+ * A pool's instance-hours per hour: its runners (every state, one instance each), as the scaler's
+ * `Runners` gauge counts them each pass, averaged over the hour (the average number of its
+ * instances up, what EC2 bills). An estimate: passes come once a minute and on demand.
+ */
+const instanceHours = (pool: string, index: number): unknown[] => [
+  {
+    expression: `SUM(SEARCH('{${[METRICS_NAMESPACE, "service", ...METRIC_DEFINITIONS.Runners.dimensions].join(",")}} MetricName="${"Runners" satisfies MetricName}" Pool="${pool}"', 'Average', 3600))`,
+    label: pool,
+    id: `hours${index}`,
+  },
+];
+
+/** What the runner's script writes when a boot or its job fails (packages/core/src/user-data). */
+export const RUNNER_FAILURE_MESSAGES = [
+  "ephemeral-runner failed",
+  "no token granted",
+  "gitlab-runner exited with",
+] as const;
+
+/** The runner log group's failure lines, newest first; a stream is named by its instance's id. */
+export const runnerFailuresQuery = (logGroup: string) =>
+  [
+    `SOURCE '${logGroup}'`,
+    "fields @timestamp, @logStream, @message",
+    `filter @message like /${RUNNER_FAILURE_MESSAGES.join("|")}/`,
+    "sort @timestamp desc",
+    "limit 100",
+  ].join(" | ");
 
 /** The dashboard: demand and supply per pool, launches, retirements, webhook health, Lambda health. */
 export const dashboardBody = (inputs: MonitoringInputs) => {
@@ -168,7 +200,26 @@ export const dashboardBody = (inputs: MonitoringInputs) => {
       [search(ourSearch("ApiThrottles", "Sum", 60), "ApiThrottles")],
       { region },
     ),
+    metricWidget("Instance hours by pool", inputs.pools.map(instanceHours), {
+      region,
+      period: 3600,
+    }),
   ];
+  const runnerLogs = inputs.runnerLogGroup
+    ? [
+        {
+          type: "log",
+          width: 24,
+          height: 6,
+          properties: {
+            title: "Runner boot failures",
+            region,
+            query: runnerFailuresQuery(inputs.runnerLogGroup),
+            view: "table",
+          },
+        },
+      ]
+    : [];
   const lambda = Object.entries(inputs.functions).map(([role, functionName]) =>
     metricWidget(
       `Lambda ${role}: errors, throttles, duration p99 (ms)`,
@@ -191,7 +242,7 @@ export const dashboardBody = (inputs: MonitoringInputs) => {
     ],
     { region },
   );
-  return { widgets: [...perPool, ...fleet, api, ...lambda] };
+  return { widgets: [...perPool, ...fleet, ...runnerLogs, api, ...lambda] };
 };
 
 export interface AlarmThresholds {

@@ -76,13 +76,16 @@ export const assignedOutputs = (
         }),
       });
     }
+    // IAM's ARNs carry the path: role/<path><name>.
     case "aws:iam/role:Role":
       return created(physical, {
-        arn: arn("iam", `role/${physical}`, `:${account}`),
+        arn: arn("iam", `role${inputs.path ?? "/"}${physical}`, `:${account}`),
         uniqueId: `AROA${hex(name, 17).toUpperCase()}`,
       });
     case "aws:iam/instanceProfile:InstanceProfile":
-      return created(physical, { arn: arn("iam", `instance-profile/${physical}`, `:${account}`) });
+      return created(physical, {
+        arn: arn("iam", `instance-profile${inputs.path ?? "/"}${physical}`, `:${account}`),
+      });
     case "aws:lambda/function:Function": {
       const functionArn = arn("lambda", `function:${physical}`);
       return created(physical, {

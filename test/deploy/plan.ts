@@ -43,8 +43,10 @@ const roleLines = (role: RecordedResource, resources: readonly RecordedResource[
   const attached = ofType(resources, "aws:iam/rolePolicy:RolePolicy").filter(
     (policy) => policy.inputs.role === name,
   );
+  const boundary = role.inputs.permissionsBoundary;
   return [
-    `  role ${name}, assumed by ${trustedBy(role)}`,
+    `  role ${role.inputs.path ?? "/"}${name}, assumed by ${trustedBy(role)}`,
+    ...(boundary ? [`    permissions boundary ${boundary}`] : []),
     ...((role.inputs.managedPolicyArns ?? []) as string[]).map((arn) => `    managed ${arn}`),
     ...inline.flatMap((policy) => [
       `    inline policy ${policy.name}:`,

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import {
   parseAutoscalerConfig,
   parseStageOutputs,
+  runnerLogGroupName,
   stageOutputsParameter,
   TAG_KEYS,
 } from "@ger/core";
@@ -23,6 +24,7 @@ import {
   lambdaNode,
   RESERVED_BY_LAMBDA,
 } from "./lambda-cold-start";
+import { monitoringInputsOf } from "./monitoring-inputs";
 import { named, ofType, type RecordedResource } from "./record";
 
 /*
@@ -194,20 +196,12 @@ describe("names, descriptions and sizes within AWS's limits", () => {
 });
 
 describe("the alarms and the dashboard are the monitoring builders' output, unchanged", () => {
-  const inputs = (): MonitoringInputs => ({
-    region: MOCK_ACCOUNT.region,
-    pools: config.pools.map((pool) => pool.name),
-    functions: {
-      webhook: lambda("Webhook").name,
-      scaler: lambda("Scaler").name,
-      reaper: lambda("Reaper").name,
-      "instance-events": lambda("InstanceEvents").name,
-    },
-    apiId: String(named(resources(), "aws:apigatewayv2/api:Api", "WebhookApiApi").outputs.id),
-    deadLetterQueueName: String(
-      named(resources(), "aws:sqs/queue:Queue", "DeadLettersQueue").inputs.name,
-    ),
-  });
+  const inputs = (): MonitoringInputs =>
+    monitoringInputsOf(
+      resources(),
+      config.pools.map((pool) => pool.name),
+      String(named(resources(), "aws:cloudwatch/logGroup:LogGroup", "RunnerLogs").inputs.name),
+    );
 
   it("the dashboard's body is dashboardBody's for the deployed names", () => {
     const dashboard = named(resources(), "aws:cloudwatch/dashboard:Dashboard", "Dashboard");
@@ -274,6 +268,51 @@ describe("what failed or was wrong on a real deploy", () => {
       ]);
     },
   );
+});
+
+describe("the operator settings at their defaults", () => {
+  it("every role and the runners' instance profile have IAM's default path and no permissions boundary", () => {
+    const roles = ofType(resources(), "aws:iam/role:Role");
+
+    expect(roles).toHaveLength(7);
+    for (const role of roles) {
+      expect(role.inputs.path, role.name).toBe("/");
+      expect(role.inputs.permissionsBoundary, role.name).toBeUndefined();
+    }
+    expect(
+      named(resources(), "aws:iam/instanceProfile:InstanceProfile", "RunnerProfile").inputs.path,
+    ).toBe("/");
+  });
+
+  it("runner_logs is on: a log group kept 30 days under CloudWatch's own key, the runners may write to it", async () => {
+    const group = named(resources(), "aws:cloudwatch/logGroup:LogGroup", "RunnerLogs").inputs;
+    const stream = `arn:aws:logs:${MOCK_ACCOUNT.region}:${MOCK_ACCOUNT.account}:log-group:${group.name}:log-stream:i-0123456789abcdef0`;
+
+    expect(group).toMatchObject({
+      name: runnerLogGroupName(config.deployment),
+      retentionInDays: 30,
+    });
+    expect(group.kmsKeyId).toBeUndefined();
+    expect(
+      await evaluate({ policies: [runnerPolicy()], action: "logs:PutLogEvents", resource: stream }),
+    ).toBe("allowed");
+  });
+
+  it("no customer key, CA, ECR or cost tag: no KMS, CA or ECR statement, no tags, no key policy output", () => {
+    const actions = [runnerPolicy(), ...FUNCTIONS.flatMap((id) => policiesOf(roleOf(id)))].flatMap(
+      ({ document }) =>
+        (document.Statement as { Action: string | string[] }[]).flatMap(({ Action }) =>
+          [Action].flat(),
+        ),
+    );
+
+    expect(actions.filter((action) => /^(kms|ecr):/.test(action))).toEqual([]);
+    expect(
+      runnerPolicy().document.Statement.map((statement) => (statement as { Sid: string }).Sid),
+    ).not.toContain("ReadCaParameters");
+    expect(resources().filter((resource) => resource.inputs.tags !== undefined)).toEqual([]);
+    expect(deployment.outputs).not.toHaveProperty("kmsKeyPolicyStatements");
+  });
 });
 
 describe("IAM, evaluated on the recorded inline policies", () => {

