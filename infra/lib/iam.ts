@@ -1,4 +1,4 @@
-import { SsmTokenDrop, TAG_KEYS, TOKEN_READER_TAG } from "@ger/core";
+import { DURATION_PARTITION_PREFIX, SsmTokenDrop, TAG_KEYS, TOKEN_READER_TAG } from "@ger/core";
 import type { AutoscalerConfig } from "@ger/core/types";
 
 /** One IAM statement, in the shape SST's `permissions` takes and a policy document needs. */
@@ -98,12 +98,28 @@ const secretStatement = (sid: string, secretArn: string): Statement => ({
   resources: [secretArn],
 });
 
-/** Webhook: record job events (conditional UpdateItem only) and read its own secret. */
+/**
+ * Webhook: record job events, pipeline halts and job durations (conditional UpdateItem only),
+ * read a job's durations back to add one (GetItem on those items only) and read its own secret.
+ */
 export const webhookStatements = (context: IamContext, webhookSecretArn: string): Statement[] => [
   {
     sid: "RecordJobEvents",
     actions: ["dynamodb:UpdateItem"],
     resources: [context.tableArn],
+  },
+  {
+    sid: "ReadJobDurations",
+    actions: ["dynamodb:GetItem"],
+    resources: [context.tableArn],
+    conditions: [
+      {
+        // The partition key of the one item a GetItem reads: duration histories, nothing else.
+        test: "ForAllValues:StringLike",
+        variable: "dynamodb:LeadingKeys",
+        values: [`${DURATION_PARTITION_PREFIX}*`],
+      },
+    ],
   },
   secretStatement("ReadWebhookSecret", webhookSecretArn),
   ...secretKeyStatements(context, "DecryptWebhookSecret"),
@@ -154,6 +170,12 @@ export const scalerStatements = (
   },
 ): Statement[] => [
   tableStatement(context, "ReadAndMoveState"),
+  {
+    sid: "ReadJobDurations",
+    // Lookahead reads the durations of many job names at once (no index holds them).
+    actions: ["dynamodb:BatchGetItem"],
+    resources: [context.tableArn],
+  },
   {
     sid: "ReadTableStream",
     actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],

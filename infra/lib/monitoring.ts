@@ -138,9 +138,32 @@ export const dashboardBody = (inputs: MonitoringInputs) => {
       ],
       { region },
     ),
-    metricWidget(`${pool}: runners started`, [line(ourMetric("RunnersStarted", { Pool: pool }))], {
-      region,
-    }),
+    metricWidget(
+      `${pool}: runners started, and ahead of demand for later stages`,
+      [
+        line(ourMetric("RunnersStarted", { Pool: pool }), { label: "started" }),
+        line(ourMetric("RunnersStartedAhead", { Pool: pool }), { label: "started ahead" }),
+        line(ourMetric("FutureJobs", { Pool: pool }), {
+          stat: "Maximum",
+          label: "later-stage jobs due",
+        }),
+      ],
+      { region },
+    ),
+    metricWidget(
+      `${pool}: runners started ahead, seconds up before their job was pending, or late`,
+      [
+        line(ourMetric("RunnerReadyEarly", { Pool: pool }), { stat: "p50", label: "early p50" }),
+        line(ourMetric("RunnerReadyEarly", { Pool: pool }), { stat: "p90", label: "early p90" }),
+        line(ourMetric("RunnerReadyLate", { Pool: pool }), { stat: "p50", label: "late p50" }),
+        line(ourMetric("RunnerReadyLate", { Pool: pool }), { stat: "p90", label: "late p90" }),
+        line(ourMetric("RunnerReadyLate", { Pool: pool }), {
+          stat: "SampleCount",
+          label: "late (count)",
+        }),
+      ],
+      { region },
+    ),
   ]);
   const fleet = [
     metricWidget(

@@ -1,6 +1,11 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { DynamoDemandStore, StaticWebhookCredentials, systemClock } from "@ger/core";
+import {
+  DynamoDemandStore,
+  DynamoJobDurations,
+  StaticWebhookCredentials,
+  systemClock,
+} from "@ger/core";
 import { createObservability } from "@ger/functions";
 import { createWebhookHandler } from "@ger/functions/webhook";
 import {
@@ -66,6 +71,7 @@ try {
   const handler = createWebhookHandler(
     {
       demand: new DynamoDemandStore(documents, TABLE),
+      durations: new DynamoJobDurations(documents, TABLE),
       credentials: new StaticWebhookCredentials({ token: TEST_TOKEN }),
       clock: systemClock,
     },

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
+  DynamoJobDurations,
   DynamoLease,
   DynamoPoolControls,
   DynamoRunnerStore,
@@ -8,6 +9,7 @@ import {
   InMemoryCompute,
   InMemoryDemandStore,
   InMemoryGitlab,
+  InMemoryJobDurations,
   InMemoryLease,
   InMemoryPoolControls,
   InMemoryRunnerStore,
@@ -19,6 +21,7 @@ import {
 import type {
   AutoscalerConfigInput,
   DemandStore,
+  JobDurations,
   Lease,
   PoolControls,
   ReaperDependencies,
@@ -37,6 +40,7 @@ export interface WorldTable {
 
 interface Stores {
   readonly demand: DemandStore;
+  readonly durations: JobDurations;
   readonly runners: RunnerStore;
   readonly lease: Lease;
   readonly poolControls: PoolControls;
@@ -46,12 +50,14 @@ const storesIn = (table: WorldTable | undefined): Stores =>
   table
     ? {
         demand: new DynamoDemandStore(table.documentClient, table.tableName),
+        durations: new DynamoJobDurations(table.documentClient, table.tableName),
         runners: new DynamoRunnerStore(table.documentClient, table.tableName),
         lease: new DynamoLease(table.documentClient, table.tableName),
         poolControls: new DynamoPoolControls(table.documentClient, table.tableName),
       }
     : {
         demand: new InMemoryDemandStore(),
+        durations: new InMemoryJobDurations(),
         runners: new InMemoryRunnerStore(),
         lease: new InMemoryLease(),
         poolControls: new InMemoryPoolControls(),
@@ -88,6 +94,7 @@ export const scalerWorld = (
   const deps: ScalerDependencies = {
     config: parseAutoscalerConfig(config),
     demand: world.demand,
+    durations: world.durations,
     runners: world.runners,
     jobsApi: world.gitlab,
     registry: world.gitlab,

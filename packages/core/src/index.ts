@@ -1,5 +1,10 @@
 export { DynamoConnectedHooks } from "./adapters/dynamodb/connected-hooks";
 export { DynamoDemandStore } from "./adapters/dynamodb/demand-store";
+export {
+  DynamoJobDurations,
+  type DynamoJobDurationsOptions,
+} from "./adapters/dynamodb/job-durations";
+export { DURATION_PARTITION_PREFIX } from "./adapters/dynamodb/keys";
 export { DynamoLease } from "./adapters/dynamodb/lease";
 export { DynamoPoolControls } from "./adapters/dynamodb/pool-controls";
 export { DynamoRunnerStore } from "./adapters/dynamodb/runner-store";
@@ -33,6 +38,8 @@ export type {
   RunnerFacts,
   RunnerFields,
 } from "./adapters/memory/gitlab-model-records";
+export { GitlabPipelines, type PipelineRequest } from "./adapters/memory/gitlab-pipelines";
+export { InMemoryJobDurations } from "./adapters/memory/job-durations";
 export { jobHookPayload } from "./adapters/memory/job-hook-payload";
 export { InMemoryLease } from "./adapters/memory/lease";
 export { InMemoryPoolControls } from "./adapters/memory/pool-controls";
@@ -51,6 +58,14 @@ export { isFinished, JOB_STATUSES, statusRank } from "./jobs/job-status";
 export { FRESH_DEMAND_SECONDS, MAX_PASSED_OVER } from "./jobs/passed-over";
 export { PROJECT_ACTIVITY_WINDOW_SECONDS } from "./jobs/project-activity";
 export { parseGitlabTimestamp } from "./jobs/timestamps";
+export { DURATION_PRIOR_SECONDS, estimateDurationSeconds } from "./lookahead/duration-estimate";
+export { durationSampleOf, pipelineHaltOf } from "./lookahead/learn-from-hook";
+export {
+  dueForPool,
+  LOOKAHEAD_WINDOW_SECONDS,
+  readLookaheadDemand,
+} from "./lookahead/lookahead-demand";
+export { durationKeysFor, estimateFutureJobs, launchAtOf } from "./lookahead/pending-estimate";
 export { METRIC_DEFINITIONS, METRICS_NAMESPACE, MetricName } from "./metrics";
 export { defineConfig, parseAutoscalerConfig } from "./pools/autoscaler-config";
 export { DEFAULT_CONFIG_FILE, loadConfigFile } from "./pools/config-file";
@@ -68,6 +83,12 @@ export { createRunnerRequest, registrationCapOf, runnerScopeOf } from "./pools/r
 export { NO_SUPPLY, runnersToStart } from "./pools/scaling-policy";
 export { poolSettingsAt } from "./pools/schedule";
 export { systemClock } from "./ports/clock";
+export {
+  DURATION_RETENTION_SECONDS,
+  DURATION_SAMPLES,
+  durationKeyOf,
+  historyName,
+} from "./ports/job-durations";
 export { ThrottleCounter } from "./rate-limit/throttle-counter";
 export { TokenBucket } from "./rate-limit/token-bucket";
 export { runReaperPass } from "./reaper/reap";

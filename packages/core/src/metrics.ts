@@ -35,6 +35,10 @@ export const MetricName = {
   WebhookSuspect: "WebhookSuspect",
   DisabledWebhooks: "DisabledWebhooks",
   JobWaitTime: "JobWaitTime",
+  FutureJobs: "FutureJobs",
+  RunnersStartedAhead: "RunnersStartedAhead",
+  RunnerReadyEarly: "RunnerReadyEarly",
+  RunnerReadyLate: "RunnerReadyLate",
   ApiThrottles: "ApiThrottles",
 } as const;
 
@@ -87,6 +91,13 @@ export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> 
   RegistrationLimited: count(["scaler"], ["Pool"]),
   JobsRetried: count(["scaler", "reaper"]),
   JobWaitTime: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
+  // Later-stage jobs whose runners lookahead launches by now, and the runners it started for them.
+  FutureJobs: count(["scaler"], ["Pool"]),
+  RunnersStartedAhead: count(["scaler"], ["Pool"]),
+  // A runner lookahead started, when it took its job: seconds it was up before the job became
+  // pending, or after it (two metrics, as CloudWatch has no percentiles of negative values).
+  RunnerReadyEarly: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
+  RunnerReadyLate: { unit: "Seconds", dimensions: ["Pool"], services: ["scaler"] },
   RunnersRetired: count(["reaper"], ["Reason"]),
   OrphansCleaned: count(["reaper"], ["Kind"]),
   // Kept registrations deleted: idle past registration_idle_time, or their pool changed.

@@ -4,7 +4,10 @@ export type { JobEvent } from "./jobs/job-event";
 export type { JobHookParseResult } from "./jobs/job-hook";
 export type { JobEventOutcome, JobRecord } from "./jobs/job-record";
 export type { JobStatus } from "./jobs/job-status";
+export type { PipelineDemand, PipelineHalt } from "./jobs/pipeline-halt";
 export type { ProjectActivity } from "./jobs/project-activity";
+export type { LookaheadDemand } from "./lookahead/lookahead-demand";
+export type { FutureJob, LookaheadInput } from "./lookahead/pending-estimate";
 export type { MetricDefinition, MetricPoint, MetricService } from "./metrics";
 export type {
   AutoscalerConfig,
@@ -44,6 +47,7 @@ export type {
   HookOwner,
   HookSettings,
 } from "./ports/gitlab-setup";
+export type { DurationKey, JobDurations } from "./ports/job-durations";
 export type { Lease } from "./ports/lease";
 export type { PoolControls } from "./ports/pool-controls";
 export type {

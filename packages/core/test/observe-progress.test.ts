@@ -63,7 +63,7 @@ describe("observeJobProgress", () => {
       { jobId: 21, projectId: 5, status: "running", runnerId: runner.gitlabRunnerId! },
     ]);
 
-    expect(moved).toEqual({ runnersMoved: 0, retried: [], waits: [] });
+    expect(moved).toEqual({ runnersMoved: 0, retried: [], waits: [], leads: [] });
     expect(await world.runners.get(runner.name)).toMatchObject({ state: "finished" });
   });
 });

@@ -118,6 +118,7 @@ describe("runnersToStart", () => {
     settings: { idleCount: 0, idleTimeSeconds: 300, maxInstances: 10 },
     pending: 0,
     supply: idle,
+    ahead: 0,
     poolSlotsInUse: 0,
     globalSlotsInUse: 0,
     globalMaxInstances: 20,
@@ -144,6 +145,12 @@ describe("runnersToStart", () => {
     ["no more than the global cap", { pending: 30, globalSlotsInUse: 18 }, 2],
     ["nothing when over the cap after a schedule shrank it", { pending: 5, poolSlotsInUse: 12 }, 0],
     ["zero when there is no work and no idle_count", {}, 0],
+    ["one per later-stage job lookahead launches for", { pending: 1, ahead: 2 }, 3],
+    [
+      "nothing ahead when idle runners cover the future jobs too",
+      { pending: 1, ahead: 2, supply: { ...idle, idle: 3 } },
+      0,
+    ],
   ])("%s", (_, change, expected) => {
     expect(runnersToStart({ ...base, ...change })).toBe(expected);
   });
@@ -164,6 +171,7 @@ describe("runnersToStart", () => {
       maxInstances: fc.nat(50),
     }),
     pending: fc.nat(500),
+    ahead: fc.nat(20),
     supply: supplyArb,
     poolSlotsInUse: fc.nat(100),
     globalSlotsInUse: fc.nat(200),
@@ -187,13 +195,13 @@ describe("runnersToStart", () => {
     );
   });
 
-  it("never starts more than demand plus warm runners still needs", () => {
+  it("never starts more than demand, future demand and warm runners still need", () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         const available = input.supply.creating + input.supply.booting + input.supply.idle;
 
         expect(runnersToStart(input)).toBeLessThanOrEqual(
-          Math.max(0, input.pending + input.settings.idleCount - available),
+          Math.max(0, input.pending + input.ahead + input.settings.idleCount - available),
         );
       }),
       { numRuns: 2000 },
@@ -204,7 +212,12 @@ describe("runnersToStart", () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         expect(
-          runnersToStart({ ...input, pending: 0, settings: { ...input.settings, idleCount: 0 } }),
+          runnersToStart({
+            ...input,
+            pending: 0,
+            ahead: 0,
+            settings: { ...input.settings, idleCount: 0 },
+          }),
         ).toBe(0);
       }),
     );

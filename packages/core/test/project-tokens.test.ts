@@ -5,6 +5,7 @@ import {
   authenticate,
   ConfigurationError,
   InMemoryDemandStore,
+  InMemoryJobDurations,
   parseWebhookCredentials,
   projectHookToken,
   receiveJobWebhook,
@@ -30,6 +31,7 @@ const setup = (credentials: WebhookCredentials = perProject) => {
   const receive = (request: WebhookRequest) =>
     receiveJobWebhook(request, {
       demand,
+      durations: new InMemoryJobDurations(),
       credentials: new StaticWebhookCredentials(credentials),
       clock,
     });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { gitlabHeaders, jobHook, TEST_TOKEN } from "../../../test/support/gitlab";
 import {
   InMemoryDemandStore,
+  InMemoryJobDurations,
   MAX_WEBHOOK_BODY_BYTES,
   receiveJobWebhook,
   StaticWebhookCredentials,
@@ -16,9 +17,10 @@ const setup = (
   credentials: WebhookCredentialsSource = new StaticWebhookCredentials({ token: TEST_TOKEN }),
 ) => {
   const demand = new InMemoryDemandStore();
+  const durations = new InMemoryJobDurations();
   const receive = (request: WebhookRequest) =>
-    receiveJobWebhook(request, { demand, credentials, clock });
-  return { demand, receive };
+    receiveJobWebhook(request, { demand, durations, credentials, clock });
+  return { demand, durations, receive };
 };
 
 const request = (

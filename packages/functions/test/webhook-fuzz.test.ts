@@ -2,6 +2,7 @@ import { GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
   InMemoryDemandStore,
+  InMemoryJobDurations,
   StaticWebhookCredentials,
   TABLE_KEYS,
 } from "@ger/core";
@@ -75,6 +76,12 @@ class CaseDemandStore implements DemandStore {
   listActiveProjects(since: Date) {
     return this.current.listActiveProjects(since);
   }
+  listPipelineDemand(now: Date, since: Date) {
+    return this.current.listPipelineDemand(now, since);
+  }
+  notePipelineHalt(...args: Parameters<DemandStore["notePipelineHalt"]>) {
+    return this.current.notePipelineHalt(...args);
+  }
 }
 
 interface Case {
@@ -108,7 +115,12 @@ const handlersFor = (demand: DemandStore): Record<Mode, Handler> =>
     MODES.map((mode) => [
       mode,
       createWebhookHandler(
-        { demand, credentials: new StaticWebhookCredentials(CREDENTIALS[mode]), clock },
+        {
+          demand,
+          durations: new InMemoryJobDurations(),
+          credentials: new StaticWebhookCredentials(CREDENTIALS[mode]),
+          clock,
+        },
         createObservability("webhook"),
       ),
     ]),

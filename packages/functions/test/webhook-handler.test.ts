@@ -1,4 +1,9 @@
-import { DynamoDemandStore, StaticWebhookCredentials, systemClock } from "@ger/core";
+import {
+  DynamoDemandStore,
+  DynamoJobDurations,
+  StaticWebhookCredentials,
+  systemClock,
+} from "@ger/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/support/dynamodb";
 import {
@@ -26,6 +31,7 @@ const handlerWith = (credentials = new StaticWebhookCredentials({ token: TEST_TO
   createWebhookHandler(
     {
       demand: new DynamoDemandStore(table.documentClient, table.tableName),
+      durations: new DynamoJobDurations(table.documentClient, table.tableName),
       credentials,
       clock: systemClock,
     },
@@ -216,6 +222,7 @@ describe("webhook handler (API Gateway v2 → DynamoDB Local)", () => {
     const handler = createWebhookHandler(
       {
         demand: new DynamoDemandStore(table.documentClient, "no-such-table"),
+        durations: new DynamoJobDurations(table.documentClient, "no-such-table"),
         credentials: new StaticWebhookCredentials({ token: TEST_TOKEN }),
         clock: systemClock,
       },

@@ -1,5 +1,6 @@
 import {
   DynamoDemandStore,
+  DynamoJobDurations,
   parseWebhookCredentials,
   projectHookToken,
   StaticWebhookCredentials,
@@ -36,6 +37,7 @@ const post = async (body: string, token: string) => {
   const handler = createWebhookHandler(
     {
       demand: demand(),
+      durations: new DynamoJobDurations(table.documentClient, table.tableName),
       credentials: new StaticWebhookCredentials(parseWebhookCredentials(SECRET)),
       clock,
     },

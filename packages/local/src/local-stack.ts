@@ -5,6 +5,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
+  DynamoJobDurations,
   DynamoLease,
   DynamoPoolControls,
   DynamoRunnerStore,
@@ -87,10 +88,12 @@ export const startLocalStack = async (
   await ensureTable(dynamodb, settings.TABLE_NAME);
   const documents = DynamoDBDocumentClient.from(dynamodb);
   const demand = new DynamoDemandStore(documents, settings.TABLE_NAME);
+  const durations = new DynamoJobDurations(documents, settings.TABLE_NAME);
 
   const webhook = createWebhookHandler(
     {
       demand,
+      durations,
       credentials: new StaticWebhookCredentials({
         token: settings.WEBHOOK_SECRET,
         ...(settings.WEBHOOK_SIGNING_KEY && { signingKey: settings.WEBHOOK_SIGNING_KEY }),
@@ -134,6 +137,7 @@ export const startLocalStack = async (
   const controlPlane = {
     config: { ...fileConfig, gitlab_url: edges.gitlabUrl },
     demand,
+    durations,
     runners: new DynamoRunnerStore(documents, settings.TABLE_NAME),
     lease: new DynamoLease(documents, settings.TABLE_NAME),
     poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),

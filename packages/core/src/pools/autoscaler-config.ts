@@ -180,6 +180,25 @@ const cacheSchema = v.strictObject({
   shared: v.optional(v.boolean(), false),
 });
 
+/**
+ * Pipeline lookahead: a later stage's jobs are announced (`created`) when the pipeline is made, so
+ * their runners can be launched to be ready when the earlier stages end (see lookahead-demand.ts).
+ */
+const lookaheadSchema = v.strictObject({
+  // Off until the simulator's figures with it on are in (see the README).
+  enabled: v.optional(v.boolean(), false),
+  /**
+   * How long before a job's estimated pending time its runner is launched: the pool's boot time
+   * and a margin for the estimate. Also the bound on how early a runner may start.
+   */
+  lead_time: v.optional(
+    v.pipe(duration, v.minValue(1), v.maxValue(1800, "is at most 30 minutes (1800 seconds)")),
+    75,
+  ),
+  /** Runners lookahead may hold at once: launched ahead of demand, no pending job for them yet. */
+  max_runners: v.optional(count, 20),
+});
+
 const poolSchema = v.pipe(
   v.strictObject({
     name,
@@ -200,6 +219,7 @@ const poolSchema = v.pipe(
     straggler_after: v.optional(duration, 90),
     policy: v.optional(v.array(policySchema), []),
     cache: v.optional(cacheSchema),
+    lookahead: v.optional(lookaheadSchema, {}),
   }),
   v.check(
     (pool) => pool.run_untagged || pool.tags.length > 0,

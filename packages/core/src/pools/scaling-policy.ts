@@ -39,6 +39,11 @@ export interface ScalingInput {
   readonly settings: PoolSettings;
   /** Pending jobs routed to this pool. */
   readonly pending: number;
+  /**
+   * Later-stage jobs routed to this pool whose runners lookahead launches now (bounded by the
+   * pool's lookahead.max_runners): covered like pending jobs, before they are.
+   */
+  readonly ahead: number;
   readonly supply: PoolSupply;
   /** Capacity slots the ledger says are in use, in this pool and across all pools. */
   readonly poolSlotsInUse: number;
@@ -57,7 +62,7 @@ export interface ScalingInput {
  */
 export const runnersToStart = (input: ScalingInput): number => {
   const { settings, pending, supply } = input;
-  const needed = pending + settings.idleCount;
+  const needed = pending + settings.idleCount + input.ahead;
   const available = supply.creating + supply.booting + supply.idle;
   const wanted = Math.min(needed - available, 2 * needed - available - supply.stalled);
   return Math.max(0, Math.min(wanted, roomToStart(input)));

@@ -5,6 +5,7 @@ import type {
   JobRecord,
   RetrySettlement,
 } from "../jobs/job-record";
+import type { PipelineDemand, PipelineHalt } from "../jobs/pipeline-halt";
 import type { ProjectActivity } from "../jobs/project-activity";
 
 /** Where demand lives: jobs by state, and the projects that sent them. */
@@ -35,6 +36,13 @@ export interface DemandStore {
   settleJobRetry(jobId: number, settlement: RetrySettlement): Promise<void>;
   /** Jobs owed a retry (claimed or not, see `retryDueSince`), oldest first. */
   listRetriesDue(now: Date): Promise<JobRecord[]>;
+  /**
+   * The jobs lookahead reads (LOOKAHEAD_STATUSES, with a pipeline id) created at or after `since`,
+   * and the halts of pipelines noted at or after it.
+   */
+  listPipelineDemand(now: Date, since: Date): Promise<PipelineDemand>;
+  /** Notes a pipeline halt; a later one of the same pipeline replaces it. Idempotent. */
+  notePipelineHalt(halt: PipelineHalt): Promise<void>;
   /** Projects with a job event at or after `since`. */
   listActiveProjects(since: Date): Promise<ProjectActivity[]>;
 }

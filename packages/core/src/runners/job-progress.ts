@@ -36,6 +36,9 @@ export const progressOfJob = (
     runnerId: Number(job.runnerId),
     interrupted: job.interrupted === true,
     ...waitOf(job),
+    ...(typeof job.queuedDurationSeconds === "number" && {
+      queuedSeconds: job.queuedDurationSeconds,
+    }),
     ...(Number.isFinite(Date.parse(String(job.startedAt))) && {
       startedAt: String(job.startedAt),
     }),

@@ -18,6 +18,8 @@ export interface JobProgress {
   readonly waitSeconds?: number;
   /** When a runner took it (ISO 8601), when the hook says. */
   readonly startedAt?: string;
+  /** How long it was pending (GitLab's queued duration), when the hook says. */
+  readonly queuedSeconds?: number;
 }
 
 export interface ProgressOutcome {
@@ -26,7 +28,25 @@ export interface ProgressOutcome {
   readonly retried: readonly number[];
   /** How long each job one of our runners took had waited, by the runner's pool. */
   readonly waits: readonly { readonly pool: string; readonly seconds: number }[];
+  /**
+   * For each runner lookahead started that took a job: seconds from when it was up to when the
+   * job became pending; negative when it came up late (see leadSecondsOf).
+   */
+  readonly leads: readonly { readonly pool: string; readonly seconds: number }[];
 }
+
+/**
+ * How early a runner was up for the job it took. Up is when it was seen idle, or at the latest
+ * when it took the job; the job was pending from its start less its queued duration.
+ */
+const leadSecondsOf = (
+  runner: { readonly state: string; readonly updatedAt: string },
+  job: { readonly startedAt: string; readonly queuedSeconds: number },
+): number => {
+  const started = Date.parse(job.startedAt);
+  const up = runner.state === "idle" ? Math.min(Date.parse(runner.updatedAt), started) : started;
+  return Math.round((started - job.queuedSeconds * 1000 - up) / 100) / 10;
+};
 
 /**
  * Records what GitLab's API says of a job a spot interruption killed (or is about to), marked
@@ -66,13 +86,14 @@ export const observeJobProgress = async (
   },
   progress: readonly JobProgress[],
 ): Promise<ProgressOutcome> => {
-  if (progress.length === 0) return { runnersMoved: 0, retried: [], waits: [] };
+  if (progress.length === 0) return { runnersMoved: 0, retried: [], waits: [], leads: [] };
   const byGitlabId = new Map(
     (await deps.runners.listLive()).map((runner) => [runner.gitlabRunnerId, runner]),
   );
   let runnersMoved = 0;
   const retried: number[] = [];
   const waits: { pool: string; seconds: number }[] = [];
+  const leads: { pool: string; seconds: number }[] = [];
   for (const {
     jobId,
     projectId,
@@ -81,6 +102,7 @@ export const observeJobProgress = async (
     interrupted,
     waitSeconds,
     startedAt,
+    queuedSeconds,
   } of progress) {
     if (interrupted && status === "failed") {
       const outcome = await retryInterruptedJob(deps, { jobId, projectId });
@@ -110,8 +132,13 @@ export const observeJobProgress = async (
           );
     if (!change) continue;
     runnersMoved += 1;
-    if (change.state === "busy" && waitSeconds !== undefined)
-      waits.push({ pool: runner.pool, seconds: waitSeconds });
+    if (change.state !== "busy") continue;
+    if (waitSeconds !== undefined) waits.push({ pool: runner.pool, seconds: waitSeconds });
+    if (runner.startedAhead && startedAt !== undefined && queuedSeconds !== undefined)
+      leads.push({
+        pool: runner.pool,
+        seconds: leadSecondsOf(runner, { startedAt, queuedSeconds }),
+      });
   }
-  return { runnersMoved, retried, waits };
+  return { runnersMoved, retried, waits, leads };
 };

@@ -54,6 +54,8 @@ export interface RunnerRecord {
   /** Launched on-demand whatever the pool's market: it was started for a job retried after a spot interruption. */
   readonly onDemand?: boolean;
   readonly jobId?: number;
+  /** Launched by lookahead, for a later-stage job not pending yet (see RunnerReadyEarly). */
+  readonly startedAhead?: boolean;
   /**
    * The launch it is part of (its id, the first runner's name, is the EC2 client token), this
    * runner's place in it and the launch's size: instance `launchIndex` of the launch is this

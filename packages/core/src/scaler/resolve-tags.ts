@@ -22,7 +22,10 @@ const LISTED_PER_PROJECT = 100;
 export interface TagResolution {
   /** Every job still pending whose routing facts (tags and, where needed, groups) are known now. */
   readonly routable: ReadonlyMap<number, RoutableJob>;
-  /** Jobs GitLab reports as no longer pending (a lost webhook): recorded, and out of demand. */
+  /**
+   * Jobs GitLab reports in another status than recorded (a lost webhook: no longer pending, or a
+   * later stage's job pending or skipped already): recorded, and out of this pass's demand.
+   */
   readonly closed: readonly number[];
   /** Jobs GitLab answered 404 for: recorded as `not_visible`, and out of demand. */
   readonly notVisible: readonly number[];
@@ -52,6 +55,7 @@ interface ResolveDependencies {
  */
 export const resolveJobTags = async (
   deps: ResolveDependencies,
+  /** Pending jobs, and the later-stage (created) jobs lookahead launches for. */
   pending: readonly JobRecord[],
   budget: number,
 ): Promise<TagResolution> => {
@@ -64,7 +68,9 @@ export const resolveJobTags = async (
   const mayRead = () => !rateLimited && reads++ < budget;
 
   const listed = new Map<number, GitlabJob>();
-  const known = new Set(pending.map((job) => job.jobId));
+  // The jobs resolved below are annotated there, the listing's others here.
+  const asked = new Set(pending.map((job) => job.jobId));
+  const known = new Set(pending.filter((job) => job.status === "pending").map((job) => job.jobId));
   const discovered: number[] = [];
   const listProjectsPending = async (projectId: number) => {
     if (!mayRead()) return;
@@ -72,7 +78,7 @@ export const resolveJobTags = async (
     for (const job of jobs) listed.set(job.id, job);
     // A later stage's jobs get their tags now, where their `created` hooks were recorded: pending
     // later, they need no listing of their own.
-    for (const job of jobs.filter((candidate) => candidate.status === "created"))
+    for (const job of jobs.filter((listed) => listed.status === "created" && !asked.has(listed.id)))
       await deps.demand.annotateJob(job.id, { tags: job.tagList });
     // The listing is read anyway: the jobs in it that we do not hold pending cost no call. The
     // state rule leaves a job we know further along (running, finished) as it is.
@@ -102,7 +108,7 @@ export const resolveJobTags = async (
         return notVisible.push(job.jobId);
       }
       await deps.demand.annotateJob(job.jobId, { tags: found.tagList });
-      if (found.status !== "pending" && isGitlabJobStatus(found.status)) {
+      if (found.status !== job.status && isGitlabJobStatus(found.status)) {
         await deps.demand.recordJobEvent(
           { ...jobEventOf(job), status: found.status, ...runnerOf(found) },
           now,

@@ -1,5 +1,7 @@
 import type { JobRecord } from "../jobs/job-record";
 import { isUnserved } from "../jobs/passed-over";
+import { dueForPool, readLookaheadDemand } from "../lookahead/lookahead-demand";
+import { launchAtOf } from "../lookahead/pending-estimate";
 import type { PoolConfig } from "../pools/autoscaler-config";
 import { type RoutableJob, routeJob, type UnroutableReason, whyUnroutable } from "../pools/routing";
 import { type RegistrationCap, registrationScopeKey } from "../pools/runner-scope";
@@ -7,6 +9,7 @@ import { roomToStart, runnersToStart } from "../pools/scaling-policy";
 import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobsApi } from "../ports/gitlab";
+import type { JobDurations } from "../ports/job-durations";
 import type { PoolControls } from "../ports/pool-controls";
 import type { CapacityCaps, ReserveOutcome } from "../ports/runner-store";
 import { freeScopeSlotsFor } from "../runners/expire-registration";
@@ -35,6 +38,8 @@ export interface ScalerDependencies extends LaunchDependencies {
   readonly registrationCaps: RegistrationCaps;
   /** Each project's groups, read once an hour (see ProjectGroups); one per process too. */
   readonly projectGroups: ProjectGroups;
+  /** Recent durations of each project's jobs, for pipeline lookahead. */
+  readonly durations: JobDurations;
 }
 
 export interface ScalerLimits {
@@ -61,7 +66,11 @@ export interface PoolReport {
   readonly oldestPendingSeconds: number;
   readonly supply: ReturnType<typeof supplyOf>;
   readonly maxInstances: number;
+  /** Later-stage jobs routed here whose runner lookahead launches by now (see lookahead). */
+  readonly future: number;
   readonly started: number;
+  /** Of the runners started, those started ahead of demand, for jobs not pending yet. */
+  readonly startedAhead: number;
   readonly launched: number;
   readonly failures: readonly string[];
   /** Launch steps that threw this pass (new or resumed launches), left to be resumed. */
@@ -128,7 +137,13 @@ export const runScalerPass = async (
   const now = deps.clock.now();
   const { pools, max_instances: globalMaxInstances } = deps.config;
   const pending = await deps.demand.listPendingJobs(now);
-  const resolution = await resolveJobTags({ ...deps, pools }, pending, limits.tagReadsPerPass);
+  // Later stages' jobs whose runners are due now get their tags read like pending jobs.
+  const lookahead = await readLookaheadDemand(deps, now);
+  const resolution = await resolveJobTags(
+    { ...deps, pools },
+    [...pending, ...lookahead.due.map((future) => future.job)],
+    limits.tagReadsPerPass,
+  );
   const facts = (job: JobRecord) => resolution.routable.get(job.jobId) as RoutableJob;
   const resolved = pending.filter((job) => resolution.routable.has(job.jobId));
   const unroutable = resolved
@@ -158,6 +173,11 @@ export const runScalerPass = async (
   // Jobs whose tags GitLab would not give (429, 5xx) are read again in seconds, not a minute.
   const revisits: number[] =
     resolution.deferred.length > 0 ? [now.getTime() + TAG_READ_RETRY_SECONDS * 1000] : [];
+  // The next pass comes when the next later-stage runner is due.
+  if (lookahead.nextLaunchAt !== undefined) revisits.push(lookahead.nextLaunchAt);
+  const futureRoutable = lookahead.due.filter((future) =>
+    resolution.routable.has(future.job.jobId),
+  );
 
   for (const pool of pools) {
     const candidates = open.filter((candidate) => !starved.has(candidate.name));
@@ -167,9 +187,17 @@ export const runScalerPass = async (
     const poolRunners = live.filter((runner) => runner.pool === pool.name);
     const settings = poolSettingsAt(pool, now);
     const supply = supplyOf(poolRunners, { now, afterSeconds: pool.straggler_after });
+    const future = futureRoutable.filter(
+      (candidate) => routeJob(open, facts(candidate.job))?.name === pool.name,
+    );
+    const futureDue = future.filter((candidate) => dueForPool(candidate, pool, now));
+    for (const candidate of future)
+      if (!futureDue.includes(candidate) && pool.lookahead.enabled)
+        revisits.push(launchAtOf(candidate, pool.lookahead.lead_time));
     const scaling = {
       settings,
       pending: demand.length,
+      ahead: Math.min(futureDue.length, pool.lookahead.max_runners),
       supply,
       poolSlotsInUse: ledger.byPool[pool.name] ?? 0,
       globalSlotsInUse: globalInUse,
@@ -182,12 +210,15 @@ export const runScalerPass = async (
     // demand already: a spare spot runner idles out, a retry hit twice is a job failed twice.
     const onDemand = Math.min(onDemandWanted(pool, demand, poolRunners), roomToStart(scaling));
     const toStart = stopped ? 0 : Math.min(Math.max(wanted, onDemand), launchBudget);
+    // The runners beyond what pending jobs and idle_count want are lookahead's.
+    const forDemand = Math.max(runnersToStart({ ...scaling, ahead: 0 }), onDemand);
+    const startedAhead = Math.max(0, toStart - forDemand);
     const cap = caps.capOf(deps.config, pool, now);
     const scopeKey = registrationScopeKey(pool);
     const { reserved, refusal } = await reserveRunners(
       deps,
       pool,
-      { count: toStart, onDemand },
+      { count: toStart, onDemand, ahead: startedAhead },
       {
         poolMaxInstances: settings.maxInstances,
         globalMaxInstances,
@@ -267,7 +298,9 @@ export const runScalerPass = async (
       oldestPendingSeconds: Math.round(Math.max(0, ...demand.map((job) => ageSeconds(job, now)))),
       supply,
       maxInstances: settings.maxInstances,
+      future: futureDue.length,
       started: reserved.length,
+      startedAhead: Math.max(0, startedAhead - (toStart - reserved.length)),
       launched,
       failures,
       errors,
@@ -361,7 +394,7 @@ export const REGISTRATION_REVISIT_SECONDS = 5;
 const reserveRunners = async (
   deps: ScalerDependencies,
   pool: PoolConfig,
-  wanted: { readonly count: number; readonly onDemand: number },
+  wanted: { readonly count: number; readonly onDemand: number; readonly ahead: number },
   caps: CapacityCaps,
 ): Promise<{ reserved: RunnerRecord[]; refusal?: ReserveOutcome }> => {
   const reserved: RunnerRecord[] = [];
@@ -378,6 +411,8 @@ const reserveRunners = async (
       createdAt: at,
       updatedAt: at,
       ...(i < wanted.onDemand && { onDemand: true }),
+      // The last ones: those the pending jobs and idle_count did not ask for.
+      ...(i >= wanted.count - wanted.ahead && { startedAhead: true }),
     };
     if (!noneFree) {
       const { registrations: _, ...slots } = caps;

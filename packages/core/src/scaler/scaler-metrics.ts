@@ -11,6 +11,12 @@ export const scalerMetrics = (report: ScalerReport): MetricPoint[] => [
       dimensions: { Pool: pool.pool },
     },
     { name: MetricName.RunnersStarted, value: pool.launched, dimensions: { Pool: pool.pool } },
+    { name: MetricName.FutureJobs, value: pool.future, dimensions: { Pool: pool.pool } },
+    {
+      name: MetricName.RunnersStartedAhead,
+      value: pool.startedAhead,
+      dimensions: { Pool: pool.pool },
+    },
     ...Object.entries(pool.supply).map(([state, count]) => ({
       name: MetricName.Runners,
       value: count,

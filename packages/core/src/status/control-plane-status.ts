@@ -20,7 +20,15 @@ export type JobView = { readonly id: number } & Omit<
 
 export type RunnerView = Pick<
   RunnerRecord,
-  "name" | "pool" | "state" | "instanceId" | "gitlabRunnerId" | "market" | "updatedAt"
+  | "name"
+  | "pool"
+  | "state"
+  | "instanceId"
+  | "gitlabRunnerId"
+  | "market"
+  | "createdAt"
+  | "updatedAt"
+  | "startedAhead"
 >;
 
 export type RegistrationView = Pick<
@@ -77,7 +85,9 @@ const toRunnerView = ({
   instanceId,
   gitlabRunnerId,
   market,
+  createdAt,
   updatedAt,
+  startedAhead,
 }: RunnerRecord): RunnerView => ({
   name,
   pool,
@@ -85,7 +95,9 @@ const toRunnerView = ({
   instanceId,
   gitlabRunnerId,
   market,
+  createdAt,
   updatedAt,
+  ...(startedAhead && { startedAhead }),
 });
 
 /** A drained pool's runners are all on their way out, whatever each is doing meanwhile. */

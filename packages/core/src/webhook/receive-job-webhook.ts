@@ -1,6 +1,8 @@
 import { parseJobHook } from "../jobs/job-hook";
+import { durationSampleOf, pipelineHaltOf } from "../lookahead/learn-from-hook";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
+import type { JobDurations } from "../ports/job-durations";
 import type { WebhookCredentialsSource } from "../ports/webhook-credentials-source";
 import { type AuthResult, authenticate } from "./authenticate";
 import { claimedProjectId } from "./claimed-project";
@@ -16,6 +18,8 @@ export interface WebhookRequest {
 export interface WebhookDependencies {
   readonly credentials: WebhookCredentialsSource;
   readonly demand: DemandStore;
+  /** Where successful jobs' durations are kept for pipeline lookahead. */
+  readonly durations: JobDurations;
   readonly clock: Clock;
 }
 
@@ -88,10 +92,16 @@ const judgeAuthenticated = async (
     };
   }
   const { event } = hook;
+  // The halt is noted whatever the job's record says: a repeat of it is harmless.
+  const halt = pipelineHaltOf(event, receivedAt);
   const [outcome] = await Promise.all([
     deps.demand.recordJobEvent(event, receivedAt),
     deps.demand.noteProjectActivity(event.projectId, receivedAt),
+    halt && deps.demand.notePipelineHalt(halt),
   ]);
+  // Once per job: a duplicate hook changes no record and adds no sample.
+  const sample = outcome.kind === "recorded" ? durationSampleOf(event) : undefined;
+  if (sample) await deps.durations.recordDuration(sample.key, sample.seconds, receivedAt);
   return outcome.kind === "recorded"
     ? {
         kind: "recorded",

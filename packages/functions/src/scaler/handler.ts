@@ -35,7 +35,7 @@ export const createScalerHandler = (
   const { logger, metrics } = observability;
   const pass = async (progress: readonly JobProgress[], trigger: string) => {
     const { progress: observed, report } = await runScalerInvocation(deps, progress);
-    const { runnersMoved, retried, waits } = observed;
+    const { runnersMoved, retried, waits, leads } = observed;
     const launched = report.pools.reduce((sum, pool) => sum + pool.launched, 0);
     logger.info("scaler pass", {
       trigger,
@@ -57,6 +57,11 @@ export const createScalerHandler = (
       ...waits.map(({ pool, seconds }) => ({
         name: MetricName.JobWaitTime,
         value: seconds,
+        dimensions: { Pool: pool },
+      })),
+      ...leads.map(({ pool, seconds }) => ({
+        name: seconds >= 0 ? MetricName.RunnerReadyEarly : MetricName.RunnerReadyLate,
+        value: Math.abs(seconds),
         dimensions: { Pool: pool },
       })),
     ]);

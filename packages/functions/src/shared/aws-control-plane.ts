@@ -6,6 +6,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoDemandStore,
+  DynamoJobDurations,
   DynamoLease,
   DynamoPoolControls,
   DynamoRunnerStore,
@@ -49,6 +50,8 @@ export const awsControlPlane = (env: NodeJS.ProcessEnv, throttles: ThrottleCount
   return {
     config,
     demand: new DynamoDemandStore(documents, settings.TABLE_NAME),
+    // Lookahead's estimates (the scaler reads them; the webhook records them, see its lambda.ts).
+    durations: new DynamoJobDurations(documents, settings.TABLE_NAME),
     runners: new DynamoRunnerStore(documents, settings.TABLE_NAME),
     lease: new DynamoLease(documents, settings.TABLE_NAME),
     poolControls: new DynamoPoolControls(documents, settings.TABLE_NAME),

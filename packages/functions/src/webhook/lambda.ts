@@ -2,7 +2,12 @@ import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { DynamoDemandStore, SecretsManagerWebhookCredentials, systemClock } from "@ger/core";
+import {
+  DynamoDemandStore,
+  DynamoJobDurations,
+  SecretsManagerWebhookCredentials,
+  systemClock,
+} from "@ger/core";
 import { createObservability } from "../shared/observability";
 import { loadWebhookConfig } from "./config";
 import { createWebhookHandler } from "./handler";
@@ -15,6 +20,7 @@ const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({
 export const handler = createWebhookHandler(
   {
     demand: new DynamoDemandStore(dynamo, config.TABLE_NAME),
+    durations: new DynamoJobDurations(dynamo, config.TABLE_NAME),
     credentials: new SecretsManagerWebhookCredentials(
       secrets,
       config.WEBHOOK_SECRET_ID,

@@ -1,11 +1,18 @@
-import type { GitlabModel } from "@ger/core";
+import type { GitlabModel, GitlabPipelines, PipelineRequest } from "@ger/core";
 import type { Fault } from "./faults";
 import { asTags, type Body, type Reply } from "./reply";
 
 /** The double's own controls (not GitLab's): enqueue jobs, inject faults, read its state. */
 export const controlRoute = (
-  model: GitlabModel,
-  faults: Fault[],
+  {
+    model,
+    pipelines,
+    faults,
+  }: {
+    readonly model: GitlabModel;
+    readonly pipelines: GitlabPipelines;
+    readonly faults: Fault[];
+  },
   method: string,
   path: string,
   body: Body,
@@ -20,6 +27,15 @@ export const controlRoute = (
     return {
       status: 201,
       body: { id: job.id, projectId: job.projectId, tags: job.tagList, status: job.status },
+    };
+  }
+  if (method === "POST" && path === "/-/pipelines") {
+    const stages = pipelineStages(body.stages);
+    if (typeof stages === "string") return { status: 400, body: { message: stages } };
+    const jobs = pipelines.create({ projectId: Number(body.projectId ?? 1), stages });
+    return {
+      status: 201,
+      body: { pipelineId: jobs[0]?.pipelineId, jobs: jobs.map(({ id, stage }) => ({ id, stage })) },
     };
   }
   if (method === "POST" && path === "/-/faults") {
@@ -44,4 +60,24 @@ export const controlRoute = (
     };
   }
   return undefined;
+};
+
+/** `stages: [{ name, jobs: [{ name?, tags?, durationSeconds? }] }]`, or what is wrong with it. */
+const pipelineStages = (value: unknown): PipelineRequest["stages"] | string => {
+  if (!Array.isArray(value) || value.length === 0) return "stages: a list of stages is required";
+  const stages: PipelineRequest["stages"][number][] = [];
+  for (const [index, stage] of value.entries()) {
+    const { name, jobs } = (stage ?? {}) as { name?: unknown; jobs?: unknown };
+    if (typeof name !== "string" || !Array.isArray(jobs) || jobs.length === 0)
+      return `stages.${index}: needs a name and at least one job`;
+    stages.push({
+      name,
+      jobs: jobs.map((job: Body) => ({
+        ...(typeof job.name === "string" && { name: job.name }),
+        tags: asTags(job.tags),
+        ...(typeof job.durationSeconds === "number" && { durationSeconds: job.durationSeconds }),
+      })),
+    });
+  }
+  return stages;
 };

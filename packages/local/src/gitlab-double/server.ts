@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { GitLabApiError, type GitlabModel } from "@ger/core";
+import { GitLabApiError, type GitlabModel, GitlabPipelines } from "@ger/core";
 import { API_ROUTES, type ApiOptions } from "./api-routes";
 import { controlRoute } from "./control-routes";
 import { type Fault, injectedFault } from "./faults";
@@ -19,6 +19,7 @@ const ROUTES = [...API_ROUTES, ...HOOK_ROUTES];
 interface Context extends ApiOptions {
   readonly tokens: readonly IssuedToken[];
   readonly model: GitlabModel;
+  readonly pipelines: GitlabPipelines;
   readonly faults: Fault[];
   /** Calls to the API (not the runner-side one), by "METHOD /route", for measuring. */
   readonly apiCalls: Map<string, number>;
@@ -54,7 +55,7 @@ const route = async (context: Context, request: IncomingMessage): Promise<Reply>
   } catch {
     return message(400, "body is not JSON");
   }
-  const control = controlRoute(context.model, context.faults, method, url.pathname, body);
+  const control = controlRoute(context, method, url.pathname, body);
   if (control) return control;
   const fault = injectedFault(context.faults, method, url.pathname);
   if (fault) return fault;
@@ -88,6 +89,7 @@ export const createGitlabDoubleServer = (
     ...options,
     tokens: issueTokens(options.tokens),
     model,
+    pipelines: new GitlabPipelines(model),
     faults: [],
     apiCalls: new Map(),
   };

@@ -2,6 +2,7 @@ import {
   GitLabApiError,
   handleInstanceEvent,
   InMemoryDemandStore,
+  InMemoryJobDurations,
   InMemoryLease,
   InMemoryPoolControls,
   InMemoryRunnerStore,
@@ -72,10 +73,12 @@ const crashablePorts = (
 ): Ports => {
   const gitlab = crashable(gitlabApi, fate);
   const demand = crashable(deps.demand, fate);
+  const durations = crashable(deps.durations, fate);
   return {
     deps: {
       ...deps,
       demand,
+      durations,
       runners: crashable(deps.runners, fate),
       lease: crashable(deps.lease, fate),
       poolControls: crashable(deps.poolControls, fate),
@@ -87,7 +90,12 @@ const crashablePorts = (
       tokens: crashable(deps.tokens, fate),
       compute: crashable(deps.compute, fate),
     },
-    webhook: { ...webhook, demand, credentials: crashable(webhook.credentials, fate) },
+    webhook: {
+      ...webhook,
+      demand,
+      durations,
+      credentials: crashable(webhook.credentials, fate),
+    },
   };
 };
 
@@ -104,10 +112,12 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
   const stream = new SimulatedStream(world, (progress) => scale(progress));
   const stored = new InMemoryDemandStore();
   const demand = streamed(metered(stored, meters), stored, stream);
+  const durations = metered(new InMemoryJobDurations(), meters);
   let runnerCount = 0;
   const deps: ControlPlaneDependencies = {
     config,
     demand,
+    durations,
     runners,
     lease: metered(new InMemoryLease(), meters),
     poolControls: metered(new InMemoryPoolControls(), meters),
@@ -126,6 +136,7 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
     deps,
     webhook: {
       demand,
+      durations,
       credentials: new StaticWebhookCredentials({ token: WEBHOOK_TOKEN }),
       clock: time,
     },
@@ -351,6 +362,8 @@ const streamed = (
       recordImage(jobId);
     },
     listRetriesDue: (now) => store.listRetriesDue(now),
+    listPipelineDemand: (now, since) => store.listPipelineDemand(now, since),
+    notePipelineHalt: (halt) => store.notePipelineHalt(halt),
     listActiveProjects: (since) => store.listActiveProjects(since),
   };
 };

@@ -121,6 +121,18 @@ const STORE_UNITS: Record<string, CallUnits> = {
   listPendingJobs: { read: (result) => readUnitsFor((result as unknown[]).length) },
   listJobs: { read: (result) => readUnitsFor((result as unknown[]).length) },
   listActiveProjects: { read: (result) => readUnitsFor((result as unknown[]).length) },
+  // One query per status lookahead reads (LOOKAHEAD_STATUSES, 7) and one for the halts.
+  listPipelineDemand: {
+    read: (result) => {
+      const { jobs, halts } = result as { jobs: unknown[]; halts: unknown[] };
+      return 7 + readUnitsFor(jobs.length) + readUnitsFor(halts.length);
+    },
+  },
+  notePipelineHalt: { write: 1 },
+  // A read of the history, then its conditional write.
+  recordDuration: { write: 1, read: () => 1 },
+  // BatchGetItem bills each item read as a whole unit.
+  recentDurations: { read: (result) => (result as ReadonlyMap<string, unknown>).size },
 };
 
 /**

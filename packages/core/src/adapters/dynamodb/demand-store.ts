@@ -18,6 +18,12 @@ import {
 } from "../../jobs/job-record";
 import { isFinished, type JobStatus } from "../../jobs/job-status";
 import {
+  LOOKAHEAD_STATUSES,
+  PIPELINE_HALT_RETENTION_SECONDS,
+  type PipelineDemand,
+  type PipelineHalt,
+} from "../../jobs/pipeline-halt";
+import {
   PROJECT_ACTIVITY_REFRESH_SECONDS,
   PROJECT_ACTIVITY_WINDOW_SECONDS,
   type ProjectActivity,
@@ -30,6 +36,9 @@ import {
   jobKey,
   jobsByStatusPartition,
   jobsByStatusSort,
+  PIPELINE_HALTS_PARTITION,
+  pipelineHaltsSort,
+  pipelineKey,
   projectKey,
   RETRIES_DUE_PARTITION,
 } from "./keys";
@@ -51,6 +60,31 @@ const storableAnnotations = (annotations: JobAnnotations) => ({
 });
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+type Item = Record<string, unknown>;
+
+const toPipelineHalt = (item: Item): PipelineHalt => ({
+  pipelineId: item.pipelineId as number,
+  projectId: item.projectId as number,
+  jobId: item.jobId as number,
+  ...(item.name !== undefined && { name: item.name as string }),
+  ...(item.stage !== undefined && { stage: item.stage as string }),
+  haltedAt: item.haltedAt as string,
+});
+
+/** The index's order across its partitions: by sort key (the time, then the padded id). */
+const bySortKey = (a: Item, b: Item) => {
+  const [x, y] = [a[TABLE_KEYS.gsi1.sortKey] as string, b[TABLE_KEYS.gsi1.sortKey] as string];
+  return x === y ? 0 : x < y ? -1 : 1;
+};
+
+/** What a query of one index partition may add to its key and TTL conditions. */
+interface IndexQuery {
+  /** Only sort keys at or after this one (an ISO 8601 instant sorts before its own keys). */
+  readonly since?: string;
+  /** Only items that have this attribute. */
+  readonly having?: string;
+}
 
 /**
  * DemandStore on DynamoDB: the state rule becomes one conditional UpdateItem per event. An update
@@ -174,23 +208,96 @@ export class DynamoDemandStore implements DemandStore {
 
   /** One partition of the index, in its sort order, without expired items. */
   private async listIndexPartition(partition: string, now: Date): Promise<JobRecord[]> {
-    const jobs: JobRecord[] = [];
+    return (await this.queryIndex(partition, now)).map(toJobRecord);
+  }
+
+  /** The items of one index partition, in its sort order, without expired ones. */
+  private async queryIndex(partition: string, now: Date, query: IndexQuery = {}): Promise<Item[]> {
+    const items: Item[] = [];
     const pages = paginateQuery(
       { client: this.client },
       {
         TableName: this.tableName,
         IndexName: TABLE_KEYS.gsi1.name,
-        KeyConditionExpression: "#pk = :partition",
-        FilterExpression: "#expiresAt > :now",
+        KeyConditionExpression:
+          query.since === undefined ? "#pk = :partition" : "#pk = :partition AND #sk >= :since",
+        // TTL deletes lazily (up to days later), so expired items are filtered out here.
+        FilterExpression:
+          query.having === undefined
+            ? "#expiresAt > :now"
+            : "#expiresAt > :now AND attribute_exists(#having)",
         ExpressionAttributeNames: {
           "#pk": TABLE_KEYS.gsi1.partitionKey,
           "#expiresAt": TABLE_KEYS.ttlAttribute,
+          ...(query.since !== undefined && { "#sk": TABLE_KEYS.gsi1.sortKey }),
+          ...(query.having !== undefined && { "#having": query.having }),
         },
-        ExpressionAttributeValues: { ":partition": partition, ":now": epochSeconds(now) },
+        ExpressionAttributeValues: {
+          ":partition": partition,
+          ":now": epochSeconds(now),
+          ...(query.since !== undefined && { ":since": query.since }),
+        },
       },
     );
-    for await (const page of pages) jobs.push(...(page.Items ?? []).map(toJobRecord));
-    return jobs;
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
+  }
+
+  async listPipelineDemand(now: Date, since: Date): Promise<PipelineDemand> {
+    const from = since.toISOString();
+    // One query per status, all at once: each reads only the jobs created since `from`.
+    const [byStatus, halts] = await Promise.all([
+      Promise.all(
+        LOOKAHEAD_STATUSES.map((status) =>
+          this.queryIndex(jobsByStatusPartition(status), now, {
+            since: from,
+            having: "pipelineId",
+          }),
+        ),
+      ),
+      this.queryIndex(PIPELINE_HALTS_PARTITION, now, { since: from }),
+    ]);
+    return {
+      jobs: byStatus.flat().sort(bySortKey).map(toJobRecord),
+      halts: halts.map(toPipelineHalt),
+    };
+  }
+
+  async notePipelineHalt(halt: PipelineHalt): Promise<void> {
+    // An update that sets every attribute (and removes the optional ones the halt lacks) is the
+    // put of a whole item, with the webhook's one write permission.
+    const update = buildUpdate(
+      {
+        kind: ItemKind.Pipeline,
+        pipelineId: halt.pipelineId,
+        projectId: halt.projectId,
+        jobId: halt.jobId,
+        name: halt.name,
+        stage: halt.stage,
+        haltedAt: halt.haltedAt,
+        gsi1pk: PIPELINE_HALTS_PARTITION,
+        gsi1sk: pipelineHaltsSort(halt.haltedAt, halt.pipelineId),
+        expiresAt: epochSeconds(new Date(halt.haltedAt)) + PIPELINE_HALT_RETENTION_SECONDS,
+      },
+      (["name", "stage"] as const).filter((field) => halt[field] === undefined),
+    );
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: pipelineKey(halt.pipelineId),
+          ...update,
+          // A later halt of the pipeline (a retry that failed too) stays.
+          ConditionExpression: "attribute_not_exists(#pk) OR #haltedAt <= :haltedAt",
+          ExpressionAttributeNames: {
+            ...update.ExpressionAttributeNames,
+            "#pk": TABLE_KEYS.partitionKey,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async annotateJob(jobId: number, annotations: JobAnnotations): Promise<void> {

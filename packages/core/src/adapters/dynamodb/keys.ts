@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { JobStatus } from "../../jobs/job-status";
 
 export const ItemKind = {
@@ -6,6 +7,8 @@ export const ItemKind = {
   Runner: "runner",
   Ledger: "ledger",
   Registration: "registration",
+  Pipeline: "pipeline",
+  Duration: "duration",
 } as const;
 
 export const jobKey = (jobId: number) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
@@ -15,6 +18,35 @@ export const projectKey = (projectId: number) => ({ pk: `PROJECT#${projectId}`, 
 export const jobsByStatusPartition = (status: JobStatus) => `JOBS#${status}`;
 export const jobsByStatusSort = (since: string, jobId: number) =>
   `${since}#${String(jobId).padStart(16, "0")}`;
+
+/** A pipeline's latest halt, indexed by when it was noted (see PipelineHalt). */
+export const pipelineKey = (pipelineId: number) => ({
+  pk: `PIPELINE#${pipelineId}`,
+  sk: "PIPELINE",
+});
+export const PIPELINE_HALTS_PARTITION = "PIPELINE_HALTS";
+export const pipelineHaltsSort = (haltedAt: string, pipelineId: number) =>
+  `${haltedAt}#${String(pipelineId).padStart(16, "0")}`;
+
+/** Job names longer than this (in UTF-8) are keyed by their hash: a partition key takes 2048 bytes. */
+const MAX_KEYED_NAME_BYTES = 200;
+/** A lone surrogate: the SDK would send it as U+FFFD, so the key read back would not be the one asked. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Every duration history's partition key starts so (the webhook's IAM reads only these). */
+export const DURATION_PARTITION_PREFIX = "DURATION#";
+
+/**
+ * The durations of one job name of one project (its historyName): keyed by the name itself when
+ * short, else by its SHA-256 (base64url). Not indexed.
+ */
+export const durationKey = (projectId: number, history: string) => {
+  const keyed =
+    Buffer.byteLength(history, "utf8") <= MAX_KEYED_NAME_BYTES && !LONE_SURROGATE.test(history)
+      ? history
+      : createHash("sha256").update(history, "utf8").digest("base64url");
+  return { pk: `${DURATION_PARTITION_PREFIX}${projectId}#${keyed}`, sk: "DURATION" };
+};
 
 export const ACTIVE_PROJECTS_PARTITION = "PROJECTS";
 /** Finished jobs owed a retry after a spot interruption, until it is settled. */

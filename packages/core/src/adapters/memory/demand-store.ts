@@ -7,6 +7,13 @@ import {
   RETRY_CLAIM_SECONDS,
   type RetrySettlement,
 } from "../../jobs/job-record";
+import type { JobStatus } from "../../jobs/job-status";
+import {
+  LOOKAHEAD_STATUSES,
+  PIPELINE_HALT_RETENTION_SECONDS,
+  type PipelineDemand,
+  type PipelineHalt,
+} from "../../jobs/pipeline-halt";
 import {
   PROJECT_ACTIVITY_REFRESH_SECONDS,
   type ProjectActivity,
@@ -21,6 +28,106 @@ const byCreatedAt = (a: JobRecord, b: JobRecord): number => {
   return a.jobId - b.jobId;
 };
 
+/** The index's sort key: a time (ISO 8601), then the id, padded so that it sorts as a number. */
+const sortKey = (at: string, id: number) => `${at}#${String(id).padStart(16, "0")}`;
+
+const LOOKAHEAD = new Set<JobStatus>(LOOKAHEAD_STATUSES);
+
+/** Whether lookahead reads the job: what the index partitions of LOOKAHEAD_STATUSES hold of it. */
+const readByLookahead = (job: JobRecord) =>
+  LOOKAHEAD.has(job.status) && job.pipelineId !== undefined;
+
+interface Entry<T> {
+  readonly id: number;
+  readonly key: string;
+  value: T;
+}
+
+/**
+ * Values by id, in the order of their sort keys, read from a key on as a range query of the index
+ * reads: without a look at the entries before it. Entries come mostly in key order (jobs are made
+ * in time order), so a filing is mostly an append; a value re-filed or removed leaves its entry
+ * behind, skipped when read and dropped once they are as many as the live ones.
+ */
+class SortedIndex<T> {
+  private entries: Entry<T>[] = [];
+  private readonly current = new Map<number, Entry<T>>();
+
+  set(id: number, key: string, value: T): void {
+    const filed = this.current.get(id);
+    if (filed?.key === key) {
+      filed.value = value;
+      return;
+    }
+    const entry = { id, key, value };
+    this.current.set(id, entry);
+    const last = this.entries[this.entries.length - 1];
+    if (last === undefined || last.key <= key) this.entries.push(entry);
+    else this.entries.splice(this.firstAtOrAfter(key), 0, entry);
+    this.compact();
+  }
+
+  get(id: number): T | undefined {
+    return this.current.get(id)?.value;
+  }
+
+  delete(id: number): void {
+    if (this.current.delete(id)) this.compact();
+  }
+
+  /** The values whose keys are at or after `key`, in key order. */
+  from(key: string): T[] {
+    const values: T[] = [];
+    for (let i = this.firstAtOrAfter(key); i < this.entries.length; i++) {
+      const entry = this.entries[i] as Entry<T>;
+      if (this.current.get(entry.id) === entry) values.push(entry.value);
+    }
+    return values;
+  }
+
+  /** Removes the values at the front of the key order for as long as `drop` holds for them. */
+  dropOldestWhile(drop: (value: T) => boolean): void {
+    let count = 0;
+    for (const entry of this.entries) {
+      const live = this.current.get(entry.id) === entry;
+      if (live && !drop(entry.value)) break;
+      if (live) this.current.delete(entry.id);
+      count += 1;
+    }
+    if (count > 0) this.entries.splice(0, count);
+  }
+
+  private firstAtOrAfter(key: string): number {
+    let [low, high] = [0, this.entries.length];
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.entries[middle] as Entry<T>).key < key) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** Drops the stale entries once they outnumber the live ones: amortized, a constant per write. */
+  private compact(): void {
+    const stale = this.entries.length - this.current.size;
+    if (stale <= 64 || stale <= this.current.size) return;
+    this.entries = this.entries.filter((entry) => this.current.get(entry.id) === entry);
+  }
+}
+
+/** The halt as DynamoDB's item gives it back: its own fields, none undefined. */
+const storedHalt = (halt: PipelineHalt): PipelineHalt => ({
+  pipelineId: halt.pipelineId,
+  projectId: halt.projectId,
+  jobId: halt.jobId,
+  ...(halt.name !== undefined && { name: halt.name }),
+  ...(halt.stage !== undefined && { stage: halt.stage }),
+  haltedAt: halt.haltedAt,
+});
+
+const haltExpiresAt = (halt: PipelineHalt) =>
+  Math.floor(Date.parse(halt.haltedAt) / 1000) + PIPELINE_HALT_RETENTION_SECONDS;
+
 /** DemandStore in memory, for the simulator and unit tests; same state rule as DynamoDB's. */
 export class InMemoryDemandStore implements DemandStore {
   private readonly jobs = new Map<number, JobRecord>();
@@ -29,6 +136,10 @@ export class InMemoryDemandStore implements DemandStore {
   private readonly projects = new Map<number, ProjectActivity>();
   /** What the retries-due partition of the index holds: jobs owed a retry. */
   private readonly retriesDue = new Map<number, JobRecord>();
+  /** What the partitions of LOOKAHEAD_STATUSES hold of jobs with a pipeline, by creation. */
+  private readonly lookahead = new SortedIndex<JobRecord>();
+  /** The latest halt of each pipeline, by when it was noted (the halts' index partition). */
+  private readonly halts = new SortedIndex<PipelineHalt>();
 
   async recordJobEvent(
     event: JobEvent,
@@ -82,6 +193,22 @@ export class InMemoryDemandStore implements DemandStore {
     );
   }
 
+  async listPipelineDemand(now: Date, since: Date): Promise<PipelineDemand> {
+    const from = since.toISOString();
+    const jobs = this.unexpired(this.lookahead.from(from), now);
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    // Halts expire in the order they were noted (as DynamoDB's TTL deletes them, later).
+    this.halts.dropOldestWhile((halt) => haltExpiresAt(halt) <= nowSeconds);
+    return { jobs, halts: this.halts.from(from) };
+  }
+
+  async notePipelineHalt(halt: PipelineHalt): Promise<void> {
+    const noted = this.halts.get(halt.pipelineId);
+    // A later halt of the pipeline (a retry that failed too) stays.
+    if (noted !== undefined && noted.haltedAt > halt.haltedAt) return;
+    this.halts.set(halt.pipelineId, sortKey(halt.haltedAt, halt.pipelineId), storedHalt(halt));
+  }
+
   async noteProjectActivity(projectId: number, at: Date): Promise<void> {
     const known = this.projects.get(projectId);
     const refreshBefore = at.getTime() - PROJECT_ACTIVITY_REFRESH_SECONDS * 1000;
@@ -106,6 +233,9 @@ export class InMemoryDemandStore implements DemandStore {
     else this.pending.delete(job.jobId);
     if (job.retryDueSince !== undefined) this.retriesDue.set(job.jobId, job);
     else this.retriesDue.delete(job.jobId);
+    if (readByLookahead(job))
+      this.lookahead.set(job.jobId, sortKey(job.createdAt ?? job.updatedAt, job.jobId), job);
+    else this.lookahead.delete(job.jobId);
   }
 
   /**
@@ -121,6 +251,7 @@ export class InMemoryDemandStore implements DemandStore {
         this.jobs.delete(job.jobId);
         this.pending.delete(job.jobId);
         this.retriesDue.delete(job.jobId);
+        this.lookahead.delete(job.jobId);
       }
     }
     return live;

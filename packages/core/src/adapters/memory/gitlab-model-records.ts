@@ -53,6 +53,8 @@ export interface GitlabModelJob {
   readonly pipelineId?: number;
   readonly stage?: string;
   readonly createdAt?: Date;
+  /** When it became pending: a later stage's job waits `created` until its stage's turn. */
+  readonly queuedAt?: Date;
   readonly startedAt?: Date;
   readonly finishedAt?: Date;
   /** The runner that took it. */

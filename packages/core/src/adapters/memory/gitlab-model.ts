@@ -194,7 +194,9 @@ export class GitlabModel extends EventEmitter<{
     };
     this.jobs.set(id, created);
     this.emit("job", created);
-    return request.pending === false ? created : this.update(created, { status: "pending" });
+    return request.pending === false
+      ? created
+      : this.update(created, { status: "pending", queuedAt: this.clock.now() });
   }
 
   /** The earlier stages of its pipeline are done: a created job becomes pending. */
@@ -202,7 +204,7 @@ export class GitlabModel extends EventEmitter<{
     const job = this.jobs.get(jobId);
     if (!job) throw new GitLabApiError("404 Job Not Found", 404);
     if (job.status !== "created") throw new Error(`job ${jobId} is ${job.status}, not created`);
-    return this.update(job, { status: "pending" });
+    return this.update(job, { status: "pending", queuedAt: this.clock.now() });
   }
 
   /** POST /jobs/request: the runner calls in and gets the oldest pending job it may take. */

@@ -37,7 +37,7 @@ export const jobHookPayload = (
   build_queued_duration:
     job.status === "pending" || job.status === "created"
       ? null
-      : seconds(job.createdAt, job.startedAt ?? now),
+      : seconds(job.queuedAt ?? job.createdAt, job.startedAt ?? now),
   build_allow_failure: false,
   build_failure_reason: job.status === "failed" ? "script_failure" : "unknown_failure",
   pipeline_id: job.pipelineId ?? job.id,
