@@ -103,9 +103,10 @@ describe("least-privilege IAM statements", () => {
     ]);
   });
 
-  it("the webhook may only update items in the table and read its own secret", () => {
+  it("the webhook may only update items in the table, read job durations and its own secret", () => {
     const [, webhook] = everyPolicy[0]!;
     expect(webhook.flatMap((statement) => statement.actions).sort()).toEqual([
+      "dynamodb:GetItem",
       "dynamodb:UpdateItem",
       "secretsmanager:GetSecretValue",
     ]);
