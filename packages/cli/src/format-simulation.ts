@@ -9,6 +9,12 @@ const ROWS: readonly Row[] = [
   ["jobs (completed / lost)", (s) => `${s.jobs} (${s.completed} / ${s.lostJobs})`],
   ["wait p50 / p95 / max (s)", (s) => `${s.waitP50S} / ${s.waitP95S} / ${s.waitMaxS}`],
   [
+    "wait p50 / p95 by stage (s)",
+    (s) =>
+      s.waitByStage.map((stage) => `${stage.position}: ${stage.p50S}/${stage.p95S}`).join(", "),
+  ],
+  ["later-stage wait p95 (s)", (s) => String(s.laterStageWaitP95S)],
+  [
     "instance-seconds (vs ideal)",
     (s) =>
       `${s.instanceSeconds} (${(s.instanceSeconds / Math.max(1, s.idealInstanceSeconds)).toFixed(2)}×)`,
@@ -50,7 +56,7 @@ const formatViolations = (summaries: readonly SimulationSummary[]): string[] =>
       ? []
       : [
           "",
-          `invariant violations (${summary.policy}):`,
+          `invariant violations (${summary.label}):`,
           ...summary.invariantViolations.map(
             ({ atS, invariant, detail }) =>
               `  ${atS.toFixed(1).padStart(9)} s  ${invariant}  ${detail}`,
@@ -60,7 +66,7 @@ const formatViolations = (summaries: readonly SimulationSummary[]): string[] =>
 
 /** The summaries side by side, one column per policy; then what broke, if anything. */
 export const formatComparison = (summaries: readonly SimulationSummary[]): string => {
-  const header = ["", ...summaries.map((summary) => summary.policy)];
+  const header = ["", ...summaries.map((summary) => summary.label)];
   const faulted = summaries.some((summary) => summary.world.faults !== "none");
   const rows = faulted ? [...ROWS.slice(0, -1), ...FAULT_ROWS, ...ROWS.slice(-1)] : ROWS;
   const lines = [header, ...rows.map(([label, value]) => [label, ...summaries.map(value)])];

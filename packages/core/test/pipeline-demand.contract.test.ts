@@ -47,162 +47,195 @@ const halt = (pipelineId: number, seconds: number, jobId = 1): PipelineHalt => (
   haltedAt: iso(seconds),
 });
 
-describe.each(stores)("DemandStore.listPipelineDemand and notePipelineHalt: %s", (_, makeStore) => {
-  it("lists the jobs with a pipeline in LOOKAHEAD_STATUSES created since `since`, oldest first, then by id", async () => {
-    const store = makeStore();
-    const { pipelineId, firstJobId: id } = newPipeline();
-    const inPipeline = (fields: Parameters<typeof job>[0]) => job({ pipelineId, ...fields });
-    // One job in each status lookahead reads, made a second apart, recorded newest first.
-    const listed = LOOKAHEAD_STATUSES.map((status, i) =>
-      inPipeline({ jobId: id + i, status, createdAt: iso(-60 + i) }),
-    );
-    for (const event of [...listed].reverse()) await store.recordJobEvent(event, t0);
-    // Made at the same moment: by id, as a number (an 11-digit one after a 10-digit one).
-    const tied = [id * 10 + 1, id + 99].map((jobId) =>
-      inPipeline({ jobId, status: "created", createdAt: iso(-30) }),
-    );
-    for (const event of tied) await store.recordJobEvent(event, t0);
-    // Without a createdAt, the index files a job under its hook's receipt.
-    const undated = inPipeline({ jobId: id + 200, status: "created" });
-    await store.recordJobEvent(undated, later(-10));
-    // Not read by lookahead: before `since`, no pipeline, finished, or unfinished in other statuses.
-    const unread = [
-      inPipeline({ jobId: id + 300, status: "created", createdAt: iso(-3601) }),
-      job({ jobId: id + 301, status: "created", createdAt: iso(-20) }),
-      inPipeline({ jobId: id + 302, status: "success", createdAt: iso(-20) }),
-      inPipeline({ jobId: id + 303, status: "canceled", createdAt: iso(-20) }),
-      inPipeline({ jobId: id + 304, status: "failed", createdAt: iso(-20) }),
-      inPipeline({ jobId: id + 305, status: "waiting_for_callback", createdAt: iso(-20) }),
-      inPipeline({ jobId: id + 306, status: "canceling", createdAt: iso(-20) }),
-      inPipeline({ jobId: id + 307, status: "not_visible", createdAt: iso(-20) }),
-    ];
-    for (const event of unread) await store.recordJobEvent(event, t0);
-
-    const { jobs } = await store.listPipelineDemand(t0, since);
-
-    const ours = new Set([...listed, ...tied, undated, ...unread].map((event) => event.jobId));
-    expect(jobs.filter((record) => ours.has(record.jobId)).map((record) => record.jobId)).toEqual([
-      ...listed.map((event) => event.jobId),
-      id + 99,
-      id * 10 + 1,
-      id + 200,
-    ]);
-    expect(jobs.find((record) => record.jobId === id + 3)).toMatchObject({
-      pipelineId,
-      status: LOOKAHEAD_STATUSES[3],
-      name: `job-${id + 3}`,
-      stage: "build",
-      createdAt: iso(-57),
-    });
-    for (const record of jobs) expect(record).not.toHaveProperty("gsi1pk");
-  });
-
-  it("follows a job through its statuses: listed once, as it is now, and no more once finished", async () => {
-    const store = makeStore();
-    const { pipelineId, firstJobId: jobId } = newPipeline();
-    const at = (status: JobStatus) => job({ jobId, pipelineId, status, createdAt: iso(-5) });
-    const mine = async (now: Date) =>
-      (await store.listPipelineDemand(now, since)).jobs.filter((record) => record.jobId === jobId);
-
-    await store.recordJobEvent(at("created"), t0);
-    const created = await mine(t0);
-    await store.recordJobEvent(at("pending"), later(1));
-    await store.annotateJob(jobId, { tags: ["linux"] });
-    const pending = await mine(later(1));
-    await store.recordJobEvent(at("running"), later(2));
-    const running = await mine(later(2));
-    await store.recordJobEvent(at("success"), later(3));
-
-    expect(created.map((record) => record.status)).toEqual(["created"]);
-    expect(pending).toEqual([expect.objectContaining({ status: "pending", tags: ["linux"] })]);
-    expect(running.map((record) => record.status)).toEqual(["running"]);
-    expect(await mine(later(3))).toEqual([]);
-  });
-
-  it("does not list a job whose retention has passed", async () => {
-    const store = makeStore();
-    const { pipelineId, firstJobId: jobId } = newPipeline();
-    const retention = JOB_RETENTION_SECONDS.unfinished;
-    await store.recordJobEvent(job({ jobId, pipelineId, status: "created" }), t0);
-    await store.recordJobEvent(job({ jobId: jobId + 1, pipelineId, status: "created" }), later(10));
-    const ids = async (now: Date) =>
-      (await store.listPipelineDemand(now, since)).jobs
-        .map((record) => record.jobId)
-        .filter((id) => id === jobId || id === jobId + 1);
-
-    expect(await ids(later(retention - 1))).toEqual([jobId, jobId + 1]);
-    expect(await ids(later(retention))).toEqual([jobId + 1]);
-  });
-
-  it("lists the halts noted since `since`, oldest first, each pipeline's latest", async () => {
-    const store = makeStore();
-    const [early, first, second, same] = [
-      newPipeline(),
-      newPipeline(),
-      newPipeline(),
-      newPipeline(),
-    ];
-    await store.notePipelineHalt(halt(early.pipelineId, -3601));
-    await store.notePipelineHalt(halt(second.pipelineId, 10));
-    await store.notePipelineHalt(halt(first.pipelineId, 5));
-    // Noted at the same moment: by pipeline id.
-    await store.notePipelineHalt(halt(same.pipelineId, 5));
-    const ours = new Set([early, first, second, same].map((pipeline) => pipeline.pipelineId));
-
-    const { halts } = await store.listPipelineDemand(later(20), since);
-
-    expect(halts.filter((noted) => ours.has(noted.pipelineId))).toEqual([
-      halt(first.pipelineId, 5),
-      halt(same.pipelineId, 5),
-      halt(second.pipelineId, 10),
-    ]);
-  });
-
-  it("replaces a halt with a later one of the same pipeline, never with an earlier one, and a duplicate changes nothing", async () => {
-    const store = makeStore();
-    const { pipelineId } = newPipeline();
-    const retryFailedToo: PipelineHalt = {
-      pipelineId,
-      projectId: 5,
-      jobId: 3,
-      haltedAt: iso(30),
-    };
-    const mine = async (from: Date) =>
-      (await store.listPipelineDemand(later(60), from)).halts.filter(
-        (noted) => noted.pipelineId === pipelineId,
+describe.each(stores)(
+  "DemandStore.listPipelineDemand, notePipelineHalt and liftPipelineHalt: %s",
+  (_, makeStore) => {
+    it("lists the jobs with a pipeline in LOOKAHEAD_STATUSES created since `since`, oldest first, then by id", async () => {
+      const store = makeStore();
+      const { pipelineId, firstJobId: id } = newPipeline();
+      const inPipeline = (fields: Parameters<typeof job>[0]) => job({ pipelineId, ...fields });
+      // One job in each status lookahead reads, made a second apart, recorded newest first.
+      const listed = LOOKAHEAD_STATUSES.map((status, i) =>
+        inPipeline({ jobId: id + i, status, createdAt: iso(-60 + i) }),
       );
+      for (const event of [...listed].reverse()) await store.recordJobEvent(event, t0);
+      // Made at the same moment: by id, as a number (an 11-digit one after a 10-digit one).
+      const tied = [id * 10 + 1, id + 99].map((jobId) =>
+        inPipeline({ jobId, status: "created", createdAt: iso(-30) }),
+      );
+      for (const event of tied) await store.recordJobEvent(event, t0);
+      // Without a createdAt, the index files a job under its hook's receipt.
+      const undated = inPipeline({ jobId: id + 200, status: "created" });
+      await store.recordJobEvent(undated, later(-10));
+      // Not read by lookahead: before `since`, no pipeline, finished, or unfinished in other statuses.
+      const unread = [
+        inPipeline({ jobId: id + 300, status: "created", createdAt: iso(-3601) }),
+        job({ jobId: id + 301, status: "created", createdAt: iso(-20) }),
+        inPipeline({ jobId: id + 302, status: "success", createdAt: iso(-20) }),
+        inPipeline({ jobId: id + 303, status: "canceled", createdAt: iso(-20) }),
+        inPipeline({ jobId: id + 304, status: "failed", createdAt: iso(-20) }),
+        inPipeline({ jobId: id + 305, status: "waiting_for_callback", createdAt: iso(-20) }),
+        inPipeline({ jobId: id + 306, status: "canceling", createdAt: iso(-20) }),
+        inPipeline({ jobId: id + 307, status: "not_visible", createdAt: iso(-20) }),
+      ];
+      for (const event of unread) await store.recordJobEvent(event, t0);
 
-    await store.notePipelineHalt(halt(pipelineId, 20, 1));
-    await store.notePipelineHalt(retryFailedToo);
-    await store.notePipelineHalt(retryFailedToo);
-    // Noted late (hooks may arrive in any order): the later halt stays.
-    await store.notePipelineHalt(halt(pipelineId, 25, 2));
+      const { jobs } = await store.listPipelineDemand(t0, since);
 
-    // The later halt lacks the name and stage of the earlier one: a replacement, not a merge.
-    expect(await mine(since)).toEqual([retryFailedToo]);
-    // Moved to its new place in the index: not listed from between the two.
-    expect(await mine(later(21))).toEqual([retryFailedToo]);
-    expect(await mine(later(31))).toEqual([]);
-  });
+      const ours = new Set([...listed, ...tied, undated, ...unread].map((event) => event.jobId));
+      expect(jobs.filter((record) => ours.has(record.jobId)).map((record) => record.jobId)).toEqual(
+        [...listed.map((event) => event.jobId), id + 99, id * 10 + 1, id + 200],
+      );
+      expect(jobs.find((record) => record.jobId === id + 3)).toMatchObject({
+        pipelineId,
+        status: LOOKAHEAD_STATUSES[3],
+        name: `job-${id + 3}`,
+        stage: "build",
+        createdAt: iso(-57),
+      });
+      for (const record of jobs) expect(record).not.toHaveProperty("gsi1pk");
+    });
 
-  it("forgets a halt PIPELINE_HALT_RETENTION_SECONDS after it was noted", async () => {
-    const store = makeStore();
-    const [older, newer] = [newPipeline(), newPipeline()];
-    await store.notePipelineHalt(halt(older.pipelineId, 0));
-    await store.notePipelineHalt(halt(newer.pipelineId, 1));
-    const mine = async (now: Date) =>
-      (await store.listPipelineDemand(now, since)).halts
-        .map((noted) => noted.pipelineId)
-        .filter((id) => id === older.pipelineId || id === newer.pipelineId);
+    it("follows a job through its statuses: listed once, as it is now, and no more once finished", async () => {
+      const store = makeStore();
+      const { pipelineId, firstJobId: jobId } = newPipeline();
+      const at = (status: JobStatus) => job({ jobId, pipelineId, status, createdAt: iso(-5) });
+      const mine = async (now: Date) =>
+        (await store.listPipelineDemand(now, since)).jobs.filter(
+          (record) => record.jobId === jobId,
+        );
 
-    expect(await mine(later(PIPELINE_HALT_RETENTION_SECONDS - 1))).toEqual([
-      older.pipelineId,
-      newer.pipelineId,
-    ]);
-    expect(await mine(later(PIPELINE_HALT_RETENTION_SECONDS))).toEqual([newer.pipelineId]);
-    expect(await mine(later(PIPELINE_HALT_RETENTION_SECONDS + 1))).toEqual([]);
-  });
-});
+      await store.recordJobEvent(at("created"), t0);
+      const created = await mine(t0);
+      await store.recordJobEvent(at("pending"), later(1));
+      await store.annotateJob(jobId, { tags: ["linux"] });
+      const pending = await mine(later(1));
+      await store.recordJobEvent(at("running"), later(2));
+      const running = await mine(later(2));
+      await store.recordJobEvent(at("success"), later(3));
+
+      expect(created.map((record) => record.status)).toEqual(["created"]);
+      expect(pending).toEqual([expect.objectContaining({ status: "pending", tags: ["linux"] })]);
+      expect(running.map((record) => record.status)).toEqual(["running"]);
+      expect(await mine(later(3))).toEqual([]);
+    });
+
+    it("does not list a job whose retention has passed", async () => {
+      const store = makeStore();
+      const { pipelineId, firstJobId: jobId } = newPipeline();
+      const retention = JOB_RETENTION_SECONDS.unfinished;
+      await store.recordJobEvent(job({ jobId, pipelineId, status: "created" }), t0);
+      await store.recordJobEvent(
+        job({ jobId: jobId + 1, pipelineId, status: "created" }),
+        later(10),
+      );
+      const ids = async (now: Date) =>
+        (await store.listPipelineDemand(now, since)).jobs
+          .map((record) => record.jobId)
+          .filter((id) => id === jobId || id === jobId + 1);
+
+      expect(await ids(later(retention - 1))).toEqual([jobId, jobId + 1]);
+      expect(await ids(later(retention))).toEqual([jobId + 1]);
+    });
+
+    it("lists the halts noted since `since`, oldest first, each pipeline's latest", async () => {
+      const store = makeStore();
+      const [early, first, second, same] = [
+        newPipeline(),
+        newPipeline(),
+        newPipeline(),
+        newPipeline(),
+      ];
+      await store.notePipelineHalt(halt(early.pipelineId, -3601));
+      await store.notePipelineHalt(halt(second.pipelineId, 10));
+      await store.notePipelineHalt(halt(first.pipelineId, 5));
+      // Noted at the same moment: by pipeline id.
+      await store.notePipelineHalt(halt(same.pipelineId, 5));
+      const ours = new Set([early, first, second, same].map((pipeline) => pipeline.pipelineId));
+
+      const { halts } = await store.listPipelineDemand(later(20), since);
+
+      expect(halts.filter((noted) => ours.has(noted.pipelineId))).toEqual([
+        halt(first.pipelineId, 5),
+        halt(same.pipelineId, 5),
+        halt(second.pipelineId, 10),
+      ]);
+    });
+
+    it("replaces a halt with a later one of the same pipeline, never with an earlier one, and a duplicate changes nothing", async () => {
+      const store = makeStore();
+      const { pipelineId } = newPipeline();
+      const retryFailedToo: PipelineHalt = {
+        pipelineId,
+        projectId: 5,
+        jobId: 3,
+        haltedAt: iso(30),
+      };
+      const mine = async (from: Date) =>
+        (await store.listPipelineDemand(later(60), from)).halts.filter(
+          (noted) => noted.pipelineId === pipelineId,
+        );
+
+      await store.notePipelineHalt(halt(pipelineId, 20, 1));
+      await store.notePipelineHalt(retryFailedToo);
+      await store.notePipelineHalt(retryFailedToo);
+      // Noted late (hooks may arrive in any order): the later halt stays.
+      await store.notePipelineHalt(halt(pipelineId, 25, 2));
+
+      // The later halt lacks the name and stage of the earlier one: a replacement, not a merge.
+      expect(await mine(since)).toEqual([retryFailedToo]);
+      // Moved to its new place in the index: not listed from between the two.
+      expect(await mine(later(21))).toEqual([retryFailedToo]);
+      expect(await mine(later(31))).toEqual([]);
+    });
+
+    it("lifts a halt for a later job of its name and stage only, keeps an older halt out after, lists a newer one", async () => {
+      const store = makeStore();
+      const { pipelineId } = newPipeline();
+      const mine = async () =>
+        (await store.listPipelineDemand(later(60), since)).halts.filter(
+          (noted) => noted.pipelineId === pipelineId,
+        );
+      const retry = { pipelineId, jobId: 5, name: "compile", stage: "build" };
+      await store.notePipelineHalt(halt(pipelineId, 20, 4));
+
+      // Not its retry: another name, another stage, an earlier job, another pipeline.
+      await store.liftPipelineHalt({ ...retry, name: "lint" });
+      await store.liftPipelineHalt({ ...retry, stage: "test" });
+      await store.liftPipelineHalt({ ...retry, jobId: 3 });
+      await store.liftPipelineHalt({ ...retry, pipelineId: pipelineId + 1 });
+      expect(await mine()).toMatchObject([{ jobId: 4 }]);
+
+      await store.liftPipelineHalt(retry);
+      await store.liftPipelineHalt(retry);
+      expect(await mine()).toEqual([]);
+      // A hook of the original failure delivered late, older than the lifted halt: still lifted.
+      await store.notePipelineHalt(halt(pipelineId, 19, 4));
+      expect(await mine()).toEqual([]);
+      // The retry failed too: the pipeline halts again.
+      await store.notePipelineHalt(halt(pipelineId, 30, 6));
+      expect(await mine()).toMatchObject([{ jobId: 6 }]);
+    });
+
+    it("forgets a halt PIPELINE_HALT_RETENTION_SECONDS after it was noted", async () => {
+      const store = makeStore();
+      const [older, newer] = [newPipeline(), newPipeline()];
+      await store.notePipelineHalt(halt(older.pipelineId, 0));
+      await store.notePipelineHalt(halt(newer.pipelineId, 1));
+      const mine = async (now: Date) =>
+        (await store.listPipelineDemand(now, since)).halts
+          .map((noted) => noted.pipelineId)
+          .filter((id) => id === older.pipelineId || id === newer.pipelineId);
+
+      expect(await mine(later(PIPELINE_HALT_RETENTION_SECONDS - 1))).toEqual([
+        older.pipelineId,
+        newer.pipelineId,
+      ]);
+      expect(await mine(later(PIPELINE_HALT_RETENTION_SECONDS))).toEqual([newer.pipelineId]);
+      expect(await mine(later(PIPELINE_HALT_RETENTION_SECONDS + 1))).toEqual([]);
+    });
+  },
+);
 
 describe("DynamoDemandStore's pipeline halts", () => {
   it("keeps one item per pipeline, indexed by when it was noted, expiring after the retention", async () => {

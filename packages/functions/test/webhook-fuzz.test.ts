@@ -82,6 +82,9 @@ class CaseDemandStore implements DemandStore {
   notePipelineHalt(...args: Parameters<DemandStore["notePipelineHalt"]>) {
     return this.current.notePipelineHalt(...args);
   }
+  liftPipelineHalt(...args: Parameters<DemandStore["liftPipelineHalt"]>) {
+    return this.current.liftPipelineHalt(...args);
+  }
 }
 
 interface Case {

@@ -11,6 +11,7 @@ export {
   type InvariantName,
   type InvariantViolation,
 } from "./invariants/invariant-checker";
+export { lookaheadFlipped } from "./lookahead-variant";
 export { POLICIES } from "./policies";
 export { renderHtmlReport } from "./report/html-report";
 export type * from "./result";

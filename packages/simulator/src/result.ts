@@ -1,5 +1,6 @@
 import type { FaultKind } from "./faults/fault-spec";
 import type { InvariantViolation } from "./invariants/invariant-checker";
+import type { StageWaits } from "./stage-waits";
 import type { GitlabCallPurpose } from "./world/gitlab-call-purposes";
 
 /** What a simulation reports: the JSON of `simulate --json`, and what the HTML report draws. */
@@ -19,6 +20,8 @@ export interface WorldSummary {
 
 export interface SimulationSummary {
   readonly policy: PolicyName;
+  /** The run's name: the policy's, or a variant of it (`default-lookahead-off`). */
+  readonly label: string;
   readonly jobs: number;
   readonly completed: number;
   /** Jobs that never ran by the end of the run. */
@@ -27,6 +30,10 @@ export interface SimulationSummary {
   readonly waitP50S: number;
   readonly waitP95S: number;
   readonly waitMaxS: number;
+  /** The same by the stage position of their pipelines (1 is the first stage; no pipeline, 1). */
+  readonly waitByStage: readonly StageWaits[];
+  /** p95 of the waits of every stage after the first. */
+  readonly laterStageWaitP95S: number;
   /** Billed instance time (running to shutting-down, each at least 60 s). */
   readonly instanceSeconds: number;
   /** Of those, time an instance ran no job. */

@@ -1,8 +1,10 @@
 import type { AutoscalerConfig } from "@ger/core/types";
 import { formatFaultSpec } from "./faults/fault-spec";
+import { percentile, round } from "./percentile";
 import { POLICIES } from "./policies";
 import { SeededRandom } from "./random";
 import type { PolicyName, Sample, SimulationRun, SimulationSummary } from "./result";
+import { waitsByStage } from "./stage-waits";
 import type { TraceJob } from "./trace/trace-job";
 import {
   GITLAB_CALL_PURPOSES,
@@ -19,6 +21,8 @@ export interface SimulationOptions {
   readonly trace: readonly TraceJob[];
   readonly config: AutoscalerConfig;
   readonly policy?: PolicyName;
+  /** The run's name in reports, where one policy runs in more than one variant; the policy's by default. */
+  readonly label?: string;
   readonly world?: Partial<WorldSettings>;
   /**
    * A control plane of the caller's own instead of the policy's (named `policy` in the summary):
@@ -31,6 +35,8 @@ export interface SimulationOptions {
 
 /** Virtual time advances in steps this long between checks for the end of the work. */
 const STEP_MS = 60_000;
+/** Reaper passes a faulted run may take after its idle tail to finish what faults held back. */
+const SETTLE_PASSES = 30;
 
 /**
  * Replays a trace in virtual time through one control plane and reports what it cost and how long
@@ -88,13 +94,22 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
       plane.settleS ?? 0,
     ) * 1000;
   await time.runUntil(time.nowMillis + idleTailMs);
+  // Under faults a retirement may fail pass after pass (a throttled TerminateInstances, a reaper
+  // pass that died): the reaper keeps at it, and what it finishes within SETTLE_PASSES more passes
+  // was not left behind.
+  let leftovers = await plane.leftovers();
+  const faulted = formatFaultSpec(settings.faults) !== "";
+  for (let pass = 0; faulted && pass < SETTLE_PASSES && leaksOf(world, leftovers).any; pass++) {
+    await time.runUntil(time.nowMillis + settings.reaperScheduleS * 1000);
+    leftovers = await plane.leftovers();
+  }
   world.finished = true;
-  const leftovers = await plane.leftovers();
   const endMs = time.nowMillis;
 
   const waits = world.jobs.waits();
   const summary = summarize(world, {
     policy,
+    label: options.label ?? policy,
     trace,
     waits,
     endMs,
@@ -111,6 +126,8 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     waits,
   };
 };
+
+type Leftovers = Awaited<ReturnType<ReturnType<PolicyFactory>["leftovers"]>>;
 
 const checkPrices = (config: AutoscalerConfig) => {
   for (const pool of config.pools)
@@ -146,23 +163,16 @@ const sampleOf = (
   };
 };
 
-/** Nearest-rank percentile of ascending values. */
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted.length === 0
-    ? 0
-    : (sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number);
-
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
 const summarize = (
   world: World,
   run: {
     readonly policy: PolicyName;
+    readonly label: string;
     readonly trace: readonly TraceJob[];
     readonly waits: readonly number[];
     readonly startMs: number;
     readonly endMs: number;
-    readonly leftovers: Awaited<ReturnType<ReturnType<PolicyFactory>["leftovers"]>>;
+    readonly leftovers: Leftovers;
     readonly controlPlaneCostUsd: (elapsedS: number) => number;
     readonly wallSeconds: number;
   },
@@ -191,24 +201,23 @@ const summarize = (
     Object.values(calls).reduce((sum, count) => sum + count, 0) + ownershipReads;
   const byPurpose = callsByPurpose(world, run.policy, ownershipReads);
   const ec2 = compute.calls;
-  let liveInstances = 0;
-  for (const instance of compute.liveInstances())
-    if (instance.state !== "shutting-down") liveInstances += 1;
   const { leftovers } = run;
-  const leaks = {
-    leakedInstances: Math.max(0, liveInstances - leftovers.warmInstances),
-    leakedRunners: Math.max(0, leftovers.gitlabRunners - leftovers.warmInstances),
-    leakedTokens: leftovers.storedTokens,
-    leakedSlots: Math.max(0, leftovers.ledgerSlots - leftovers.warmInstances),
-  };
+  const stages = waitsByStage(
+    [...world.jobs.waitsByJob()].map(([id, waitS]) => [world.model.jobs.get(id), waitS] as const),
+    run.trace,
+  );
+  const { any: _, ...leaks } = leaksOf(world, leftovers);
   return {
     policy: run.policy,
+    label: run.label,
     jobs: run.trace.length,
     completed: [...world.model.jobs.values()].filter((job) => job.status === "success").length,
     lostJobs: world.jobs.neverRan() + createdNeverPending(world),
     waitP50S: round(percentile(run.waits, 50), 1),
     waitP95S: round(percentile(run.waits, 95), 1),
     waitMaxS: round(run.waits[run.waits.length - 1] ?? 0, 1),
+    waitByStage: stages.byStage,
+    laterStageWaitP95S: stages.laterStageP95S,
     instanceSeconds: Math.round(instanceSeconds),
     idleInstanceSeconds: Math.round(Math.max(0, instanceSeconds - busySeconds)),
     idealInstanceSeconds: Math.round(ideal),
@@ -284,6 +293,20 @@ const ssmCallsOf = (world: World, policy: PolicyName): number => {
   let calls = 0;
   for (const [api, count] of world.meters.otherCalls) if (api.startsWith("ssm:")) calls += count;
   return calls;
+};
+
+/** What the control plane left behind beyond its warm instances (idle_count). */
+const leaksOf = (world: World, leftovers: Leftovers) => {
+  let liveInstances = 0;
+  for (const instance of world.compute.liveInstances())
+    if (instance.state !== "shutting-down") liveInstances += 1;
+  const leaks = {
+    leakedInstances: Math.max(0, liveInstances - leftovers.warmInstances),
+    leakedRunners: Math.max(0, leftovers.gitlabRunners - leftovers.warmInstances),
+    leakedTokens: leftovers.storedTokens,
+    leakedSlots: Math.max(0, leftovers.ledgerSlots - leftovers.warmInstances),
+  };
+  return { ...leaks, any: Object.values(leaks).some((count) => count > 0) };
 };
 
 /** Jobs of later stages whose pipeline never got that far. */

@@ -41,12 +41,15 @@ const syntheticRun = (policy: PolicyName, idlePool: number, lagSamples: number):
   return {
     summary: {
       policy,
+      label: policy,
       jobs: 2_000,
       completed: 1_998,
       lostJobs: 0,
       waitP50S: waits[1_000] ?? 0,
       waitP95S: waits[1_900] ?? 0,
       waitMaxS: waits.at(-1) ?? 0,
+      waitByStage: [{ position: 1, jobs: 2_000, p50S: waits[1_000] ?? 0, p95S: waits[1_900] ?? 0 }],
+      laterStageWaitP95S: 0,
       instanceSeconds: 700_000,
       idleInstanceSeconds: idlePool * 86_400,
       idealInstanceSeconds: 500_000,

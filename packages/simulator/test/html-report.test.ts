@@ -4,14 +4,23 @@ import { escapeHtml } from "../src/report/html";
 import { renderHtmlReport } from "../src/report/html-report";
 import type { PolicyName, Sample, SimulationRun, SimulationSummary } from "../src/result";
 
-const summary = (policy: PolicyName, overrides: Partial<SimulationSummary> = {}) => ({
+const summary = (
+  policy: PolicyName,
+  overrides: Partial<SimulationSummary> = {},
+): SimulationSummary => ({
   policy,
+  label: policy,
   jobs: 4,
   completed: 4,
   lostJobs: 0,
   waitP50S: 5,
   waitP95S: 90,
   waitMaxS: 90,
+  waitByStage: [
+    { position: 1, jobs: 2, p50S: 5, p95S: 30 },
+    { position: 2, jobs: 2, p50S: 5, p95S: 90 },
+  ],
+  laterStageWaitP95S: 90,
   instanceSeconds: 5_400,
   idleInstanceSeconds: 1_800,
   idealInstanceSeconds: 3_600,

@@ -3,6 +3,7 @@ import { gitlabComPlanLimit, loadConfigFile } from "@ger/core";
 import {
   type FaultSpec,
   FaultSpecError,
+  lookaheadFlipped,
   type PolicyName,
   parseFaultSpec,
   parseTrace,
@@ -43,7 +44,7 @@ const progressReporter = (policy: string, stream: NodeJS.WriteStream = process.s
       const width = 30;
       const filled = Math.round((percent / 100) * width);
       stream.write(
-        `\r${policy.padEnd(9)} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${percent}%`,
+        `\r${policy.padEnd(21)} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${percent}%`,
       );
       if (percent >= 100) stream.write("\n");
       return;
@@ -102,7 +103,10 @@ const serviceLimitsOf = (options: SimulateOptions) => {
   };
 };
 
-/** `simulate`: replays a trace in virtual time through one policy, or all three with --compare. */
+/**
+ * `simulate`: replays a trace in virtual time through one policy or, with --compare, all three and
+ * the default again with pipeline lookahead flipped.
+ */
 export const runSimulate = async (options: SimulateOptions): Promise<void> => {
   if (!options.trace) throw new UsageError("simulate needs --trace FILE (a CSV job trace)");
   const policy = options.policy ?? "default";
@@ -121,16 +125,20 @@ export const runSimulate = async (options: SimulateOptions): Promise<void> => {
     );
   const trace = parseTrace(await readFile(options.trace, "utf8"));
   const config = await loadConfigFile(options.config ?? process.env.AUTOSCALER_CONFIG);
-  const policies = options.compare ? POLICY_NAMES : [policy];
+  const variants = options.compare
+    ? [
+        ...POLICY_NAMES.map((name) => ({ policy: name, config, label: name })),
+        { policy: "default" as const, ...lookaheadFlipped(config) },
+      ]
+    : [{ policy, config, label: policy }];
   const runs: SimulationRun[] = [];
-  for (const name of policies)
+  for (const variant of variants)
     runs.push(
       await runSimulation({
         trace,
-        config,
-        policy: name,
+        ...variant,
         world: { seed, faults, ...limits },
-        onProgress: progressReporter(name),
+        onProgress: progressReporter(variant.label),
       }),
     );
   if (options.report)
@@ -141,7 +149,7 @@ export const runSimulate = async (options: SimulateOptions): Promise<void> => {
   const summaries = runs.map((run) => run.summary);
   if (options.json) {
     const output = options.compare
-      ? { policies: Object.fromEntries(summaries.map((summary) => [summary.policy, summary])) }
+      ? { policies: Object.fromEntries(summaries.map((summary) => [summary.label, summary])) }
       : summaries[0];
     console.log(JSON.stringify(output, null, 2));
   } else console.log(formatComparison(summaries));

@@ -16,6 +16,14 @@ export interface PipelineHalt {
   readonly haltedAt: string;
 }
 
+/** A successful retry of a job (GitLab's `retries_count` above 0): its pipeline goes on. */
+export interface PipelineRetry {
+  readonly pipelineId: number;
+  readonly jobId: number;
+  readonly name: string;
+  readonly stage: string;
+}
+
 /** How long a halt is kept: longer than any pipeline lookahead still estimates (LOOKAHEAD_WINDOW). */
 export const PIPELINE_HALT_RETENTION_SECONDS = 24 * 3600;
 

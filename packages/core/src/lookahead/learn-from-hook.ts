@@ -1,5 +1,5 @@
 import type { JobEvent } from "../jobs/job-event";
-import type { PipelineHalt } from "../jobs/pipeline-halt";
+import type { PipelineHalt, PipelineRetry } from "../jobs/pipeline-halt";
 import type { DurationKey } from "../ports/job-durations";
 
 /**
@@ -20,6 +20,19 @@ export const pipelineHaltOf = (event: JobEvent, receivedAt: Date): PipelineHalt 
     haltedAt: receivedAt.toISOString(),
   };
 };
+
+/**
+ * A successful retry lifts the halt its original noted: the pipeline goes on. GitLab counts a
+ * job's earlier runs in `retries_count`; a hook without it (older GitLab) may be one.
+ */
+export const pipelineRetryOf = (event: JobEvent): PipelineRetry | undefined =>
+  event.status === "success" &&
+  event.pipelineId !== undefined &&
+  event.name !== undefined &&
+  event.stage !== undefined &&
+  (event.retriesCount === undefined || event.retriesCount > 0)
+    ? { pipelineId: event.pipelineId, jobId: event.jobId, name: event.name, stage: event.stage }
+    : undefined;
 
 /** A successful run's duration, the one the next run of the same job is estimated from. */
 export const durationSampleOf = (

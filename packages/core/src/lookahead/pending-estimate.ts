@@ -46,11 +46,12 @@ const stagesOf = (jobs: readonly JobRecord[]): Stage[] => {
     const name = job.stage ?? "";
     byName.set(name, [...(byName.get(name) ?? []), job]);
   }
-  const firstId = (stage: Stage) => Math.min(...stage.jobs.map((job) => job.jobId));
   return [...byName]
     .map(([name, stageJobs]) => ({ name, jobs: stageJobs }))
-    .sort((a, b) => firstId(a) - firstId(b));
+    .sort((a, b) => firstIdOf(a) - firstIdOf(b));
 };
+
+const firstIdOf = (stage: Stage) => Math.min(...stage.jobs.map((job) => job.jobId));
 
 const pipelinesOf = (jobs: readonly JobRecord[]): Map<number, JobRecord[]> => {
   const pipelines = new Map<number, JobRecord[]>();
@@ -66,9 +67,19 @@ const blocks = (job: JobRecord) =>
   job.status === "scheduled" || (job.status === "manual" && job.allowFailure === false);
 const ignored = (job: JobRecord) => job.status === "manual" && !blocks(job);
 
-/** GitLab's retry of a job is a new job of the same name and stage: while it runs, the pipeline goes on. */
-const retried = (halt: PipelineHalt, jobs: readonly JobRecord[]) =>
-  jobs.some((job) => job.jobId > halt.jobId && job.name === halt.name && job.stage === halt.stage);
+/**
+ * Whether a halted pipeline goes on after all: GitLab's retry of the job (a new job of its name and
+ * stage) is listed while it is unfinished and, once it has succeeded, a later stage (one created
+ * after the halted job) is under way. A skipped stage never is.
+ */
+const goesOn = (halt: PipelineHalt, stages: readonly Stage[]) =>
+  stages.some((stage) =>
+    stage.jobs.some((job) =>
+      stage.name === halt.stage
+        ? job.jobId > halt.jobId && job.name === halt.name
+        : firstIdOf(stage) > halt.jobId && STARTED.has(job.status),
+    ),
+  );
 
 /** Whether some stage after the first has a created job: only such pipelines need estimates. */
 const hasLaterCreated = (stages: readonly Stage[]) =>
@@ -102,7 +113,7 @@ export const estimateFutureJobs = (input: LookaheadInput): FutureJob[] => {
     const stages = stagesOf(pipelineJobs);
     if (!hasLaterCreated(stages)) continue;
     const halt = halts.get(pipelineId);
-    if (halt && !retried(halt, pipelineJobs)) continue;
+    if (halt && !goesOn(halt, stages)) continue;
     const pipelineCreatedAt = Math.min(...pipelineJobs.map(createdAtOf));
     const seconds = (job: JobRecord) =>
       job.name === undefined

@@ -185,8 +185,9 @@ const cacheSchema = v.strictObject({
  * their runners can be launched to be ready when the earlier stages end (see lookahead-demand.ts).
  */
 const lookaheadSchema = v.strictObject({
-  // Off until the simulator's figures with it on are in (see the README).
-  enabled: v.optional(v.boolean(), false),
+  // On: in the simulator's work week it cuts later stages' p95 wait from ~50 s to ~4 s for ~20%
+  // more instance time (see the README's figures).
+  enabled: v.optional(v.boolean(), true),
   /**
    * How long before a job's estimated pending time its runner is launched: the pool's boot time
    * and a margin for the estimate. Also the bound on how early a runner may start.

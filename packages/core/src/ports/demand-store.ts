@@ -5,7 +5,7 @@ import type {
   JobRecord,
   RetrySettlement,
 } from "../jobs/job-record";
-import type { PipelineDemand, PipelineHalt } from "../jobs/pipeline-halt";
+import type { PipelineDemand, PipelineHalt, PipelineRetry } from "../jobs/pipeline-halt";
 import type { ProjectActivity } from "../jobs/project-activity";
 
 /** Where demand lives: jobs by state, and the projects that sent them. */
@@ -43,6 +43,12 @@ export interface DemandStore {
   listPipelineDemand(now: Date, since: Date): Promise<PipelineDemand>;
   /** Notes a pipeline halt; a later one of the same pipeline replaces it. Idempotent. */
   notePipelineHalt(halt: PipelineHalt): Promise<void>;
+  /**
+   * A retry of the halting job succeeded: the halt is no longer listed. Only a halt by an earlier
+   * job of the retry's name and stage is lifted; a later halt of the pipeline noted after the lift
+   * is listed again. Idempotent.
+   */
+  liftPipelineHalt(retry: PipelineRetry): Promise<void>;
   /** Projects with a job event at or after `since`. */
   listActiveProjects(since: Date): Promise<ProjectActivity[]>;
 }

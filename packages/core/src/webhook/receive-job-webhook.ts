@@ -1,5 +1,5 @@
 import { parseJobHook } from "../jobs/job-hook";
-import { durationSampleOf, pipelineHaltOf } from "../lookahead/learn-from-hook";
+import { durationSampleOf, pipelineHaltOf, pipelineRetryOf } from "../lookahead/learn-from-hook";
 import type { Clock } from "../ports/clock";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobDurations } from "../ports/job-durations";
@@ -99,9 +99,14 @@ const judgeAuthenticated = async (
     deps.demand.noteProjectActivity(event.projectId, receivedAt),
     halt && deps.demand.notePipelineHalt(halt),
   ]);
-  // Once per job: a duplicate hook changes no record and adds no sample.
-  const sample = outcome.kind === "recorded" ? durationSampleOf(event) : undefined;
-  if (sample) await deps.durations.recordDuration(sample.key, sample.seconds, receivedAt);
+  // Once per job: a duplicate hook changes no record, adds no sample and lifts nothing.
+  const recorded = outcome.kind === "recorded";
+  const sample = recorded ? durationSampleOf(event) : undefined;
+  const retry = recorded ? pipelineRetryOf(event) : undefined;
+  await Promise.all([
+    sample && deps.durations.recordDuration(sample.key, sample.seconds, receivedAt),
+    retry && deps.demand.liftPipelineHalt(retry),
+  ]);
   return outcome.kind === "recorded"
     ? {
         kind: "recorded",

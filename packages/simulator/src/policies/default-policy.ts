@@ -364,6 +364,7 @@ const streamed = (
     listRetriesDue: (now) => store.listRetriesDue(now),
     listPipelineDemand: (now, since) => store.listPipelineDemand(now, since),
     notePipelineHalt: (halt) => store.notePipelineHalt(halt),
+    liftPipelineHalt: (retry) => store.liftPipelineHalt(retry),
     listActiveProjects: (since) => store.listActiveProjects(since),
   };
 };

@@ -3,7 +3,7 @@ import { timeAxis, valueAxis, waitAxis } from "./axis";
 import { downsample } from "./downsample";
 import { escapeHtml } from "./html";
 import { renderLegend } from "./legend";
-import { JOB_COLORS, POLICY_STYLES, STATE_COLORS } from "./palette";
+import { JOB_COLORS, STATE_COLORS, styleOf } from "./palette";
 import { type ChartSpec, type Point, plotWidthOf, renderChart, type Series } from "./svg-chart";
 
 /** Drawn points per chart, over all its series: a week at 10-s samples stays a light page. */
@@ -61,8 +61,8 @@ export const pendingFigure = (run: SimulationRun, frame: ChartFrame, yMax: numbe
     },
   ];
   return countFigure(
-    `Pending jobs: ${run.summary.policy}`,
-    `Pending jobs over time, ${run.summary.policy}`,
+    `Pending jobs: ${run.summary.label}`,
+    `Pending jobs over time, ${run.summary.label}`,
     series,
     frame,
     yMax,
@@ -78,8 +78,8 @@ export const instancesFigure = (run: SimulationRun, frame: ChartFrame, yMax: num
     points: samplePoints(samples, (sample) => sample[state]),
   }));
   return countFigure(
-    `Instances: ${run.summary.policy}`,
-    `Instances by state over time, ${run.summary.policy}`,
+    `Instances: ${run.summary.label}`,
+    `Instances by state over time, ${run.summary.label}`,
     series,
     frame,
     yMax,
@@ -116,8 +116,8 @@ const totalCost = (sample: Sample): number => sample.ec2CostUsd + sample.control
 /** Money spent so far, EC2 and control plane together, one line per policy. */
 export const costFigure = (runs: readonly SimulationRun[], frame: ChartFrame): string => {
   const series: Series[] = runs.map((run) => ({
-    name: run.summary.policy,
-    ...POLICY_STYLES[run.summary.policy],
+    name: run.summary.label,
+    ...styleOf(run.summary),
     points: samplePoints(
       downsample(run.samples, POINTS_PER_CHART / runs.length, totalCost),
       totalCost,
@@ -145,8 +145,8 @@ const waitSteps = (waits: readonly number[], max: number): readonly Point[] => {
 /** How long jobs waited to start, one distribution per policy. */
 export const waitFigure = (runs: readonly SimulationRun[], frame: ChartFrame): string => {
   const series: Series[] = runs.map((run) => ({
-    name: run.summary.policy,
-    ...POLICY_STYLES[run.summary.policy],
+    name: run.summary.label,
+    ...styleOf(run.summary),
     points: waitSteps(run.waits, POINTS_PER_CHART / runs.length),
   }));
   const longest = Math.max(0, ...runs.map((run) => run.waits.at(-1) ?? 0));

@@ -69,7 +69,7 @@ export const renderHtmlReport = ({ title, trace, runs }: HtmlReportInput): strin
           runs.map((run) => instancesFigure(run, frame(COLUMN_CHART), instancesMax)),
         )}`;
 
-  const policies = runs.map((run) => run.summary.policy).join(", ");
+  const policies = runs.map((run) => run.summary.label).join(", ");
   const meta = [
     `Trace <code>${escapeHtml(trace)}</code>`,
     startedAt ? `from ${escapeHtml(formatUtcInstant(startedAt))}` : "",

@@ -1,7 +1,7 @@
 import type { SimulationRun, SimulationSummary } from "../result";
 import { formatCount, formatDuration, formatUsd } from "./format";
 import { escapeHtml } from "./html";
-import { POLICY_STYLES } from "./palette";
+import { styleOf } from "./palette";
 
 interface Row {
   readonly label: string;
@@ -34,6 +34,13 @@ const GROUPS: readonly { readonly title: string; readonly rows: readonly Row[] }
       { label: "Wait p50", value: (s) => s.waitP50S, format: formatDuration, better: "lower" },
       { label: "Wait p95", value: (s) => s.waitP95S, format: formatDuration, better: "lower" },
       { label: "Wait max", value: (s) => s.waitMaxS, format: formatDuration, better: "lower" },
+      {
+        label: "Wait p95, stages after the first",
+        value: (s) =>
+          s.waitByStage.some((stage) => stage.position > 1) ? s.laterStageWaitP95S : undefined,
+        format: formatDuration,
+        better: "lower",
+      },
     ],
   },
   {
@@ -155,8 +162,8 @@ const groupHeader = (title: string, columns: number): string =>
 const policyHead = (runs: readonly SimulationRun[]): string =>
   runs
     .map((run) => {
-      const { color } = POLICY_STYLES[run.summary.policy];
-      return `<th scope="col" class="num"><span class="chip" style="background:${color}"></span>${escapeHtml(run.summary.policy)}</th>`;
+      const { color } = styleOf(run.summary);
+      return `<th scope="col" class="num"><span class="chip" style="background:${color}"></span>${escapeHtml(run.summary.label)}</th>`;
     })
     .join("");
 

@@ -12,8 +12,15 @@ import type { TraceJob } from "./trace-job";
  *   pipelines 08:00–18:00 UTC, half as many at lunch (12:00), a trickle at night (schedules,
  *   colleagues in other time zones). Whole seconds: a pipeline's jobs are created at once.
  * - Projects: 20, picked by Zipf's law (weight 1/rank): a few busy repositories, a long tail.
- * - Durations: log-normal, median 3 min, p95 15 min (typical of CI jobs: many short lint and
- *   unit jobs, a tail of integration suites), capped at 1 h (a runner's maximum_timeout).
+ * - Durations: CI jobs of one name in one project take similar times run after run (the same
+ *   script on the same code), so each (project, stage name) pair, all `name i/n` slots of a
+ *   stage included, has a typical duration drawn once from its own stream (TYPICAL_SEED_SALT):
+ *   log-normal, median 3 min, p95 15 min across pairs (typical of CI jobs: many short lint and
+ *   unit jobs, a tail of integration suites). A job takes its pair's typical duration times a
+ *   per-run noise, log-normal with median 1 and p95 1.25 (warm or cold caches, runner and
+ *   network load: within 25% in 95 runs of 100), capped at 1 h (a runner's maximum_timeout).
+ *   The noise is the one draw per job the main stream always made, so arrivals, projects,
+ *   shapes and tags do not depend on the duration model.
  * - Tags: 15% `docker;amd64` (the linux-x86 pool of week.config.json), 35% `docker;arm64` and
  *   50% untagged (both the linux-arm pool, which runs untagged jobs).
  * Burst, 1,000 untagged jobs of one project without pipelines, created uniformly within
@@ -48,8 +55,25 @@ const BURST_PROJECT_ID = 201;
 const SUNDAY = Date.parse("2099-11-22T00:00:00Z");
 const SUNDAY_PIPELINES = 6;
 
+const clampS = (seconds: number) => Math.max(1, Math.min(CAP_S, Math.round(seconds)));
+
 const durationS = (random: SeededRandom, medianS: number, p95S: number) =>
-  Math.max(1, Math.min(CAP_S, Math.round(random.logNormal(medianS, p95S))));
+  clampS(random.logNormal(medianS, p95S));
+
+/** Salt of the typical durations' stream: `new SeededRandom(seed ^ TYPICAL_SEED_SALT)`. */
+const TYPICAL_SEED_SALT = 0x5eed;
+
+/** Typical duration (s, unrounded) of each (project, stage name) pair, all drawn up front. */
+type TypicalDurations = (projectId: number, stageName: string) => number;
+
+const typicalDurations = (seed: number): TypicalDurations => {
+  const random = new SeededRandom(seed ^ TYPICAL_SEED_SALT);
+  const typical = new Map<string, number>();
+  for (const projectId of PROJECT_IDS)
+    for (const stageName of STAGE_NAMES)
+      typical.set(`${projectId}/${stageName}`, random.logNormal(180, 900));
+  return (projectId, stageName) => typical.get(`${projectId}/${stageName}`) ?? 180;
+};
 
 const zipfProject = (random: SeededRandom): number => {
   const weights = PROJECT_IDS.map((_, rank) => 1 / (rank + 1));
@@ -67,7 +91,11 @@ const jobTags = (random: SeededRandom): string[] => {
 };
 
 /** Pipelines created at these instants (oldest first), their jobs numbered in creation order. */
-const stagedTrace = (random: SeededRandom, createdAts: readonly number[]): TraceJob[] => {
+const stagedTrace = (
+  random: SeededRandom,
+  typical: TypicalDurations,
+  createdAts: readonly number[],
+): TraceJob[] => {
   const jobs: TraceJob[] = [];
   createdAts.forEach((createdAt, index) => {
     const projectId = zipfProject(random);
@@ -80,7 +108,8 @@ const stagedTrace = (random: SeededRandom, createdAts: readonly number[]): Trace
           jobId: jobs.length + 1,
           projectId,
           createdAt: new Date(createdAt),
-          durationS: durationS(random, 180, 900),
+          // One log-normal draw of the main stream per job, as ever: only its meaning changed.
+          durationS: clampS(typical(projectId, stageName) * random.logNormal(1, 1.25)),
           tags: jobTags(random),
           pipelineId: index + 1,
           stage,
@@ -112,7 +141,11 @@ export const workWeek = (seed: number): TraceJob[] => {
   const random = new SeededRandom(seed);
   const perHour = (hour: number) =>
     (PIPELINES_PER_WEEKDAY * (HOURLY_WEIGHTS[hour % 24] ?? 0)) / WEIGHT_SUM;
-  return stagedTrace(random, hourlyArrivals(random, WEEK_START, WEEKDAYS * 24, perHour));
+  return stagedTrace(
+    random,
+    typicalDurations(seed),
+    hourlyArrivals(random, WEEK_START, WEEKDAYS * 24, perHour),
+  );
 };
 
 export const burst = (seed: number): TraceJob[] => {
@@ -135,7 +168,7 @@ export const sparseDay = (seed: number): TraceJob[] => {
     { length: SUNDAY_PIPELINES },
     () => SUNDAY + Math.floor(random.next() * (DAY_MS / 1000)) * 1000,
   ).sort((a, b) => a - b);
-  return stagedTrace(random, createdAts);
+  return stagedTrace(random, typicalDurations(seed), createdAts);
 };
 
 /** The checked-in sample traces (test/fixtures/traces/) and the seeds they are made from. */

@@ -129,6 +129,7 @@ const STORE_UNITS: Record<string, CallUnits> = {
     },
   },
   notePipelineHalt: { write: 1 },
+  liftPipelineHalt: { write: 1 },
   // A read of the history, then its conditional write.
   recordDuration: { write: 1, read: () => 1 },
   // BatchGetItem bills each item read as a whole unit.

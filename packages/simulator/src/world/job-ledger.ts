@@ -48,13 +48,16 @@ export class JobLedger {
 
   /** Pending → script start, in seconds, of every job that ran, ascending. */
   waits(): number[] {
-    const waits: number[] = [];
-    for (const { pendingAtMs, startedAtMs, scriptAtMs } of this.times.values()) {
+    return [...this.waitsByJob()].map(([, wait]) => wait).sort((a, b) => a - b);
+  }
+
+  /** Each job that ran, by id, with its wait (pending → script start) in seconds. */
+  *waitsByJob(): Generator<[jobId: number, waitS: number]> {
+    for (const [jobId, { pendingAtMs, startedAtMs, scriptAtMs }] of this.times) {
       const start = scriptAtMs ?? startedAtMs;
       if (pendingAtMs !== undefined && start !== undefined)
-        waits.push((start - pendingAtMs) / 1000);
+        yield [jobId, (start - pendingAtMs) / 1000];
     }
-    return waits.sort((a, b) => a - b);
   }
 
   /** Jobs that became pending and never started. */

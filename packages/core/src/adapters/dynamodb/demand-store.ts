@@ -22,6 +22,7 @@ import {
   PIPELINE_HALT_RETENTION_SECONDS,
   type PipelineDemand,
   type PipelineHalt,
+  type PipelineRetry,
 } from "../../jobs/pipeline-halt";
 import {
   PROJECT_ACTIVITY_REFRESH_SECONDS,
@@ -292,6 +293,34 @@ export class DynamoDemandStore implements DemandStore {
           ExpressionAttributeNames: {
             ...update.ExpressionAttributeNames,
             "#pk": TABLE_KEYS.partitionKey,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async liftPipelineHalt(retry: PipelineRetry): Promise<void> {
+    // Out of the halts' index: the item stays, so that a halt older than it, late, stays out too.
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: pipelineKey(retry.pipelineId),
+          UpdateExpression: "REMOVE #gsi1pk, #gsi1sk",
+          ConditionExpression: "#jobId < :jobId AND #name = :name AND #stage = :stage",
+          ExpressionAttributeNames: {
+            "#gsi1pk": TABLE_KEYS.gsi1.partitionKey,
+            "#gsi1sk": TABLE_KEYS.gsi1.sortKey,
+            "#jobId": "jobId",
+            "#name": "name",
+            "#stage": "stage",
+          },
+          ExpressionAttributeValues: {
+            ":jobId": retry.jobId,
+            ":name": retry.name,
+            ":stage": retry.stage,
           },
         }),
       );

@@ -25,6 +25,8 @@ const BATCH_GET_KEYS = 100;
 /** Reads DynamoDB left unprocessed (throttling) are asked again this many times, backing off. */
 const UNPROCESSED_RETRIES = 4;
 const UNPROCESSED_BACKOFF_MS = 25;
+/** A history's write tries at most this often: as many parallel jobs as it keeps samples. */
+const WRITE_ATTEMPTS = DURATION_SAMPLES;
 
 /** A sample the history keeps: a duration, in seconds, that a run can have taken. */
 const isDuration = (seconds: number) => Number.isFinite(seconds) && seconds >= 0;
@@ -56,14 +58,15 @@ export class DynamoJobDurations implements JobDurations {
 
   /**
    * A duration that is not a finite, non-negative number (a hook's garbage) is ignored: it would
-   * only skew the estimate. A write that loses a race twice is given up: its sample is lost, the
-   * history stays as the winner left it.
+   * only skew the estimate. Parallel jobs of one name share a history and finish together, so a
+   * write that loses a race reads again and retries, up to WRITE_ATTEMPTS times (each round has a
+   * winner); past that its sample is lost and the history stays as the winners left it.
    */
   async recordDuration(key: DurationKey, seconds: number, at: Date): Promise<void> {
     if (!isDuration(seconds)) return;
     const history = historyName(key.name);
     const itemKey = durationKey(key.projectId, history);
-    for (let attempt = 1; attempt <= 2; attempt++) {
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const { Item } = await this.client.send(
         new GetCommand({
           TableName: this.tableName,

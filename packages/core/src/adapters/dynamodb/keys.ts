@@ -30,21 +30,23 @@ export const pipelineHaltsSort = (haltedAt: string, pipelineId: number) =>
 
 /** Job names longer than this (in UTF-8) are keyed by their hash: a partition key takes 2048 bytes. */
 const MAX_KEYED_NAME_BYTES = 200;
-/** A lone surrogate: the SDK would send it as U+FFFD, so the key read back would not be the one asked. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Every duration history's partition key starts so (the webhook's IAM reads only these). */
 export const DURATION_PARTITION_PREFIX = "DURATION#";
 
 /**
- * The durations of one job name of one project (its historyName): keyed by the name itself when
- * short, else by its SHA-256 (base64url). Not indexed.
+ * The durations of one job name of one project (its historyName): keyed `N#name` by the name
+ * itself when short, else `H#` and its SHA-256 (base64url), so that no name's key is another's
+ * hash. A name that is not well-formed UTF-16 (a lone surrogate, which the SDK would send as
+ * U+FFFD) is hashed from its UTF-16 code units, which keep it apart from its neighbours. Not
+ * indexed.
  */
 export const durationKey = (projectId: number, history: string) => {
   const keyed =
     Buffer.byteLength(history, "utf8") <= MAX_KEYED_NAME_BYTES && !LONE_SURROGATE.test(history)
-      ? history
-      : createHash("sha256").update(history, "utf8").digest("base64url");
+      ? `N#${history}`
+      : `H#${createHash("sha256").update(history, "utf16le").digest("base64url")}`;
   return { pk: `${DURATION_PARTITION_PREFIX}${projectId}#${keyed}`, sk: "DURATION" };
 };
 

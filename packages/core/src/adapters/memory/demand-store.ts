@@ -13,6 +13,7 @@ import {
   PIPELINE_HALT_RETENTION_SECONDS,
   type PipelineDemand,
   type PipelineHalt,
+  type PipelineRetry,
 } from "../../jobs/pipeline-halt";
 import {
   PROJECT_ACTIVITY_REFRESH_SECONDS,
@@ -140,6 +141,8 @@ export class InMemoryDemandStore implements DemandStore {
   private readonly lookahead = new SortedIndex<JobRecord>();
   /** The latest halt of each pipeline, by when it was noted (the halts' index partition). */
   private readonly halts = new SortedIndex<PipelineHalt>();
+  /** Halts lifted by a retry, kept as DynamoDB keeps their items (out of the index) till expiry. */
+  private readonly lifted = new Map<number, PipelineHalt>();
 
   async recordJobEvent(
     event: JobEvent,
@@ -199,14 +202,30 @@ export class InMemoryDemandStore implements DemandStore {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     // Halts expire in the order they were noted (as DynamoDB's TTL deletes them, later).
     this.halts.dropOldestWhile((halt) => haltExpiresAt(halt) <= nowSeconds);
+    for (const [pipelineId, halt] of this.lifted)
+      if (haltExpiresAt(halt) <= nowSeconds) this.lifted.delete(pipelineId);
     return { jobs, halts: this.halts.from(from) };
   }
 
   async notePipelineHalt(halt: PipelineHalt): Promise<void> {
-    const noted = this.halts.get(halt.pipelineId);
-    // A later halt of the pipeline (a retry that failed too) stays.
+    const noted = this.halts.get(halt.pipelineId) ?? this.lifted.get(halt.pipelineId);
+    // A later halt of the pipeline (a retry that failed too) stays, listed or lifted.
     if (noted !== undefined && noted.haltedAt > halt.haltedAt) return;
+    this.lifted.delete(halt.pipelineId);
     this.halts.set(halt.pipelineId, sortKey(halt.haltedAt, halt.pipelineId), storedHalt(halt));
+  }
+
+  async liftPipelineHalt(retry: PipelineRetry): Promise<void> {
+    const noted = this.halts.get(retry.pipelineId);
+    if (
+      noted === undefined ||
+      noted.jobId >= retry.jobId ||
+      noted.name !== retry.name ||
+      noted.stage !== retry.stage
+    )
+      return;
+    this.halts.delete(retry.pipelineId);
+    this.lifted.set(retry.pipelineId, noted);
   }
 
   async noteProjectActivity(projectId: number, at: Date): Promise<void> {

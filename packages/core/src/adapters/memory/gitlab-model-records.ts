@@ -63,6 +63,8 @@ export interface GitlabModelJob {
   readonly jobToken?: string;
   /** A retry was made of it: GitLab retries a job once. */
   readonly retried?: boolean;
+  /** How many runs of it came before (GitLab's retries_count): 1 for a retry. */
+  readonly retriesCount?: number;
   /** How long a simulated runner runs its script, in seconds. */
   readonly durationSeconds?: number;
 }
@@ -77,6 +79,8 @@ export interface EnqueueRequest {
   readonly name?: string;
   readonly pipelineId?: number;
   readonly stage?: string;
+  /** Runs of it before this one (a retry's); none by default. */
+  readonly retriesCount?: number;
   readonly durationSeconds?: number;
   /**
    * False: the job stays `created` (a later stage of its pipeline) until `release` makes it pending.

@@ -189,6 +189,7 @@ export class GitlabModel extends EventEmitter<{
       name: request.name ?? `job-${id}`,
       ...(request.pipelineId !== undefined && { pipelineId: request.pipelineId }),
       ...(request.stage !== undefined && { stage: request.stage }),
+      ...(request.retriesCount !== undefined && { retriesCount: request.retriesCount }),
       createdAt: this.clock.now(),
       durationSeconds: request.durationSeconds ?? 5,
     };
@@ -248,6 +249,7 @@ export class GitlabModel extends EventEmitter<{
       ...(job.name !== undefined && { name: job.name }),
       ...(job.pipelineId !== undefined && { pipelineId: job.pipelineId }),
       ...(job.stage !== undefined && { stage: job.stage }),
+      retriesCount: (job.retriesCount ?? 0) + 1,
       ...(job.durationSeconds !== undefined && { durationSeconds: job.durationSeconds }),
     });
   }

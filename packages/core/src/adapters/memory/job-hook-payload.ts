@@ -22,7 +22,7 @@ export const jobHookPayload = (
   tag: false,
   before_sha: "0000000000000000000000000000000000000000",
   sha: "2293ada6b400935a1378653304eaf6221e0fdb8f",
-  retries_count: 0,
+  retries_count: job.retriesCount ?? 0,
   build_id: job.id,
   build_name: job.name,
   build_stage: job.stage ?? "test",
