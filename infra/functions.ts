@@ -1,6 +1,7 @@
 import { SCALER_STREAM_FILTER_PATTERNS } from "@ger/core";
 import { api, webhookUrl } from "./api";
 import {
+  amiParameterPaths,
   functionPermissions,
   type IamContext,
   instanceEventsStatements,
@@ -122,6 +123,7 @@ export const scaler = new sst.aws.Function("Scaler", {
         launchTemplateArns: templateArns,
         runnerRoleArn: roleArn,
         tableStreamArn: streamArn,
+        amiParameterPaths: amiParameterPaths(config.pools),
       }),
     ),
     sendToDeadLetters,

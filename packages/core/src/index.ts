@@ -138,6 +138,7 @@ export { RUNNER_SCRIPT_PATH, renderUserData, userDataFiles } from "./user-data/c
 export {
   runnerScript,
   runnerScriptSettings,
+  TOKEN_POLL_DELAYS_SECONDS,
   tokenParameterPrefix,
 } from "./user-data/runner-script";
 export { shellQuote } from "./user-data/shell-quote";

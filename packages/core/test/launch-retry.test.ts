@@ -1,3 +1,4 @@
+import { ThrottlingException } from "@aws-sdk/client-ssm";
 import type { RunnerRegistry, ScalerDependencies } from "@ger/core/types";
 import { describe, expect, it } from "vitest";
 import { SUNDAY_MORNING } from "../../../test/support/clock";
@@ -40,6 +41,34 @@ const refusingRegistration = (deps: ScalerDependencies, error: Error): ScalerDep
 };
 
 describe("a launch step that fails", () => {
+  it("deletes the GitLab runner whose token it could not store, so the retry leaves no orphan", async () => {
+    const world = await withJob();
+    const put = world.tokens.put.bind(world.tokens);
+    let refusals = 1;
+    world.tokens.put = async (name, token) => {
+      if (refusals-- > 0)
+        throw new ThrottlingException({
+          Message: "Rate exceeded",
+          message: "Rate exceeded",
+          $metadata: {},
+        });
+      return put(name, token);
+    };
+
+    const failed = await runScalerPass(world.deps);
+    const afterFailure = [...world.gitlab.model.runners.keys()];
+    world.advance(LAUNCH_RETRY_SECONDS);
+    await runScalerPass(world.deps);
+
+    expect(failed.pools[0]!.errors).toEqual([
+      expect.objectContaining({ code: "ThrottlingException" }),
+    ]);
+    expect(afterFailure).toEqual([]);
+    const [record] = await world.runners.listLive();
+    expect(record).toMatchObject({ state: "booting" });
+    expect([...world.gitlab.model.runners.keys()]).toEqual([record!.gitlabRunnerId]);
+  });
+
   it("is tried again by the next pass after 5 s, then after 10 s, not a minute later", async () => {
     const world = await withJob();
     world.gitlab.failures.push(500);

@@ -20,6 +20,7 @@ import {
   RUNNER_SCRIPT_PATH,
   renderUserData,
   SsmTokenDrop,
+  TOKEN_POLL_DELAYS_SECONDS,
   tokenParameterPrefix,
 } from "../src/index";
 
@@ -126,10 +127,13 @@ describe("an instance granted no token", () => {
     expect(`${run.stdout}${run.stderr}`).not.toContain("glrt-");
   });
 
-  it("waits for a grant a minute at most, then powers off", () => {
+  it("waits for a grant about five minutes, asking less and less often, then powers off", () => {
     const { calls } = ran();
 
-    expect(calls.filter((call) => call === "sleep 2")).toHaveLength(30);
+    const sleeps = calls.filter((call) => call.startsWith("sleep "));
+    expect(sleeps).toEqual(TOKEN_POLL_DELAYS_SECONDS.map((delay) => `sleep ${delay}`));
+    expect(sleeps.slice(0, 4)).toEqual(["sleep 2", "sleep 4", "sleep 8", "sleep 15"]);
+    expect(TOKEN_POLL_DELAYS_SECONDS.reduce((sum, delay) => sum + delay, 0)).toBe(329);
     expect(calls.at(-1)).toBe("systemctl poweroff");
   });
 });

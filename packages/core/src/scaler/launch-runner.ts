@@ -61,7 +61,14 @@ const register = async (
   const created = await deps.registry.createRunner(
     createRunnerRequest(pool, runnerDescription(deps.config.deployment, runner.name)),
   );
-  await deps.tokens.put(runner.name, created.token);
+  try {
+    await deps.tokens.put(runner.name, created.token);
+  } catch (error) {
+    // GitLab shows a runner's token once: one not stored is a runner no instance can use, and
+    // the retry creates another. A delete that fails too leaves it to the reaper's orphan sweep.
+    await deps.registry.deleteRunner(created.id).catch(() => undefined);
+    throw error;
+  }
   held.set(runner.name, created.token);
   const registered = await deps.runners.transition(
     runner.name,

@@ -23,6 +23,16 @@ export interface RunnerScriptSettings {
 }
 
 /** The settings a deployment's user-data takes from its config. */
+/**
+ * How long the user-data waits before each new ask for its token: 2, 4, 8, then 15 s, about five
+ * minutes in all (the scaler's own retries of a throttled grant back off to a minute).
+ */
+export const TOKEN_POLL_DELAYS_SECONDS: readonly number[] = Array.from({ length: 24 }, (_, i) =>
+  Math.min(15, 2 * 2 ** i),
+);
+const TOKEN_TRIES = TOKEN_POLL_DELAYS_SECONDS.length;
+const TOKEN_WAIT_SECONDS = TOKEN_POLL_DELAYS_SECONDS.reduce((sum, delay) => sum + delay, 0);
+
 export const runnerScriptSettings = (config: AutoscalerConfig): RunnerScriptSettings => ({
   gitlabUrl: config.gitlab_url,
   tokenParameterPrefix: tokenParameterPrefix(config.deployment),
@@ -82,10 +92,14 @@ WAIT_TIMEOUT=$(metadata tags/instance/gitlab-runner-autoscaler:wait-timeout || e
 PARAMETER=${shellQuote(SsmTokenDrop.instanceParameterPrefix(settings.tokenParameterPrefix))}/"$INSTANCE_ID"
 ssm() { aws_json ssm "AmazonSSM.$1" "$2"; }
 
-# The scaler grants this instance its token right after launch; wait for that, briefly.
-for _ in $(seq 1 30); do
+# The scaler grants this instance its token right after launch. In a burst Parameter Store's
+# throughput delays grants, and a thousand instances asking every 2 s would use it all: ask
+# again after 2, 4, 8, then every 15 s, for ${TOKEN_WAIT_SECONDS} s at most.
+delay=2
+for _ in $(seq 1 ${TOKEN_TRIES}); do
   if reply=$(ssm GetParameter "{\\"Name\\":\\"$PARAMETER\\",\\"WithDecryption\\":true}"); then break; fi
-  sleep 2
+  sleep "$delay"
+  delay=$(( delay * 2 > 15 ? 15 : delay * 2 ))
 done
 token=$(printf '%s' "\${reply:?no token granted to this instance}" | python3 -c "import json,sys; print(json.load(sys.stdin)['Parameter']['Value'])")
 unset reply

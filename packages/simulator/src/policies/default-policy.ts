@@ -16,6 +16,7 @@ import {
   runReaperInvocation,
   runScalerInvocation,
   StaticWebhookCredentials,
+  TOKEN_POLL_DELAYS_SECONDS,
 } from "@ger/core";
 import type {
   AutoscalerConfig,
@@ -39,9 +40,6 @@ import type { WorldInstance } from "../world/world-instance";
 
 const WEBHOOK_TOKEN = "simulated-webhook-secret";
 const WEBHOOK_URL = "https://autoscaler.example.com/webhook";
-/** How long a booted instance looks for its token before it gives up (user-data: 30 tries, 2 s apart). */
-const TOKEN_WAIT_S = 60;
-const TOKEN_RETRY_S = 2;
 /** EventBridge's retry policy for the EC2-event target (infra/functions.ts), backing off. */
 const EVENT_RETRIES = 8;
 const EVENT_RETRY_DELAY_S = 1;
@@ -206,17 +204,20 @@ export const defaultPolicy: PolicyFactory = (world: World): ControlPlane => {
       time.after(EVENT_RETRY_DELAY_S * 1000 * 2 ** attempt, () => deliver(event, attempt + 1));
   };
 
-  const bootRunner = (instance: WorldInstance, waitedS = 0): void => {
+  // As the user-data: ask for the token, again after each of its delays, then power off.
+  const bootRunner = (instance: WorldInstance, asked = 0): void => {
     let token: string | undefined;
     try {
       token = tokens.take(instance.instanceId);
     } catch (error) {
-      // The user-data's loop tries again 2 s later, as for a token not granted yet.
+      // Throttled: the user-data's loop asks again, as for a token not granted yet.
       if (!(error instanceof ThrottlingException)) throw error;
     }
     if (!token) {
-      if (waitedS >= TOKEN_WAIT_S) compute.powerOff(instance);
-      else time.after(TOKEN_RETRY_S * 1000, () => bootRunner(instance, waitedS + TOKEN_RETRY_S));
+      const last = asked + 1 >= TOKEN_POLL_DELAYS_SECONDS.length;
+      time.after((TOKEN_POLL_DELAYS_SECONDS[asked] ?? 0) * 1000, () =>
+        last ? compute.powerOff(instance) : bootRunner(instance, asked + 1),
+      );
       return;
     }
     startRunnerProcess(world, instance, {
