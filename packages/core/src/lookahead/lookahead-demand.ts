@@ -1,4 +1,5 @@
 import type { AutoscalerConfig, PoolConfig } from "../pools/autoscaler-config";
+import { poolSettingsAt } from "../pools/schedule";
 import type { DemandStore } from "../ports/demand-store";
 import type { JobDurations } from "../ports/job-durations";
 import {
@@ -59,6 +60,14 @@ export const readLookaheadDemand = async (
   return { due, ...(nextLaunchAt !== undefined && { nextLaunchAt }) };
 };
 
-/** Whether `pool` launches for this future job by now, by its own lead time. */
-export const dueForPool = (job: FutureJob, pool: PoolConfig, now: Date): boolean =>
-  pool.lookahead.enabled && launchAtOf(job, pool.lookahead.lead_time) <= now.getTime();
+/**
+ * Whether `pool` launches for this future job by now, by its own lead time: from its launch
+ * instant for one idle_time, as long as the runner started then waits for it. An estimate that
+ * late is wrong; the job waits a boot instead of a runner started again every idle_time.
+ */
+export const dueForPool = (job: FutureJob, pool: PoolConfig, now: Date): boolean => {
+  if (!pool.lookahead.enabled) return false;
+  const launchAt = launchAtOf(job, pool.lookahead.lead_time);
+  const { idleTimeSeconds } = poolSettingsAt(pool, now);
+  return launchAt <= now.getTime() && now.getTime() < launchAt + idleTimeSeconds * 1000;
+};

@@ -1,6 +1,10 @@
 import type { JobRecord } from "../jobs/job-record";
 import { isUnserved } from "../jobs/passed-over";
-import { dueForPool, readLookaheadDemand } from "../lookahead/lookahead-demand";
+import {
+  dueForPool,
+  type LookaheadDemand,
+  readLookaheadDemand,
+} from "../lookahead/lookahead-demand";
 import { launchAtOf } from "../lookahead/pending-estimate";
 import type { PoolConfig } from "../pools/autoscaler-config";
 import { type RoutableJob, routeJob, type UnroutableReason, whyUnroutable } from "../pools/routing";
@@ -115,6 +119,8 @@ export interface ScalerReport {
    * error, not a capacity problem, so no other pool or market is tried until the policy is fixed.
    */
   readonly launchDenied?: string;
+  /** Set when lookahead's reads failed: this pass served pending jobs only. */
+  readonly lookaheadError?: string;
 }
 
 const ageSeconds = (job: JobRecord, now: Date) =>
@@ -138,7 +144,12 @@ export const runScalerPass = async (
   const { pools, max_instances: globalMaxInstances } = deps.config;
   const pending = await deps.demand.listPendingJobs(now);
   // Later stages' jobs whose runners are due now get their tags read like pending jobs.
-  const lookahead = await readLookaheadDemand(deps, now);
+  // Lookahead is an optimisation: when its reads fail, pending jobs are still served.
+  let lookaheadError: string | undefined;
+  const lookahead = await readLookaheadDemand(deps, now).catch((error: unknown) => {
+    lookaheadError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { due: [] } as LookaheadDemand;
+  });
   const resolution = await resolveJobTags(
     { ...deps, pools },
     [...pending, ...lookahead.due.map((future) => future.job)],
@@ -191,9 +202,10 @@ export const runScalerPass = async (
       (candidate) => routeJob(open, facts(candidate.job))?.name === pool.name,
     );
     const futureDue = future.filter((candidate) => dueForPool(candidate, pool, now));
-    for (const candidate of future)
-      if (!futureDue.includes(candidate) && pool.lookahead.enabled)
-        revisits.push(launchAtOf(candidate, pool.lookahead.lead_time));
+    for (const candidate of future) {
+      const launchAt = launchAtOf(candidate, pool.lookahead.lead_time);
+      if (pool.lookahead.enabled && launchAt > now.getTime()) revisits.push(launchAt);
+    }
     const scaling = {
       settings,
       pending: demand.length,
@@ -318,6 +330,7 @@ export const runScalerPass = async (
     notVisible: resolution.notVisible,
     resumed: resumed.reduce((sum, entry) => sum + entry.count, 0),
     ...revisitAfter(revisits, now),
+    ...(lookaheadError !== undefined && { lookaheadError }),
     ...(quotaExceeded && { quotaExceeded }),
     ...(launchDenied && { launchDenied }),
   };

@@ -92,28 +92,48 @@ const judgeAuthenticated = async (
     };
   }
   const { event } = hook;
+  const failed: string[] = [];
   // The halt is noted whatever the job's record says: a repeat of it is harmless.
   const halt = pipelineHaltOf(event, receivedAt);
   const [outcome] = await Promise.all([
     deps.demand.recordJobEvent(event, receivedAt),
     deps.demand.noteProjectActivity(event.projectId, receivedAt),
-    halt && deps.demand.notePipelineHalt(halt),
+    halt && bestEffort("halt", deps.demand.notePipelineHalt(halt), failed),
   ]);
   // Once per job: a duplicate hook changes no record, adds no sample and lifts nothing.
   const recorded = outcome.kind === "recorded";
   const sample = recorded ? durationSampleOf(event) : undefined;
   const retry = recorded ? pipelineRetryOf(event) : undefined;
   await Promise.all([
-    sample && deps.durations.recordDuration(sample.key, sample.seconds, receivedAt),
-    retry && deps.demand.liftPipelineHalt(retry),
+    sample &&
+      bestEffort(
+        "duration",
+        deps.durations.recordDuration(sample.key, sample.seconds, receivedAt),
+        failed,
+      ),
+    retry && bestEffort("lift", deps.demand.liftPipelineHalt(retry), failed),
   ]);
+  const lookahead = failed.length > 0 ? { lookaheadFailures: failed } : {};
   return outcome.kind === "recorded"
     ? {
         kind: "recorded",
         event,
         ...(outcome.previousStatus && { previousStatus: outcome.previousStatus }),
+        ...lookahead,
       }
-    : { kind: "unchanged", event, currentStatus: outcome.currentStatus };
+    : { kind: "unchanged", event, currentStatus: outcome.currentStatus, ...lookahead };
+};
+
+/**
+ * Lookahead's own writes: one that fails costs an estimate, not the job's record, and answering
+ * GitLab 500 would not make it send the hook again (it disables hooks that keep failing).
+ */
+const bestEffort = async (what: string, write: Promise<unknown>, failed: string[]) => {
+  try {
+    await write;
+  } catch (error) {
+    failed.push(`${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`);
+  }
 };
 
 /** Authenticates one GitLab webhook and records the job event it carries. */

@@ -9,10 +9,23 @@ export type RejectionReason =
   | "invalid_job_hook"
   | "missing_event_header";
 
+/** Lookahead's writes that failed beside the job's record (halt, duration, lift), for the logs. */
+interface LookaheadNotes {
+  readonly lookaheadFailures?: readonly string[];
+}
+
 /** Everything a webhook request can end in; the HTTP answer, logs and metrics all derive from it. */
 export type WebhookOutcome = (
-  | { readonly kind: "recorded"; readonly event: JobEvent; readonly previousStatus?: JobStatus }
-  | { readonly kind: "unchanged"; readonly event: JobEvent; readonly currentStatus: JobStatus }
+  | ({
+      readonly kind: "recorded";
+      readonly event: JobEvent;
+      readonly previousStatus?: JobStatus;
+    } & LookaheadNotes)
+  | ({
+      readonly kind: "unchanged";
+      readonly event: JobEvent;
+      readonly currentStatus: JobStatus;
+    } & LookaheadNotes)
   | {
       readonly kind: "ignored";
       readonly reason: "not_a_job_event" | "unknown_status";

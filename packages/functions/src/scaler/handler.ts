@@ -46,6 +46,10 @@ export const createScalerHandler = (
     });
     if (report.quotaExceeded)
       logger.error("EC2 quota reached: launches stopped", { code: report.quotaExceeded });
+    if (report.lookaheadError)
+      logger.warn("lookahead's reads failed: this pass served pending jobs only", {
+        error: report.lookaheadError,
+      });
     if (report.launchDenied)
       logger.error(
         "EC2 refused a launch for want of IAM permissions: launches stopped. Decode the message with `aws sts decode-authorization-message` and compare it with the scaler role's policy",

@@ -17,7 +17,13 @@ const outcomeFields = (outcome: WebhookOutcome): Record<string, unknown> => {
     case "unchanged": {
       const { jobId, projectId, status } = outcome.event;
       const previous = outcome.kind === "recorded" ? outcome.previousStatus : outcome.currentStatus;
-      return { jobId, projectId, jobStatus: status, storedStatus: previous };
+      return {
+        jobId,
+        projectId,
+        jobStatus: status,
+        storedStatus: previous,
+        ...(outcome.lookaheadFailures && { lookaheadFailures: outcome.lookaheadFailures }),
+      };
     }
     case "ignored":
     case "unauthorized":
@@ -44,6 +50,8 @@ export const logOutcome = (
   };
   if (outcome.kind === "unauthorized" || outcome.kind === "rejected") {
     logger.warn("webhook refused", fields);
+  } else if ("lookaheadFailures" in outcome && outcome.lookaheadFailures) {
+    logger.warn("webhook handled; a lookahead write failed", fields);
   } else {
     logger.info("webhook handled", fields);
   }

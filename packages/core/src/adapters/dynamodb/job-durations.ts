@@ -96,6 +96,9 @@ export class DynamoJobDurations implements JobDurations {
         expiresAt: epochSeconds(at) + DURATION_RETENTION_SECONDS,
       });
       if (written) return;
+      // Parallel jobs finishing together: spread the next round out, briefly (the webhook
+      // answers GitLab within 10 s).
+      await this.backoff(1);
     }
   }
 
