@@ -13,6 +13,7 @@ import {
   runScalerPass,
   StaticWebhookCredentials,
 } from "../src/index";
+import { recordFieldsFor } from "../src/jobs/job-record";
 
 const t0 = SUNDAY_MORNING.getTime();
 
@@ -61,6 +62,49 @@ describe("a scaler pass whose lookahead reads fail", () => {
 
     expect(report.lookaheadError).toBe("Error: ProvisionedThroughputExceededException");
     expect(report.pools.reduce((sum, pool) => sum + pool.launched, 0)).toBe(1);
+  });
+});
+
+describe("a job the index lists under two statuses for a moment", () => {
+  it("is pending demand, not a future job as well: one runner, not two", async () => {
+    const world = scalerWorld();
+    await world.addPendingJob(21, ["linux"]);
+    await world.demand.annotateJob(21, { tags: ["linux"], groupIds: [42] });
+    const now = world.clock.now();
+    const inPipeline = (jobId: number, stage: string, status: "running" | "created") => ({
+      ...recordFieldsFor(
+        {
+          jobId,
+          projectId: 5,
+          status,
+          pipelineId: 9,
+          stage,
+          name: `job-${jobId}`,
+          createdAt: new Date(now.getTime() - 600_000).toISOString(),
+          ...(status === "running" && {
+            startedAt: new Date(now.getTime() - 300_000).toISOString(),
+          }),
+        },
+        now,
+      ),
+      tags: ["linux"],
+      groupIds: [42],
+    });
+    // The build started 5 minutes ago (the prior's length): job 21, just pending, is still
+    // listed created, and due.
+    const demand = Object.create(world.deps.demand, {
+      listPipelineDemand: {
+        value: async () => ({
+          jobs: [inPipeline(20, "build", "running"), inPipeline(21, "test", "created")],
+          halts: [],
+        }),
+      },
+    });
+
+    const report = await runScalerPass({ ...world.deps, demand });
+
+    expect(report.pools.reduce((sum, pool) => sum + pool.launched, 0)).toBe(1);
+    expect(report.pools.reduce((sum, pool) => sum + pool.future, 0)).toBe(0);
   });
 });
 

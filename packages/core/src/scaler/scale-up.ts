@@ -150,9 +150,12 @@ export const runScalerPass = async (
     lookaheadError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { due: [] } as LookaheadDemand;
   });
+  // A job listed pending already is demand, not a future job too (the index lags a move).
+  const pendingIds = new Set(pending.map((job) => job.jobId));
+  const due = lookahead.due.filter((future) => !pendingIds.has(future.job.jobId));
   const resolution = await resolveJobTags(
     { ...deps, pools },
-    [...pending, ...lookahead.due.map((future) => future.job)],
+    [...pending, ...due.map((future) => future.job)],
     limits.tagReadsPerPass,
   );
   const facts = (job: JobRecord) => resolution.routable.get(job.jobId) as RoutableJob;
@@ -186,9 +189,7 @@ export const runScalerPass = async (
     resolution.deferred.length > 0 ? [now.getTime() + TAG_READ_RETRY_SECONDS * 1000] : [];
   // The next pass comes when the next later-stage runner is due.
   if (lookahead.nextLaunchAt !== undefined) revisits.push(lookahead.nextLaunchAt);
-  const futureRoutable = lookahead.due.filter((future) =>
-    resolution.routable.has(future.job.jobId),
-  );
+  const futureRoutable = due.filter((future) => resolution.routable.has(future.job.jobId));
 
   for (const pool of pools) {
     const candidates = open.filter((candidate) => !starved.has(candidate.name));

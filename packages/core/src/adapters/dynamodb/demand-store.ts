@@ -16,7 +16,7 @@ import {
   type RetrySettlement,
   recordFieldsFor,
 } from "../../jobs/job-record";
-import { isFinished, type JobStatus } from "../../jobs/job-status";
+import { isFinished, type JobStatus, statusRank } from "../../jobs/job-status";
 import {
   LOOKAHEAD_STATUSES,
   PIPELINE_HALT_RETENTION_SECONDS,
@@ -63,6 +63,19 @@ const storableAnnotations = (annotations: JobAnnotations) => ({
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 type Item = Record<string, unknown>;
+
+/**
+ * Each job once, as its furthest status: the index is read eventually consistent, so a job that
+ * just moved (created → pending) may be listed under both statuses for a moment.
+ */
+const latestOfEach = (jobs: readonly JobRecord[]): JobRecord[] => {
+  const furthest = new Map<number, JobRecord>();
+  for (const job of jobs) {
+    const seen = furthest.get(job.jobId);
+    if (!seen || statusRank(job.status) > statusRank(seen.status)) furthest.set(job.jobId, job);
+  }
+  return jobs.filter((job) => furthest.get(job.jobId) === job);
+};
 
 const toPipelineHalt = (item: Item): PipelineHalt => ({
   pipelineId: item.pipelineId as number,
@@ -259,7 +272,7 @@ export class DynamoDemandStore implements DemandStore {
       this.queryIndex(PIPELINE_HALTS_PARTITION, now, { since: from }),
     ]);
     return {
-      jobs: byStatus.flat().sort(bySortKey).map(toJobRecord),
+      jobs: latestOfEach(byStatus.flat().sort(bySortKey).map(toJobRecord)),
       halts: halts.map(toPipelineHalt),
     };
   }
