@@ -58,7 +58,8 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   if (!first) throw new Error("the trace has no jobs");
   checkPrices(config);
   // The faults exercise this project's control plane; the peers' are models of what theirs do.
-  if (formatFaultSpec(settings.faults) !== "" && policy !== "default" && !options.controlPlane)
+  const faulted = formatFaultSpec(settings.faults) !== "";
+  if (faulted && policy !== "default" && !options.controlPlane)
     throw new Error(`faults are injected into the default policy only, not ${policy}`);
   // The control plane gets a minute before the first job, as a deployed one would have.
   const startMs = Math.floor(first.createdAt.getTime() / STEP_MS) * STEP_MS - STEP_MS;
@@ -98,8 +99,11 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   // pass that died): the reaper keeps at it, and what it finishes within SETTLE_PASSES more passes
   // was not left behind.
   let leftovers = await plane.leftovers();
-  const faulted = formatFaultSpec(settings.faults) !== "";
-  for (let pass = 0; faulted && pass < SETTLE_PASSES && leaksOf(world, leftovers).any; pass++) {
+  for (
+    let pass = 0;
+    faulted && pass < SETTLE_PASSES && anyLeft(leaksOf(world, leftovers));
+    pass++
+  ) {
     await time.runUntil(time.nowMillis + settings.reaperScheduleS * 1000);
     leftovers = await plane.leftovers();
   }
@@ -206,7 +210,7 @@ const summarize = (
     [...world.jobs.waitsByJob()].map(([id, waitS]) => [world.model.jobs.get(id), waitS] as const),
     run.trace,
   );
-  const { any: _, ...leaks } = leaksOf(world, leftovers);
+  const leaks = leaksOf(world, leftovers);
   return {
     policy: run.policy,
     label: run.label,
@@ -306,8 +310,11 @@ const leaksOf = (world: World, leftovers: Leftovers) => {
     leakedTokens: leftovers.storedTokens,
     leakedSlots: Math.max(0, leftovers.ledgerSlots - leftovers.warmInstances),
   };
-  return { ...leaks, any: Object.values(leaks).some((count) => count > 0) };
+  return leaks;
 };
+
+const anyLeft = (leaks: ReturnType<typeof leaksOf>) =>
+  Object.values(leaks).some((count) => count > 0);
 
 /** Jobs of later stages whose pipeline never got that far. */
 const createdNeverPending = (world: World): number => {
